@@ -1,0 +1,85 @@
+// createKernel's configuration: a zod schema with readable errors and byte-size strings.
+
+import { z } from "zod";
+import type { PluginClass } from "./plugin/metadata.js";
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  B: 1,
+  K: 1024,
+  KB: 1024,
+  KIB: 1024,
+  M: 1024 ** 2,
+  MB: 1024 ** 2,
+  MIB: 1024 ** 2,
+  G: 1024 ** 3,
+  GB: 1024 ** 3,
+  GIB: 1024 ** 3,
+  T: 1024 ** 4,
+  TB: 1024 ** 4,
+  TIB: 1024 ** 4,
+};
+
+/**
+ * Parses a byte size: a number of bytes, or a string such as `"4GiB"`, `"64M"`, `"512 KiB"`
+ * (binary units; `MB` is read as MiB, as the kernel command line does).
+ * @returns the size in bytes, or NaN when the text is not a size
+ */
+export function parseByteSize(value: number | string): number {
+  if (typeof value === "number") return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit = UNITS[(m?.[2] ?? "?").toUpperCase()];
+  if (!m || unit === undefined) return Number.NaN;
+  return Number(m[1]) * unit;
+}
+
+/** A byte size given as a number or a string like "4GiB". */
+export const byteSizeSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = parseByteSize(v);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    ctx.addIssue({ code: "custom", message: `"${v}" is not a byte size such as 4096 or "4GiB"` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** The kernel configuration schema. */
+export const kernelConfigSchema = z
+  .object({
+    /** Simulated RAM: bytes or a string like "4GiB". Backed sparsely on first touch. */
+    ram: byteSizeSchema.default(1024 ** 3),
+    /** Page size in bytes (Linux x86-64: 4096). */
+    pageSize: z
+      .literal([4096, 16384, 65536], { error: "pageSize must be 4096, 16384 or 65536" })
+      .default(4096),
+    /** Which Linux version to reproduce. */
+    profile: z.enum(["6.18", "6.1"], { error: 'profile must be "6.18" or "6.1"' }).default("6.18"),
+    /** Plugin classes (exporters, heaps, devices) to register at boot, in order. */
+    plugins: z
+      .array(
+        z.custom<PluginClass>((v) => typeof v === "function", {
+          error: "a plugin must be a class",
+        }),
+      )
+      .default([]),
+    /** CONFIG_DMABUF_MOVE_NOTIFY: dynamic importers are not pinned on map. Default off. */
+    moveNotify: z.boolean().default(false),
+    /** Granule of sparse RAM backing, in bytes (a power-of-two number of pages). */
+    sectionBytes: byteSizeSchema.optional(),
+  })
+  .check((ctx) => {
+    const c = ctx.value;
+    if (c.ram % c.pageSize !== 0) {
+      ctx.issues.push({
+        code: "custom",
+        message: `ram must be a multiple of the page size (${c.pageSize})`,
+        path: ["ram"],
+        input: c.ram,
+      });
+    }
+  });
+
+/** What {@link createKernel} accepts. */
+export type KernelConfigInput = z.input<typeof kernelConfigSchema>;
+/** A validated configuration with every default applied. */
+export type KernelConfig = z.output<typeof kernelConfigSchema>;

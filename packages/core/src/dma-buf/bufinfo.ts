@@ -1,0 +1,64 @@
+// debugfs dma_buf/bufinfo and sysfs dmabuf/buffers: rendered from the live buffer list.
+
+import { dynamicDir, type Namespace, textFile } from "../vfs/namespace.js";
+import type { DmaBufCore } from "./core.js";
+
+const pad8 = (n: number): string => String(n).padStart(8, "0");
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
+
+/** The text of /sys/kernel/debug/dma_buf/bufinfo, byte for byte as Linux prints it. */
+export function renderBufinfo(core: DmaBufCore): string {
+  let out = "\nDma-buf Objects:\n";
+  out += `${"size".padEnd(8)}\t${"flags".padEnd(8)}\t${"mode".padEnd(8)}\t${"count".padEnd(8)}\texp_name\t${"ino".padEnd(8)}\tname\n`;
+  let count = 0;
+  let bytes = 0;
+  for (const buf of core.list()) {
+    out += `${pad8(buf.size)}\t${hex8(buf.file.fFlags)}\t${hex8(buf.file.fMode)}\t${pad8(buf.file.refCount)}\t${buf.expName}\t${pad8(buf.ino)}\t${buf.name ?? "<none>"}\n`;
+    out += buf.resv.describe();
+    out += "\tAttached Devices:\n";
+    for (const a of buf.attachments) out += `\t${a.dev.name}\n`;
+    out += `Total ${buf.attachments.length} devices attached\n\n`;
+    count++;
+    bytes += buf.size;
+  }
+  out += `\nTotal ${count} objects, ${bytes} bytes\n`;
+  return out;
+}
+
+/**
+ * Installs /sys/kernel/debug/dma_buf/bufinfo and, when `sysfsStats` is set,
+ * /sys/kernel/dmabuf/buffers/<ino>/{exporter_name,size}.
+ */
+export function installDmaBufFiles(ns: Namespace, core: DmaBufCore, sysfsStats: boolean): void {
+  ns.install(
+    "/sys/kernel/debug/dma_buf/bufinfo",
+    textFile(() => renderBufinfo(core)),
+  );
+  if (!sysfsStats) return;
+  const byIno = (name: string) => core.list().find((b) => String(b.ino) === name);
+  ns.install(
+    "/sys/kernel/dmabuf/buffers",
+    dynamicDir(
+      () =>
+        core
+          .list()
+          .map((b) => b.ino)
+          .sort((a, b) => a - b)
+          .map(String),
+      (name) => {
+        const buf = byIno(name);
+        if (!buf) return undefined;
+        const files = {
+          exporter_name: textFile(() => `${buf.expName}\n`),
+          size: textFile(() => `${buf.size}\n`),
+        };
+        return dynamicDir(
+          () => Object.keys(files),
+          (f) => files[f as keyof typeof files],
+          0o755,
+        );
+      },
+      0o755,
+    ),
+  );
+}

@@ -1,0 +1,72 @@
+// A kernel virtual mapping of pages (vmap / iosys_map): CPU access to a buffer from the kernel.
+
+import type { CpuPort } from "../mm/cpu-port.js";
+
+/**
+ * A virtually contiguous kernel mapping of a list of page frames, as `vmap()` returns and
+ * `struct iosys_map` carries. Loads and stores go through the CPU port in force.
+ */
+export class KernelMapping {
+  /** Length of the mapping in bytes. */
+  readonly length: number;
+
+  /**
+   * @param pfns - the frames, in mapping order
+   * @param pageSize - page size in bytes
+   * @param host - gives the CPU port
+   */
+  constructor(
+    readonly pfns: Float64Array,
+    readonly pageSize: number,
+    private readonly host: { readonly cpu: CpuPort },
+  ) {
+    this.length = pfns.length * pageSize;
+  }
+
+  /** Loads `length` bytes at `offset`. */
+  read(offset = 0, length = this.length - offset): Uint8Array {
+    const out = new Uint8Array(length);
+    this.#walk(offset, length, (phys, len, at) => this.host.cpu.read(phys, len, out, at));
+    return out;
+  }
+
+  /** Stores `bytes` at `offset`. */
+  write(offset: number, bytes: Uint8Array): void {
+    this.#walk(offset, bytes.length, (phys, len, at) =>
+      this.host.cpu.write(phys, bytes.subarray(at, at + len)),
+    );
+  }
+
+  /** Stores `length` copies of `value` at `offset`. */
+  fill(value: number, offset = 0, length = this.length - offset): void {
+    this.#walk(offset, length, (phys, len) => this.host.cpu.fill(phys, len, value));
+  }
+
+  /** Calls `fn` once per physically contiguous run of [offset, offset+length). */
+  #walk(offset: number, length: number, fn: (phys: number, len: number, at: number) => void): void {
+    if (offset < 0 || length < 0 || offset + length > this.length) {
+      throw new RangeError("access outside the kernel mapping");
+    }
+    const ps = this.pageSize;
+    let pos = offset;
+    const end = offset + length;
+    let runPhys = -1;
+    let runLen = 0;
+    let runAt = 0;
+    while (pos < end) {
+      const page = Math.floor(pos / ps);
+      const inPage = pos - page * ps;
+      const len = Math.min(ps - inPage, end - pos);
+      const phys = (this.pfns[page] as number) * ps + inPage;
+      if (runLen > 0 && runPhys + runLen === phys) runLen += len;
+      else {
+        if (runLen > 0) fn(runPhys, runLen, runAt);
+        runPhys = phys;
+        runLen = len;
+        runAt = pos - offset;
+      }
+      pos += len;
+    }
+    if (runLen > 0) fn(runPhys, runLen, runAt);
+  }
+}

@@ -1,0 +1,148 @@
+// The one catalog of every error code the SDK raises, with its errno and meaning.
+
+import type { ErrnoCode } from "./errno.js";
+
+/** What kind of failure a catalog entry is. */
+export type ErrorKind = "errno" | "bug" | "signal" | "config";
+
+/** One row of the error catalog (docs/errors.md is this table). */
+export interface CatalogEntry {
+  /** The stable code callers assert on. */
+  readonly code: string;
+  /** The kind: a syscall errno, a kernel bug, a signal, or a configuration error. */
+  readonly kind: ErrorKind;
+  /** The Linux errno number for `errno` entries, else null. */
+  readonly errno: number | null;
+  /** What it means, in one line. */
+  readonly meaning: string;
+}
+
+const errno = (code: ErrnoCode, n: number, meaning: string) =>
+  ({ code, kind: "errno", errno: n, meaning }) as const;
+
+/**
+ * Codes of {@link KernelBug}: contracts broken by a plugin or an in-kernel caller, where Linux
+ * would BUG() or DMA-API debugging would complain.
+ */
+export const BUG_CODES = [
+  "DMA_BUF_RELEASE_VMAPPED",
+  "DMA_BUF_VUNMAP_UNBALANCED",
+  "DMA_BUF_UNMAP_NOT_MAPPED",
+  "DMA_BUF_UNPIN_UNBALANCED",
+  "FILE_REFCOUNT_UNDERFLOW",
+  "BUDDY_DOUBLE_FREE",
+  "BUDDY_BAD_FREE",
+  "BUDDY_NOT_RESERVED",
+] as const;
+/** A {@link KernelBug} code. */
+export type BugCode = (typeof BUG_CODES)[number];
+
+/** Codes of {@link KernelSignal}. */
+export const SIGNAL_CODES = ["SIGBUS", "SIGSEGV"] as const;
+/** A {@link KernelSignal} code. */
+export type SignalCode = (typeof SIGNAL_CODES)[number];
+
+/** Every error code the SDK raises. A test keeps this, the code and docs/errors.md in sync. */
+export const ERROR_CATALOG: readonly CatalogEntry[] = [
+  errno(
+    "EACCES",
+    13,
+    "Permission bits refuse the open, or the fd's access mode refuses the mapping's protection.",
+  ),
+  errno(
+    "EBADF",
+    9,
+    "The fd is not open, or not open for the access (read/write on the wrong mode).",
+  ),
+  errno("EBUSY", 16, "6.1: a cached attachment mapping is requested in a conflicting direction."),
+  errno("EEXIST", 17, "A plugin class is registered twice."),
+  errno("EFAULT", 14, "An ioctl argument is NULL or shorter than the struct it must hold."),
+  errno(
+    "EINTR",
+    4,
+    "A wait was interrupted, or can never end (no pending event can signal its fences).",
+  ),
+  errno(
+    "EINVAL",
+    22,
+    "Bad argument: flags, lengths, offsets, names, ops tables, export info, directions.",
+  ),
+  errno("EIO", 5, "A DMA segment lies above the device's dma mask."),
+  errno("EISDIR", 21, "A directory was opened for writing or read as a file."),
+  errno("ELOOP", 40, "Too many symbolic links, or open() of a link the model does not follow."),
+  errno("EMFILE", 24, "No free fd below RLIMIT_NOFILE."),
+  errno("ENODEV", 19, "The file has no mmap method."),
+  errno("ENOENT", 2, "No such path, or the plugin class is not registered with this kernel."),
+  errno("ENOMEM", 12, "An exporter mapped nothing, or the address space is full."),
+  errno("ENOTDIR", 20, "A path component is not a directory."),
+  errno("ENOTTY", 25, "The ioctl request is not one the file handles."),
+  errno("EOVERFLOW", 75, "An mmap offset plus length overflows."),
+  errno("ESPIPE", 29, "lseek on a file that is not seekable."),
+  errno("ESRCH", 3, "A syscall on, or an fd sent to, a process that has exited."),
+  {
+    code: "DMA_BUF_RELEASE_VMAPPED",
+    kind: "bug",
+    errno: null,
+    meaning: "A buffer lost its last reference while still vmapped (Linux: BUG).",
+  },
+  {
+    code: "DMA_BUF_VUNMAP_UNBALANCED",
+    kind: "bug",
+    errno: null,
+    meaning: "vunmap without a matching vmap, or of another mapping.",
+  },
+  {
+    code: "DMA_BUF_UNMAP_NOT_MAPPED",
+    kind: "bug",
+    errno: null,
+    meaning: "unmapAttachment of a table that is not mapped through that attachment.",
+  },
+  {
+    code: "DMA_BUF_UNPIN_UNBALANCED",
+    kind: "bug",
+    errno: null,
+    meaning: "unpin without a matching pin.",
+  },
+  {
+    code: "FILE_REFCOUNT_UNDERFLOW",
+    kind: "bug",
+    errno: null,
+    meaning: "A file reference was dropped (or taken) after the file was released.",
+  },
+  {
+    code: "BUDDY_DOUBLE_FREE",
+    kind: "bug",
+    errno: null,
+    meaning: "Pages freed to the page allocator twice.",
+  },
+  {
+    code: "BUDDY_BAD_FREE",
+    kind: "bug",
+    errno: null,
+    meaning: "Pages freed that are not an allocated block of that order.",
+  },
+  {
+    code: "BUDDY_NOT_RESERVED",
+    kind: "bug",
+    errno: null,
+    meaning: "A range given back to the page allocator was not reserved.",
+  },
+  {
+    code: "SIGBUS",
+    kind: "signal",
+    errno: null,
+    meaning: "A mapped page the exporter cannot provide was touched.",
+  },
+  {
+    code: "SIGSEGV",
+    kind: "signal",
+    errno: null,
+    meaning: "An access outside a mapping, after munmap, or against its protection.",
+  },
+  {
+    code: "KERNEL_CONFIG_INVALID",
+    kind: "config",
+    errno: null,
+    meaning: "createKernel was given an invalid configuration.",
+  },
+];

@@ -1,0 +1,31 @@
+// @dmabuf/core: an executable model of the Linux DMA-BUF subsystem. This is its public surface.
+
+import "reflect-metadata";
+
+export * from "./config.js";
+export * from "./dma/index.js";
+export * from "./dma-buf/index.js";
+export * from "./errors/index.js";
+export * from "./fence/dma-resv.js";
+export {
+  createKernel,
+  Kernel,
+  KernelConfigError,
+  type KernelSnapshot,
+  type SpawnOptions,
+} from "./kernel.js";
+export * from "./kernel-log.js";
+export * from "./mm/index.js";
+export {
+  type ExporterMetadata,
+  exporter,
+  KERNEL,
+  type PluginClass,
+  type PluginMetadata,
+  pluginMetadata,
+} from "./plugin/metadata.js";
+export { checkExporterContract } from "./plugin/registry.js";
+export * from "./profile.js";
+export { SimClock } from "./time/clock.js";
+export * from "./uapi/index.js";
+export * from "./vfs/index.js";

@@ -1,0 +1,248 @@
+// createKernel: the composition root. A kernel is a value: memory, files, processes, plugins.
+
+import { type DependencyContainer, container as rootContainer } from "tsyringe";
+import { z } from "zod";
+import { type KernelConfig, type KernelConfigInput, kernelConfigSchema } from "./config.js";
+import { DmaMappingApi } from "./dma/mapping.js";
+import { installDmaBufFiles } from "./dma-buf/bufinfo.js";
+import { DmaBufCore, type DmaBufHost } from "./dma-buf/core.js";
+import { KernelError } from "./errors/kernel-error.js";
+import { KernelLog } from "./kernel-log.js";
+import { BuddyAllocator } from "./mm/buddy.js";
+import { CoherentCpuPort, type CpuPort } from "./mm/cpu-port.js";
+import { PageFrames } from "./mm/page-frames.js";
+import { PhysicalMemory } from "./mm/physical-memory.js";
+import { KERNEL, type PluginClass } from "./plugin/metadata.js";
+import { registerPlugins } from "./plugin/registry.js";
+import { type KernelProfile, PROFILES } from "./profile.js";
+import { SimClock } from "./time/clock.js";
+import type { File, FileTable } from "./vfs/file.js";
+import { Namespace } from "./vfs/namespace.js";
+import { Process, type ProcessHost } from "./vfs/process.js";
+import { installProcfs } from "./vfs/procfs.js";
+
+/** Options for {@link Kernel.spawn}. */
+export interface SpawnOptions {
+  /** Command name (`comm`); default `"proc<pid>"`. */
+  name?: string;
+  /** User id; default 0 (root). */
+  uid?: number;
+  /** Group id; default the uid. */
+  gid?: number;
+}
+
+/**
+ * Counts of everything a call could leak. Take one before and after a failing call: a
+ * failure must leave them equal.
+ */
+export interface KernelSnapshot {
+  /** Free pages in the page allocator. */
+  readonly freePages: number;
+  /** Open files (all kinds). */
+  readonly files: number;
+  /** Live dma-bufs. */
+  readonly buffers: number;
+  /** Sum of every dma-buf's file reference count. */
+  readonly bufferRefs: number;
+  /** Attachments across all buffers. */
+  readonly attachments: number;
+  /** Live device mappings across all attachments. */
+  readonly deviceMappings: number;
+  /** vmap users across all buffers. */
+  readonly vmaps: number;
+  /** User mappings across all processes. */
+  readonly userMappings: number;
+  /** Open fds across all processes. */
+  readonly fds: number;
+}
+
+/**
+ * One simulated Linux kernel. Create it with {@link createKernel}; nothing is shared between
+ * kernels, so tests can make thousands.
+ */
+export class Kernel implements ProcessHost, DmaBufHost {
+  /** The validated configuration. */
+  readonly config: KernelConfig;
+  /** Behaviour switches of the kernel version. */
+  readonly profile: KernelProfile;
+  /** Page size in bytes. */
+  readonly pageSize: number;
+  /** Simulated physical RAM (sparse). */
+  readonly memory: PhysicalMemory;
+  /** Page-frame metadata. */
+  readonly frames: PageFrames;
+  /** The page allocator. */
+  readonly buddy: BuddyAllocator;
+  /** Deterministic virtual time. */
+  readonly clock = new SimClock();
+  /** The kernel log (dmesg). */
+  readonly log: KernelLog;
+  /** Every path the kernel serves. */
+  readonly namespace = new Namespace();
+  /** The DMA mapping API. */
+  readonly dma: DmaMappingApi;
+  /** The in-kernel dma-buf API. */
+  readonly dmaBuf: DmaBufCore;
+  /** CONFIG_DMABUF_MOVE_NOTIFY. */
+  readonly moveNotify: boolean;
+  /** This kernel's dependency-injection container (a child of tsyringe's root). */
+  readonly container: DependencyContainer;
+  /** The CPU's path to memory; `@dmabuf/devices` swaps in a cache model. */
+  cpu: CpuPort;
+  /** Live files, for leak accounting. */
+  readonly files: FileTable & { readonly size: number };
+
+  readonly #openFiles = new Set<File>();
+  readonly #processes = new Map<number, Process>();
+  readonly #plugins = new Map<PluginClass, unknown>();
+  #nextPid = 1;
+  #nextPseudoIno = 1000;
+  #current: Process | undefined;
+
+  /** @internal Use {@link createKernel}. */
+  constructor(config: KernelConfig) {
+    this.config = config;
+    this.profile = PROFILES[config.profile];
+    this.pageSize = config.pageSize;
+    this.moveNotify = config.moveNotify;
+    this.memory = new PhysicalMemory({
+      bytes: config.ram,
+      pageSize: config.pageSize,
+      ...(config.sectionBytes ? { sectionBytes: config.sectionBytes } : {}),
+    });
+    this.frames = new PageFrames(this.memory.pageCount);
+    this.buddy = new BuddyAllocator(this.memory, this.frames);
+    this.cpu = new CoherentCpuPort(this.memory);
+    this.log = new KernelLog(() => this.clock.now);
+    this.dma = new DmaMappingApi(config.pageSize);
+    const open = this.#openFiles;
+    this.files = {
+      add: (f) => open.add(f),
+      delete: (f) => open.delete(f),
+      get size() {
+        return open.size;
+      },
+    };
+    this.dmaBuf = new DmaBufCore(this);
+    this.container = rootContainer.createChildContainer();
+    this.container.registerInstance(Kernel, this);
+    this.container.registerInstance(KERNEL, this);
+    installDmaBufFiles(this.namespace, this.dmaBuf, this.profile.sysfsStats);
+    installProcfs(this.namespace, {
+      processes: () => this.#processes,
+      current: () => this.#current,
+    });
+    this.#plugins = registerPlugins(this, config.plugins);
+  }
+
+  /** Starts a user-space process. */
+  spawn(options: SpawnOptions = {}): Process {
+    const pid = this.#nextPid++;
+    const uid = options.uid ?? 0;
+    const proc = new Process(this, pid, options.name ?? `proc${pid}`, uid, options.gid ?? uid);
+    this.#processes.set(pid, proc);
+    return proc;
+  }
+
+  /** Live processes by pid. */
+  processes(): ReadonlyMap<number, Process> {
+    return this.#processes;
+  }
+
+  /** The process whose syscall is running (`current`), if any. */
+  get current(): Process | undefined {
+    return this.#current;
+  }
+
+  /** {@inheritDoc ProcessHost.runAs} */
+  runAs<T>(proc: Process, fn: () => T): T {
+    const prev = this.#current;
+    this.#current = proc;
+    try {
+      return fn();
+    } finally {
+      this.#current = prev;
+    }
+  }
+
+  /** {@inheritDoc ProcessHost.reap} */
+  reap(proc: Process): void {
+    this.#processes.delete(proc.pid);
+  }
+
+  /** {@inheritDoc ProcessHost.nextPseudoIno} */
+  nextPseudoIno(): number {
+    return this.#nextPseudoIno++;
+  }
+
+  /**
+   * The instance of a registered plugin class.
+   * @throws KernelError ENOENT when the class was not registered with this kernel.
+   */
+  plugin<T>(cls: PluginClass<T>): T {
+    if (!this.#plugins.has(cls)) {
+      throw new KernelError("ENOENT", "plugin", `${cls.name} is not registered`);
+    }
+    return this.#plugins.get(cls) as T;
+  }
+
+  /** Counts of everything a failed call must not leak. */
+  snapshot(): KernelSnapshot {
+    let bufferRefs = 0;
+    let attachments = 0;
+    let deviceMappings = 0;
+    let vmaps = 0;
+    for (const b of this.dmaBuf.list()) {
+      bufferRefs += b.file.refCount;
+      attachments += b.attachments.length;
+      vmaps += b.vmappingCounter;
+      for (const a of b.attachments) deviceMappings += a.mappedCount + (a.sgt ? 1 : 0);
+    }
+    let userMappings = 0;
+    let fds = 0;
+    for (const p of this.#processes.values()) {
+      userMappings += p.mappings().length;
+      fds += p.fds().length;
+    }
+    return {
+      freePages: this.buddy.freePageCount(),
+      files: this.files.size,
+      buffers: this.dmaBuf.list().length,
+      bufferRefs,
+      attachments,
+      deviceMappings,
+      vmaps,
+      userMappings,
+      fds,
+    };
+  }
+}
+
+/**
+ * Boots a kernel. The configuration is validated with zod; plugins are registered in order,
+ * each checked against its contract before anything of it becomes visible.
+ *
+ * @example
+ * ```ts
+ * const kernel = createKernel({ ram: "4GiB", profile: "6.1", plugins: [SystemHeap] });
+ * const proc = kernel.spawn({ name: "app" });
+ * ```
+ * @throws KernelConfigError when the configuration is invalid (readable message); whatever a
+ * plugin's registration throws (KernelError with the kernel's errno).
+ */
+export function createKernel(config: KernelConfigInput = {}): Kernel {
+  const parsed = kernelConfigSchema.safeParse(config);
+  if (!parsed.success) throw new KernelConfigError(z.prettifyError(parsed.error));
+  return new Kernel(parsed.data);
+}
+
+/** An invalid {@link createKernel} configuration; the message lists every problem. */
+export class KernelConfigError extends Error {
+  /** Stable code. */
+  readonly code = "KERNEL_CONFIG_INVALID";
+  /** @param message - the prettified zod issues */
+  constructor(message: string) {
+    super(message);
+    this.name = "KernelConfigError";
+  }
+}

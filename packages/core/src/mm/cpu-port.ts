@@ -1,0 +1,35 @@
+// The CPU's path to physical memory: every CPU access (user mappings, vmap) goes through a port.
+
+import type { PhysicalMemory } from "./physical-memory.js";
+
+/**
+ * How the CPU reaches physical memory. The default port is fully coherent and goes straight
+ * to RAM; `@dmabuf/devices` supplies a write-back cache model that implements the same
+ * interface, so every CPU access in the model can be observed and checked.
+ */
+export interface CpuPort {
+  /** Copies `length` bytes at physical address `phys` into `dst` at `dstOffset`. */
+  read(phys: number, length: number, dst: Uint8Array, dstOffset: number): void;
+  /** Stores `src` at physical address `phys`. */
+  write(phys: number, src: Uint8Array): void;
+  /** Stores `length` copies of `value` at `phys`. */
+  fill(phys: number, length: number, value: number): void;
+}
+
+/** The default CPU port: no cache, every access goes straight to RAM. */
+export class CoherentCpuPort implements CpuPort {
+  /** @param memory - the RAM the CPU reaches */
+  constructor(private readonly memory: PhysicalMemory) {}
+  /** {@inheritDoc CpuPort.read} */
+  read(phys: number, length: number, dst: Uint8Array, dstOffset: number): void {
+    this.memory.read(phys, length, dst, dstOffset);
+  }
+  /** {@inheritDoc CpuPort.write} */
+  write(phys: number, src: Uint8Array): void {
+    this.memory.write(phys, src);
+  }
+  /** {@inheritDoc CpuPort.fill} */
+  fill(phys: number, length: number, value: number): void {
+    this.memory.fill(phys, length, value);
+  }
+}

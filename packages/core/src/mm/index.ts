@@ -1,0 +1,21 @@
+// Models memory management: physical RAM, page-frame metadata, the buddy allocator, sg tables.
+
+export {
+  type AllocPagesOptions,
+  BuddyAllocator,
+  type BuddyAllocatorOptions,
+  BuddyError,
+  type BuddyErrorCode,
+  MAX_ORDER,
+} from "./buddy.js";
+export { CoherentCpuPort, type CpuPort } from "./cpu-port.js";
+export {
+  MAX_PAGE_FRAMES,
+  PageFrames,
+  PG_BUDDY,
+  PG_CMA,
+  PG_HEAD,
+  PG_RESERVED,
+} from "./page-frames.js";
+export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
+export { SgTable } from "./sg-table.js";

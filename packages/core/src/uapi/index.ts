@@ -1,0 +1,9 @@
+// include/uapi: every constant, request code and struct layout user space passes to the kernel.
+
+export * from "./dma-buf.js";
+export * from "./dma-heap.js";
+export * from "./fcntl.js";
+export * from "./ioctl.js";
+export * from "./mman.js";
+export * from "./poll.js";
+export * from "./udmabuf.js";

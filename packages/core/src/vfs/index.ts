@@ -1,0 +1,27 @@
+// vfs: files, processes, mappings and the pseudo filesystems.
+
+export {
+  File,
+  type FileIdentity,
+  type FileOperations,
+  type FileTable,
+  type IoctlArg,
+} from "./file.js";
+export { type Inode, type Stat, statOf } from "./inode.js";
+export { type CpuHolder, Mapping } from "./mapping.js";
+export {
+  type DeviceNode,
+  type DirNode,
+  dynamicDir,
+  type LinkNode,
+  Namespace,
+  type Node,
+  StaticDir,
+  symlink,
+  type TextNode,
+  textFile,
+} from "./namespace.js";
+export { type Credentials, checkPermission, fileFlagsFromOpen, openFmode } from "./open.js";
+export { errnoOf, type PollFd, Process, type ProcessHost, type SendFdOptions } from "./process.js";
+export { renderFdinfo, renderMaps } from "./procfs.js";
+export { Vma, type VmaOperations } from "./vma.js";

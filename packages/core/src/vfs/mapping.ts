@@ -1,0 +1,160 @@
+// A user-space view of a mapping: loads and stores walk the VMA's page table to the CPU port.
+
+import { KernelSignal } from "../errors/kernel-bug.js";
+import type { CpuPort } from "../mm/cpu-port.js";
+import { PROT_READ, PROT_WRITE } from "../uapi/mman.js";
+import type { Vma } from "./vma.js";
+
+/** Something that knows the CPU port in force (the kernel: the port can be swapped). */
+export interface CpuHolder {
+  /** The CPU's current path to memory. */
+  readonly cpu: CpuPort;
+}
+
+/**
+ * What mmap() returns: the mapped range of a process's address space. Every access goes
+ * through the VMA's page table (faulting pages in through the driver) and the CPU port.
+ *
+ * @remarks Touching a page the driver cannot provide raises {@link KernelSignal} `SIGBUS`;
+ * touching memory outside the mapping, after munmap, or against its protection raises
+ * `SIGSEGV`.
+ */
+export class Mapping {
+  #unmapped = false;
+
+  /**
+   * @param vma - the mapping's VMA
+   * @param host - gives the CPU port in force
+   */
+  constructor(
+    readonly vma: Vma,
+    private readonly host: CpuHolder,
+  ) {}
+
+  /** The mapping's first address. */
+  get address(): number {
+    return this.vma.start;
+  }
+  /** The mapping's length in bytes (page aligned). */
+  get length(): number {
+    return this.vma.length;
+  }
+  /** False once munmap() removed it. */
+  get mapped(): boolean {
+    return !this.#unmapped;
+  }
+  /** Called by munmap(). */
+  markUnmapped(): void {
+    this.#unmapped = true;
+  }
+
+  /** Loads `length` bytes at `offset` (default: to the end). */
+  read(offset = 0, length = this.length - offset): Uint8Array {
+    this.#check(offset, length, PROT_READ | PROT_WRITE, "read");
+    const out = new Uint8Array(length);
+    this.#walk(offset, length, false, (phys, len, at, cow) => {
+      if (cow) out.set(cow.subarray(phys, phys + len), at);
+      else this.host.cpu.read(phys, len, out, at);
+    });
+    return out;
+  }
+
+  /** Stores `bytes` at `offset`. */
+  write(offset: number, bytes: Uint8Array): void {
+    this.#check(offset, bytes.length, PROT_WRITE, "write");
+    this.#walk(offset, bytes.length, true, (phys, len, at, cow) => {
+      if (cow) cow.set(bytes.subarray(at, at + len), phys);
+      else this.host.cpu.write(phys, bytes.subarray(at, at + len));
+    });
+  }
+
+  /** Stores `length` copies of `value` at `offset` (default: the whole mapping). */
+  fill(value: number, offset = 0, length = this.length - offset): void {
+    this.#check(offset, length, PROT_WRITE, "write");
+    this.#walk(offset, length, true, (phys, len, _at, cow) => {
+      if (cow) cow.fill(value, phys, phys + len);
+      else this.host.cpu.fill(phys, len, value);
+    });
+  }
+
+  #check(offset: number, length: number, protNeeded: number, what: string): void {
+    const addr = this.vma.start + offset;
+    if (this.#unmapped) throw new KernelSignal("SIGSEGV", addr, `${what} after munmap`);
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0) {
+      throw new TypeError("offset and length must be non-negative integers");
+    }
+    if (offset + length > this.length) {
+      throw new KernelSignal("SIGSEGV", this.vma.end, `${what} past the end of the mapping`);
+    }
+    if ((this.vma.prot & protNeeded) === 0) {
+      throw new KernelSignal("SIGSEGV", addr, `${what} denied by the mapping's protection`);
+    }
+  }
+
+  /**
+   * Walks [offset, offset+length) page by page, resolving frames (faulting them in) and
+   * calling `fn` once per physically contiguous run, or per private (copy-on-write) page with
+   * the page's host copy and the in-page offset as `phys`.
+   */
+  #walk(
+    offset: number,
+    length: number,
+    writing: boolean,
+    fn: (phys: number, len: number, at: number, cow?: Uint8Array) => void,
+  ): void {
+    const vma = this.vma;
+    const ps = vma.pageSize;
+    let runPhys = -1;
+    let runLen = 0;
+    let runAt = 0;
+    const flush = () => {
+      if (runLen > 0) fn(runPhys, runLen, runAt);
+      runLen = 0;
+    };
+    let pos = offset;
+    const end = offset + length;
+    while (pos < end) {
+      const page = Math.floor(pos / ps);
+      const inPage = pos - page * ps;
+      const len = Math.min(ps - inPage, end - pos);
+      let cow = vma.cowPages.get(page);
+      if (!cow && writing && vma.isCow) {
+        cow = new Uint8Array(ps);
+        this.host.cpu.read(this.#frame(page) * ps, ps, cow, 0);
+        vma.cowPages.set(page, cow);
+      }
+      if (cow) {
+        flush();
+        fn(inPage, len, pos - offset, cow);
+      } else {
+        const phys = this.#frame(page) * ps + inPage;
+        if (runLen > 0 && runPhys + runLen === phys) runLen += len;
+        else {
+          flush();
+          runPhys = phys;
+          runLen = len;
+          runAt = pos - offset;
+        }
+      }
+      pos += len;
+    }
+    flush();
+  }
+
+  #frame(page: number): number {
+    const vma = this.vma;
+    let pfn = vma.pfns[page] ?? -1;
+    if (pfn < 0) {
+      pfn = vma.ops?.fault?.(vma, vma.pgoff + page) ?? -1;
+      if (pfn < 0) {
+        throw new KernelSignal(
+          "SIGBUS",
+          vma.start + page * vma.pageSize,
+          "no page behind this part of the mapping",
+        );
+      }
+      vma.pfns[page] = pfn;
+    }
+    return pfn;
+  }
+}

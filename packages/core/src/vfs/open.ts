@@ -1,0 +1,195 @@
+// open(2) of a namespace node: permission checks, f_flags/f_mode, and the driver's file.
+
+import { KernelError } from "../errors/kernel-error.js";
+import {
+  FMODE_CAN_READ,
+  FMODE_CAN_WRITE,
+  FMODE_LSEEK,
+  FMODE_OPENED,
+  FMODE_PREAD,
+  FMODE_PWRITE,
+  O_ACCMODE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_LARGEFILE,
+  O_NOCTTY,
+  O_RDONLY,
+  O_TRUNC,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFREG,
+} from "../uapi/fcntl.js";
+import { File, type FileOperations, type FileTable } from "./file.js";
+import type { Inode } from "./inode.js";
+import type { Namespace, Node } from "./namespace.js";
+
+/** What open needs from the kernel. */
+export interface OpenHost {
+  /** The path namespace. */
+  readonly namespace: Namespace;
+  /** The live-file table. */
+  readonly files: FileTable;
+  /** A fresh pseudo inode number. */
+  nextPseudoIno(): number;
+}
+
+/** Who is opening (for permission checks). */
+export interface Credentials {
+  /** User id; 0 bypasses permission bits. */
+  readonly uid: number;
+  /** Group id. */
+  readonly gid: number;
+}
+
+/** The FMODE_READ/FMODE_WRITE bits for an access mode (`OPEN_FMODE`). */
+export function openFmode(flags: number): number {
+  return ((flags + 1) & O_ACCMODE) >>> 0;
+}
+
+/** The f_flags open() keeps: creation flags and O_CLOEXEC dropped, O_LARGEFILE forced. */
+export function fileFlagsFromOpen(flags: number): number {
+  return (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+}
+
+/** Checks the permission bits of `mode` for the access `flags` asks for (root bypasses). */
+export function checkPermission(
+  cred: Credentials,
+  node: { mode: number; uid?: number; gid?: number },
+  flags: number,
+  syscall: string,
+): void {
+  if (cred.uid === 0) return;
+  const acc = flags & O_ACCMODE;
+  const wantRead = acc === O_RDONLY || acc === 2 || acc === 3;
+  const wantWrite = acc !== O_RDONLY;
+  const shift = cred.uid === (node.uid ?? 0) ? 6 : cred.gid === (node.gid ?? 0) ? 3 : 0;
+  const bits = (node.mode >> shift) & 7;
+  if ((wantRead && !(bits & 4)) || (wantWrite && !(bits & 2))) {
+    throw new KernelError("EACCES", syscall, "permission denied");
+  }
+}
+
+/** Builds f_mode for a freshly opened file. */
+function fmodeFor(flags: number, fops: FileOperations, seekable: boolean): number {
+  let mode = openFmode(flags) | FMODE_OPENED;
+  if (seekable) mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+  if (fops.read) mode |= FMODE_CAN_READ;
+  if (fops.write) mode |= FMODE_CAN_WRITE;
+  return mode;
+}
+
+/** File methods of a rendered pseudo file: read through the text, seek within it. */
+const textFops: FileOperations = {
+  read(file, count) {
+    const bytes = file.privateData as Uint8Array;
+    const out = bytes.subarray(file.pos, Math.min(bytes.length, file.pos + count));
+    file.pos += out.length;
+    return out.slice();
+  },
+  llseek(file, offset, whence) {
+    const size = (file.privateData as Uint8Array).length;
+    const base = whence === 0 ? 0 : whence === 1 ? file.pos : whence === 2 ? size : Number.NaN;
+    const pos = base + offset;
+    if (!(pos >= 0)) throw new KernelError("EINVAL", "lseek");
+    file.pos = pos;
+    return pos;
+  },
+};
+
+/** File methods of an opened directory. */
+const dirFops: FileOperations = {
+  read() {
+    throw new KernelError("EISDIR", "read");
+  },
+};
+
+/**
+ * Opens the node at `path` for `cred`.
+ * @throws KernelError ENOENT, ENOTDIR, EACCES, EISDIR (a directory opened for writing), and
+ * whatever the driver's open returns.
+ */
+export function openNode(host: OpenHost, cred: Credentials, path: string, flags: number): File {
+  const node: Node = host.namespace.resolve(path, "open");
+  const fflags = fileFlagsFromOpen(flags);
+  const dev: [number, number] = [0, 0];
+  switch (node.kind) {
+    case "chr": {
+      checkPermission(cred, node, flags, "open");
+      const inode: Inode = {
+        ino: node.ino,
+        mode: S_IFCHR | node.mode,
+        uid: node.uid,
+        gid: node.gid,
+        size: 0,
+        dev: [0, 5],
+        rdev: node.rdev,
+        nlink: 1,
+        blocks: 0,
+        blksize: 4096,
+      };
+      const file = new File(
+        inode,
+        node.fops,
+        { path: () => path, mntId: 21 },
+        fflags,
+        fmodeFor(flags, node.fops, !node.nonseekable),
+        host.files,
+      );
+      file.privateData = node.privateData;
+      return file;
+    }
+    case "file": {
+      checkPermission(cred, node, flags, "open");
+      const bytes = new TextEncoder().encode(node.render());
+      const inode: Inode = {
+        ino: host.nextPseudoIno(),
+        mode: S_IFREG | node.mode,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        dev,
+        rdev: [0, 0],
+        nlink: 1,
+        blocks: 0,
+        blksize: 4096,
+      };
+      const file = new File(
+        inode,
+        textFops,
+        { path: () => path, mntId: 22 },
+        fflags,
+        fmodeFor(flags, textFops, true),
+        host.files,
+      );
+      file.privateData = bytes;
+      return file;
+    }
+    case "dir": {
+      if ((flags & O_ACCMODE) !== O_RDONLY) throw new KernelError("EISDIR", "open", path);
+      const inode: Inode = {
+        ino: host.nextPseudoIno(),
+        mode: S_IFDIR | node.mode,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        dev,
+        rdev: [0, 0],
+        nlink: 2,
+        blocks: 0,
+        blksize: 4096,
+      };
+      return new File(
+        inode,
+        dirFops,
+        { path: () => path, mntId: 22 },
+        fflags | O_DIRECTORY,
+        fmodeFor(flags, dirFops, true),
+        host.files,
+      );
+    }
+    case "link":
+      throw new KernelError("ELOOP", "open", path);
+  }
+}

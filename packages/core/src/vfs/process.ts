@@ -1,0 +1,507 @@
+// A user-space process: its fd table, its address space and the syscalls it can make.
+
+import type { ErrnoCode } from "../errors/errno.js";
+import { KernelError } from "../errors/kernel-error.js";
+import type { SimClock } from "../time/clock.js";
+import {
+  F_GETFD,
+  F_GETFL,
+  F_SETFD,
+  FD_CLOEXEC,
+  FMODE_READ,
+  FMODE_WRITE,
+  O_CLOEXEC,
+} from "../uapi/fcntl.js";
+import {
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MAP_TYPE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+} from "../uapi/mman.js";
+import { DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLNVAL } from "../uapi/poll.js";
+import type { File, IoctlArg } from "./file.js";
+import { type Stat, statOf } from "./inode.js";
+import { type CpuHolder, Mapping } from "./mapping.js";
+import type { Namespace } from "./namespace.js";
+import { openNode } from "./open.js";
+import { Vma } from "./vma.js";
+
+/** What a process needs from its kernel. */
+export interface ProcessHost extends CpuHolder {
+  /** Page size in bytes. */
+  readonly pageSize: number;
+  /** The path namespace. */
+  readonly namespace: Namespace;
+  /** The virtual clock (poll timeouts). */
+  readonly clock: SimClock;
+  /** Runs `fn` with `proc` as the current task (for fatal-signal checks and /proc/self). */
+  runAs<T>(proc: Process, fn: () => T): T;
+  /** Called when a process has exited. */
+  reap(proc: Process): void;
+  /** Creates a file for an opened pseudo file or device node. */
+  readonly files: import("./file.js").FileTable;
+  /** A fresh inode number for pseudo files. */
+  nextPseudoIno(): number;
+}
+
+/** One slot of the fd table. */
+interface FdEntry {
+  file: File;
+  cloexec: boolean;
+}
+
+/** One entry of a poll() request; `revents` is written back. */
+export interface PollFd {
+  /** The fd to watch; negative entries are ignored. */
+  fd: number;
+  /** POLL* events of interest. */
+  events: number;
+  /** Out: the events that are ready. */
+  revents?: number;
+}
+
+/** Options for {@link Process.sendFd}. */
+export interface SendFdOptions {
+  /** Install the received fd with O_CLOEXEC (MSG_CMSG_CLOEXEC). */
+  cloexec?: boolean;
+}
+
+/** The top of the mmap area: mappings are placed top-down below it. */
+const MMAP_TOP = 0x7ffff7ff9000;
+
+/**
+ * A user-space process. Every method is a syscall: it throws {@link KernelError} with the
+ * errno Linux returns and leaves the process as it was on failure.
+ *
+ * @example
+ * ```ts
+ * const p = kernel.spawn({ name: "camera" });
+ * const heap = p.open("/dev/dma_heap/system", O_RDWR);
+ * ```
+ */
+export class Process {
+  /** RLIMIT_NOFILE: fds are numbered below this. */
+  rlimitNofile = 1024;
+  /** Set once the process has exited. */
+  exited = false;
+  /** A fatal signal is pending: long kernel loops give up with EINTR (`fatal_signal_pending`). */
+  fatalSignalPending = false;
+  readonly #fds: (FdEntry | undefined)[] = [];
+  readonly #maps: Mapping[] = [];
+
+  /**
+   * @param host - the kernel
+   * @param pid - process id
+   * @param name - command name (`comm`)
+   * @param uid - user id (0 = root)
+   * @param gid - group id
+   */
+  constructor(
+    private readonly host: ProcessHost,
+    readonly pid: number,
+    readonly name: string,
+    readonly uid: number,
+    readonly gid: number,
+  ) {}
+
+  // ---- fd table -------------------------------------------------------------------------
+
+  /** Open fds in ascending order. */
+  fds(): number[] {
+    const out: number[] = [];
+    this.#fds.forEach((e, fd) => {
+      if (e) out.push(fd);
+    });
+    return out;
+  }
+
+  /** The live mappings, lowest address first. */
+  mappings(): readonly Mapping[] {
+    return [...this.#maps].sort((a, b) => a.address - b.address);
+  }
+
+  /**
+   * The file behind an fd (`fget` without a reference).
+   * @throws KernelError EBADF when the fd is not open.
+   */
+  fileOf(fd: number, syscall = "fget"): File {
+    const e = Number.isInteger(fd) && fd >= 0 ? this.#fds[fd] : undefined;
+    if (!e) throw new KernelError("EBADF", syscall, `fd ${fd} is not open`);
+    return e.file;
+  }
+
+  /** Whether fd has close-on-exec set. */
+  isCloexec(fd: number): boolean {
+    return this.#fds[fd]?.cloexec ?? false;
+  }
+
+  /**
+   * Installs `file` at the lowest free fd, transferring the caller's reference
+   * (`get_unused_fd_flags` + `fd_install`).
+   * @throws KernelError EMFILE when every fd below RLIMIT_NOFILE is in use (the reference is
+   * then still the caller's).
+   */
+  installFd(file: File, flags: number, syscall = "fd_install"): number {
+    const fd = this.#lowestFreeFd(syscall);
+    this.#fds[fd] = { file, cloexec: (flags & O_CLOEXEC) !== 0 };
+    return fd;
+  }
+
+  #lowestFreeFd(syscall: string): number {
+    for (let fd = 0; fd < this.rlimitNofile; fd++) if (!this.#fds[fd]) return fd;
+    throw new KernelError("EMFILE", syscall);
+  }
+
+  // ---- syscalls -------------------------------------------------------------------------
+
+  #enter<T>(syscall: string, fn: () => T): T {
+    if (this.exited) throw new KernelError("ESRCH", syscall, `process ${this.pid} has exited`);
+    return this.host.runAs(this, fn);
+  }
+
+  /**
+   * open(2). Opens a device node or pseudo file.
+   * @throws KernelError ENOENT, ENOTDIR, EACCES (permission bits), ENXIO/ENODEV from the
+   * driver, EMFILE.
+   */
+  open(path: string, flags: number): number {
+    return this.#enter("open", () => {
+      const file = openNode(this.host, this, path, flags);
+      try {
+        return this.installFd(file, flags, "open");
+      } catch (e) {
+        file.put();
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * close(2).
+   * @throws KernelError EBADF when the fd is not open.
+   */
+  close(fd: number): void {
+    this.#enter("close", () => {
+      const file = this.fileOf(fd, "close");
+      this.#fds[fd] = undefined;
+      file.put();
+    });
+  }
+
+  /**
+   * dup(2): a new fd (lowest free) for the same file, without close-on-exec.
+   * @throws KernelError EBADF, EMFILE.
+   */
+  dup(fd: number): number {
+    return this.#enter("dup", () => {
+      const file = this.fileOf(fd, "dup");
+      const nfd = this.#lowestFreeFd("dup");
+      this.#fds[nfd] = { file: file.get(), cloexec: false };
+      return nfd;
+    });
+  }
+
+  /**
+   * fcntl(2) for F_GETFD, F_SETFD and F_GETFL.
+   * @throws KernelError EBADF, EINVAL for other commands.
+   */
+  fcntl(fd: number, cmd: number, arg = 0): number {
+    return this.#enter("fcntl", () => {
+      const file = this.fileOf(fd, "fcntl");
+      const entry = this.#fds[fd] as FdEntry;
+      switch (cmd) {
+        case F_GETFD:
+          return entry.cloexec ? FD_CLOEXEC : 0;
+        case F_SETFD:
+          entry.cloexec = (arg & FD_CLOEXEC) !== 0;
+          return 0;
+        case F_GETFL:
+          return file.fFlags;
+        default:
+          throw new KernelError("EINVAL", "fcntl", `command ${cmd} is not modelled`);
+      }
+    });
+  }
+
+  /**
+   * ioctl(2). `arg` is the C struct's bytes, which the kernel reads and writes back in place,
+   * a string for DMA_BUF_SET_NAME, or `null` for a NULL pointer.
+   * @returns the ioctl's return value (0, or a new fd for ioctls that create one)
+   * @throws KernelError EBADF, ENOTTY for a file without ioctls, and whatever the driver
+   * returns.
+   */
+  ioctl(fd: number, request: number, arg: IoctlArg = null): number {
+    return this.#enter("ioctl", () => {
+      const file = this.fileOf(fd, "ioctl");
+      if (!file.fops.ioctl) throw new KernelError("ENOTTY", "ioctl");
+      file.get();
+      try {
+        return file.fops.ioctl(file, request >>> 0, arg, this);
+      } finally {
+        file.put();
+      }
+    });
+  }
+
+  /**
+   * mmap(2) of a file. Returns a {@link Mapping} whose loads and stores go through the page
+   * table and the CPU port.
+   * @throws KernelError EINVAL (length 0, unaligned offset, bad map type), EBADF, ENODEV (file
+   * cannot be mapped), EACCES (access mode does not allow the protection), EOVERFLOW, ENOMEM
+   * (no address space), and whatever the driver's mmap method returns.
+   */
+  mmap(fd: number, length: number, prot: number, flags: number, offset = 0): Mapping {
+    return this.#enter("mmap", () => {
+      const ps = this.host.pageSize;
+      if (!Number.isInteger(length) || !Number.isInteger(offset) || offset < 0) {
+        throw new KernelError("EINVAL", "mmap", "length and offset must be integers");
+      }
+      if (offset % ps !== 0) throw new KernelError("EINVAL", "mmap", "unaligned offset");
+      if (length === 0) throw new KernelError("EINVAL", "mmap", "zero length");
+      const file = this.fileOf(fd, "mmap");
+      const len = Math.ceil(length / ps) * ps;
+      const pgoff = offset / ps;
+      if (!Number.isSafeInteger(pgoff + len / ps)) throw new KernelError("EOVERFLOW", "mmap");
+      const type = flags & MAP_TYPE;
+      if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) {
+        throw new KernelError("EINVAL", "mmap", "mapping type must be shared or private");
+      }
+      if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) {
+        throw new KernelError("EINVAL", "mmap", "unknown protection bits");
+      }
+      if (!file.fops.mmap) throw new KernelError("ENODEV", "mmap", "file cannot be mapped");
+      if ((file.fMode & FMODE_READ) === 0) {
+        throw new KernelError("EACCES", "mmap", "file not open for reading");
+      }
+      if (type !== MAP_PRIVATE && prot & PROT_WRITE && (file.fMode & FMODE_WRITE) === 0) {
+        throw new KernelError("EACCES", "mmap", "shared writable mapping of a read-only file");
+      }
+      const start = this.#findGap(len);
+      const vma = new Vma(
+        start,
+        len,
+        pgoff,
+        prot,
+        type === MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED,
+        file,
+        ps,
+      );
+      file.get();
+      try {
+        file.fops.mmap(file, vma);
+      } catch (e) {
+        vma.file.put();
+        throw e;
+      }
+      if (vma.file !== file) {
+        // The driver redirected the mapping to another file (dma_buf_mmap does this).
+        file.put();
+      }
+      const m = new Mapping(vma, this.host);
+      this.#maps.push(m);
+      return m;
+    });
+  }
+
+  #findGap(len: number): number {
+    let top = MMAP_TOP;
+    for (const m of [...this.#maps].sort((a, b) => b.address - a.address)) {
+      if (m.vma.end <= top - len) break;
+      top = Math.min(top, m.vma.start);
+    }
+    if (top - len < 0x10000) throw new KernelError("ENOMEM", "mmap", "address space full");
+    return top - len;
+  }
+
+  /**
+   * munmap(2) of a whole mapping; drops the mapping's file reference.
+   * @throws KernelError EINVAL when the mapping is not (or no longer) mapped in this process.
+   */
+  munmap(mapping: Mapping): void {
+    this.#enter("munmap", () => {
+      const i = this.#maps.indexOf(mapping);
+      if (i < 0) throw new KernelError("EINVAL", "munmap", "not a mapping of this process");
+      this.#maps.splice(i, 1);
+      mapping.markUnmapped();
+      mapping.vma.file.put();
+    });
+  }
+
+  /**
+   * lseek(2).
+   * @throws KernelError EBADF, ESPIPE (not seekable), EINVAL (the file refuses).
+   */
+  lseek(fd: number, offset: number, whence: number): number {
+    return this.#enter("lseek", () => {
+      const file = this.fileOf(fd, "lseek");
+      if (file.fops.llseek) return file.fops.llseek(file, offset, whence);
+      throw new KernelError("ESPIPE", "lseek");
+    });
+  }
+
+  /**
+   * fstat(2).
+   * @throws KernelError EBADF.
+   */
+  fstat(fd: number): Stat {
+    return this.#enter("fstat", () => statOf(this.fileOf(fd, "fstat").inode));
+  }
+
+  /**
+   * read(2) of up to `count` bytes.
+   * @throws KernelError EBADF (not open, or not open for reading), EINVAL (the file cannot be
+   * read).
+   */
+  read(fd: number, count: number): Uint8Array {
+    return this.#enter("read", () => {
+      const file = this.fileOf(fd, "read");
+      if ((file.fMode & FMODE_READ) === 0) throw new KernelError("EBADF", "read");
+      if (!file.fops.read) throw new KernelError("EINVAL", "read");
+      return file.fops.read(file, count);
+    });
+  }
+
+  /**
+   * write(2).
+   * @throws KernelError EBADF (not open, or not open for writing), EINVAL (the file cannot be
+   * written).
+   */
+  write(fd: number, bytes: Uint8Array): number {
+    return this.#enter("write", () => {
+      const file = this.fileOf(fd, "write");
+      if ((file.fMode & FMODE_WRITE) === 0) throw new KernelError("EBADF", "write");
+      if (!file.fops.write) throw new KernelError("EINVAL", "write");
+      return file.fops.write(file, bytes);
+    });
+  }
+
+  /**
+   * poll(2). Fills in `revents` of each entry and returns the number of entries with events.
+   * A positive `timeoutMs` waits on the virtual clock; a negative one waits until something
+   * is ready or nothing else can happen.
+   * @throws KernelError EINVAL when more fds than RLIMIT_NOFILE are passed.
+   */
+  poll(fds: PollFd[], timeoutMs: number): number {
+    return this.#enter("poll", () => {
+      if (fds.length > this.rlimitNofile) throw new KernelError("EINVAL", "poll");
+      const scan = (): number => {
+        let ready = 0;
+        for (const p of fds) {
+          p.revents = 0;
+          if (p.fd < 0) continue;
+          const e = this.#fds[p.fd];
+          if (!e) p.revents = POLLNVAL;
+          else {
+            const mask = e.file.fops.poll ? e.file.fops.poll(e.file, p.events) : DEFAULT_POLLMASK;
+            p.revents = mask & (p.events | POLLERR | POLLHUP);
+          }
+          if (p.revents) ready++;
+        }
+        return ready;
+      };
+      let ready = scan();
+      if (ready === 0 && timeoutMs !== 0) {
+        const clock = this.host.clock;
+        const deadline = timeoutMs < 0 ? Number.POSITIVE_INFINITY : clock.now + timeoutMs * 1e6;
+        clock.runUntil(() => {
+          ready = scan();
+          return ready > 0;
+        }, deadline);
+      }
+      return ready;
+    });
+  }
+
+  /**
+   * Reads a whole pseudo file (procfs, sysfs, debugfs) as text: open, read, close.
+   * @throws KernelError ENOENT, EISDIR, EACCES.
+   */
+  readFile(path: string): string {
+    return this.#enter("read", () => {
+      const file = openNode(this.host, this, path, 0);
+      try {
+        if (!file.fops.read) throw new KernelError("EINVAL", "read");
+        return new TextDecoder().decode(file.fops.read(file, Number.MAX_SAFE_INTEGER));
+      } finally {
+        file.put();
+      }
+    });
+  }
+
+  /**
+   * Lists a directory (names only, without `.` and `..`).
+   * @throws KernelError ENOENT, ENOTDIR.
+   */
+  readdir(path: string): string[] {
+    return this.#enter("getdents64", () => {
+      const node = this.host.namespace.resolve(path, "getdents64", { follow: true });
+      if (node.kind !== "dir") throw new KernelError("ENOTDIR", "getdents64", path);
+      return node.list();
+    });
+  }
+
+  /**
+   * readlink(2), e.g. of /proc/self/fd/N.
+   * @throws KernelError ENOENT, EINVAL (not a link).
+   */
+  readlink(path: string): string {
+    return this.#enter("readlink", () => {
+      const node = this.host.namespace.resolve(path, "readlink", { follow: false });
+      if (node.kind !== "link") throw new KernelError("EINVAL", "readlink", path);
+      return node.target();
+    });
+  }
+
+  /**
+   * Hands an fd to another process the way SCM_RIGHTS does: the receiver gets its own fd
+   * (lowest free) for the same open file.
+   * @returns the fd number in `to`
+   * @throws KernelError EBADF (fd not open here), EMFILE (no free fd in the receiver), ESRCH
+   * (either side has exited).
+   */
+  sendFd(fd: number, to: Process, options: SendFdOptions = {}): number {
+    return this.#enter("sendmsg", () => {
+      const file = this.fileOf(fd, "sendmsg");
+      if (to.exited) throw new KernelError("ESRCH", "sendmsg", "receiver has exited");
+      file.get();
+      try {
+        return to.installFd(file, options.cloexec ? O_CLOEXEC : 0, "recvmsg");
+      } catch (e) {
+        file.put();
+        throw e;
+      }
+    });
+  }
+
+  /** exit(2): closes every fd and unmaps every mapping. */
+  exit(): void {
+    if (this.exited) return;
+    this.host.runAs(this, () => {
+      for (const m of [...this.#maps]) this.munmap(m);
+      this.#fds.forEach((e, fd) => {
+        if (e) this.close(fd);
+      });
+    });
+    this.exited = true;
+    this.host.reap(this);
+  }
+
+  /** Delivers SIGKILL: pending kernel loops that check for fatal signals give up. */
+  kill(): void {
+    this.fatalSignalPending = true;
+  }
+}
+
+/** The errno a syscall raised, or null: handy in tests and tables. */
+export function errnoOf(fn: () => unknown): ErrnoCode | null {
+  try {
+    fn();
+    return null;
+  } catch (e) {
+    if (e instanceof KernelError) return e.code;
+    throw e;
+  }
+}

@@ -1,0 +1,79 @@
+// /proc: per-process fd links, fdinfo and maps, rendered from live state; /proc/self.
+
+import { O_CLOEXEC } from "../uapi/fcntl.js";
+import { type DirNode, dynamicDir, type Namespace, symlink, textFile } from "./namespace.js";
+import type { Process } from "./process.js";
+
+/** What procfs reads. */
+export interface ProcfsHost {
+  /** Every live process, by pid. */
+  processes(): ReadonlyMap<number, Process>;
+  /** The process making the current syscall. */
+  current(): Process | undefined;
+}
+
+/** The text of /proc/PID/fdinfo/FD. */
+export function renderFdinfo(proc: Process, fd: number): string {
+  const file = proc.fileOf(fd, "open");
+  const flags = file.fFlags | (proc.isCloexec(fd) ? O_CLOEXEC : 0);
+  return (
+    `pos:\t${file.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${file.identity.mntId}\nino:\t${file.inode.ino}\n` +
+    (file.fops.showFdinfo?.(file) ?? "")
+  );
+}
+
+/** The text of /proc/PID/maps (file-backed mappings only: the model has no anonymous memory). */
+export function renderMaps(proc: Process): string {
+  let out = "";
+  for (const m of proc.mappings()) {
+    const v = m.vma;
+    const f = v.file;
+    const head =
+      `${v.start.toString(16).padStart(8, "0")}-${v.end.toString(16).padStart(8, "0")} ` +
+      `${v.permissions} ${(v.pgoff * v.pageSize).toString(16).padStart(8, "0")} ` +
+      `${f.inode.dev[0].toString(16).padStart(2, "0")}:${f.inode.dev[1].toString(16).padStart(2, "0")} ${f.inode.ino} `;
+    out += `${head.padEnd(72)} ${f.identity.path().replaceAll("\n", "\\012")}\n`;
+  }
+  return out;
+}
+
+function processDir(proc: Process): DirNode {
+  const fdNames = () => proc.fds().map(String);
+  const has = (name: string) => /^\d+$/.test(name) && proc.fds().includes(Number(name));
+  const entries: Record<string, DirNode | ReturnType<typeof textFile>> = {
+    fd: dynamicDir(
+      fdNames,
+      (n) => (has(n) ? symlink(() => proc.fileOf(Number(n)).identity.path()) : undefined),
+      0o500,
+    ),
+    fdinfo: dynamicDir(
+      fdNames,
+      (n) => (has(n) ? textFile(() => renderFdinfo(proc, Number(n))) : undefined),
+      0o500,
+    ),
+    maps: textFile(() => renderMaps(proc)),
+    comm: textFile(() => `${proc.name}\n`),
+  };
+  return dynamicDir(
+    () => Object.keys(entries),
+    (n) => entries[n],
+  );
+}
+
+/** Installs /proc. */
+export function installProcfs(ns: Namespace, host: ProcfsHost): void {
+  ns.install(
+    "/proc",
+    dynamicDir(
+      () => ["self", ...[...host.processes().keys()].map(String)],
+      (name) => {
+        if (name === "self") {
+          const cur = host.current();
+          return cur ? symlink(() => String(cur.pid)) : undefined;
+        }
+        const proc = /^\d+$/.test(name) ? host.processes().get(Number(name)) : undefined;
+        return proc ? processDir(proc) : undefined;
+      },
+    ),
+  );
+}

@@ -1,0 +1,111 @@
+// struct vm_area_struct: one mapping of a file into a process, with its page table.
+
+import { KernelError } from "../errors/kernel-error.js";
+import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/mman.js";
+import type { File } from "./file.js";
+
+/**
+ * Methods a driver may set on a mapping from its mmap method (`struct vm_operations_struct`).
+ */
+export interface VmaOperations {
+  /**
+   * Provide the page frame for page `pgoff` of the mapping (counted from the start of the
+   * file, i.e. including `vma.pgoff`). Called on the first touch of a page that the driver did
+   * not insert at mmap time. **Optional**: without it such a touch raises SIGBUS.
+   * @returns the page frame number, or `-1` to raise SIGBUS
+   */
+  fault?(vma: Vma, pgoff: number): number;
+}
+
+/**
+ * One mapping of a file: `[start, end)` in a process's address space, `pgoff` pages into the
+ * file. Drivers populate its page table from their mmap method with {@link Vma.remapPfnRange}
+ * or {@link Vma.insertPfn}, or lazily through {@link VmaOperations.fault}.
+ */
+export class Vma {
+  /** Page frame backing each page of the mapping; -1 while not populated. */
+  readonly pfns: Float64Array;
+  /** Fault handler and friends, set by the driver's mmap method. */
+  ops: VmaOperations | undefined;
+  /** Driver-private data (`vm_private_data`). */
+  privateData: unknown;
+  /** Private copies of pages written through a MAP_PRIVATE mapping, by page index. */
+  readonly cowPages = new Map<number, Uint8Array>();
+
+  /**
+   * @param start - first address
+   * @param length - page-aligned length
+   * @param pgoff - offset into the file, in pages
+   * @param prot - PROT_* bits
+   * @param flags - MAP_* bits
+   * @param file - the mapped file (the mapping holds a reference to it)
+   * @param pageSize - the kernel's page size
+   */
+  constructor(
+    readonly start: number,
+    readonly length: number,
+    public pgoff: number,
+    readonly prot: number,
+    readonly flags: number,
+    public file: File,
+    readonly pageSize: number,
+  ) {
+    this.pfns = new Float64Array(length / pageSize).fill(-1);
+  }
+
+  /** One past the last address. */
+  get end(): number {
+    return this.start + this.length;
+  }
+  /** Number of pages the mapping spans. */
+  get pageCount(): number {
+    return this.pfns.length;
+  }
+  /** VM_SHARED: writes reach the file's pages. */
+  get shared(): boolean {
+    return (this.flags & MAP_SHARED) !== 0;
+  }
+  /** A private mapping that may become writable: writes get private copies (copy-on-write). */
+  get isCow(): boolean {
+    return !this.shared;
+  }
+  /** The `rwxs`/`rwxp` permission string /proc/PID/maps prints. */
+  get permissions(): string {
+    return (
+      (this.prot & PROT_READ ? "r" : "-") +
+      (this.prot & PROT_WRITE ? "w" : "-") +
+      (this.prot & PROT_EXEC ? "x" : "-") +
+      (this.shared ? "s" : "p")
+    );
+  }
+
+  /**
+   * Maps `size` bytes of physically contiguous frames starting at `pfn` at address `addr`
+   * (`remap_pfn_range`). Called by a driver's mmap method.
+   * @throws KernelError EINVAL when the range leaves the mapping, is not page aligned, or, on a
+   * copy-on-write (private) mapping, does not cover the whole mapping in one call.
+   */
+  remapPfnRange(addr: number, pfn: number, size: number): void {
+    const ps = this.pageSize;
+    if (addr % ps !== 0 || size % ps !== 0 || addr < this.start || addr + size > this.end) {
+      throw new KernelError("EINVAL", "remap_pfn_range", "range outside the mapping");
+    }
+    if (this.isCow && (addr !== this.start || size !== this.length)) {
+      throw new KernelError("EINVAL", "remap_pfn_range", "partial remap of a private mapping");
+    }
+    const first = (addr - this.start) / ps;
+    for (let i = 0; i < size / ps; i++) this.pfns[first + i] = pfn + i;
+  }
+
+  /**
+   * Maps one page frame at `addr` (`vmf_insert_pfn`), typically from a fault handler.
+   * @throws KernelError EINVAL when `addr` is outside the mapping.
+   */
+  insertPfn(addr: number, pfn: number): void {
+    const ps = this.pageSize;
+    if (addr < this.start || addr >= this.end) {
+      throw new KernelError("EINVAL", "vmf_insert_pfn", "address outside the mapping");
+    }
+    this.pfns[Math.floor((addr - this.start) / ps)] = pfn;
+  }
+}
