@@ -54,14 +54,30 @@ export const kernelConfigSchema = z
       .default(4096),
     /** Which Linux version to reproduce. */
     profile: z.enum(["6.18", "6.1"], { error: 'profile must be "6.18" or "6.1"' }).default("6.18"),
-    /** Plugin classes (exporters, heaps, devices) to register at boot, in order. */
+    /**
+     * Plugins (exporters, heaps, devices) to register at boot, in order: a class, or
+     * `{ plugin, config }` to pass the plugin its configuration.
+     */
     plugins: z
       .array(
-        z.custom<PluginClass>((v) => typeof v === "function", {
-          error: "a plugin must be a class",
-        }),
+        z.union([
+          z.custom<PluginClass>((v) => typeof v === "function", {
+            error: "a plugin must be a class",
+          }),
+          z.object({
+            plugin: z.custom<PluginClass>((v) => typeof v === "function", {
+              error: "plugin must be a class",
+            }),
+            config: z.unknown(),
+          }),
+        ]),
       )
       .default([]),
+    /**
+     * Permission bits of /dev/dma_heap nodes. Linux leaves devtmpfs' default 0600 (root only);
+     * distributions relax it with a udev rule, which this setting stands for.
+     */
+    heapNodeMode: z.number().int().min(0).max(0o777).default(0o600),
     /** CONFIG_DMABUF_MOVE_NOTIFY: dynamic importers are not pinned on map. Default off. */
     moveNotify: z.boolean().default(false),
     /** Granule of sparse RAM backing, in bytes (a power-of-two number of pages). */

@@ -6,7 +6,9 @@ export * from "./config.js";
 export * from "./dma/index.js";
 export * from "./dma-buf/index.js";
 export * from "./errors/index.js";
+export { type PageBuffer, PageExporter, type PageExporterHost } from "./examples/page-exporter.js";
 export * from "./fence/dma-resv.js";
+export * from "./heap/index.js";
 export {
   createKernel,
   Kernel,
@@ -24,7 +26,11 @@ export {
   type PluginMetadata,
   pluginMetadata,
 } from "./plugin/metadata.js";
-export { checkExporterContract } from "./plugin/registry.js";
+export {
+  checkExporterContract,
+  checkHeapContract,
+  type PluginEntry,
+} from "./plugin/registry.js";
 export * from "./profile.js";
 export { SimClock } from "./time/clock.js";
 export * from "./uapi/index.js";

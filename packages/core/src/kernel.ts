@@ -7,6 +7,7 @@ import { DmaMappingApi } from "./dma/mapping.js";
 import { installDmaBufFiles } from "./dma-buf/bufinfo.js";
 import { DmaBufCore, type DmaBufHost } from "./dma-buf/core.js";
 import { KernelError } from "./errors/kernel-error.js";
+import { type DmaHeapHost, DmaHeapRegistry } from "./heap/dma-heap.js";
 import { KernelLog } from "./kernel-log.js";
 import { BuddyAllocator } from "./mm/buddy.js";
 import { CoherentCpuPort, type CpuPort } from "./mm/cpu-port.js";
@@ -60,7 +61,7 @@ export interface KernelSnapshot {
  * One simulated Linux kernel. Create it with {@link createKernel}; nothing is shared between
  * kernels, so tests can make thousands.
  */
-export class Kernel implements ProcessHost, DmaBufHost {
+export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
   /** The validated configuration. */
   readonly config: KernelConfig;
   /** Behaviour switches of the kernel version. */
@@ -83,6 +84,10 @@ export class Kernel implements ProcessHost, DmaBufHost {
   readonly dma: DmaMappingApi;
   /** The in-kernel dma-buf API. */
   readonly dmaBuf: DmaBufCore;
+  /** The DMA-BUF heap framework. */
+  readonly heaps: DmaHeapRegistry;
+  /** Permission bits of /dev/dma_heap nodes. */
+  readonly heapNodeMode: number;
   /** CONFIG_DMABUF_MOVE_NOTIFY. */
   readonly moveNotify: boolean;
   /** This kernel's dependency-injection container (a child of tsyringe's root). */
@@ -105,6 +110,7 @@ export class Kernel implements ProcessHost, DmaBufHost {
     this.profile = PROFILES[config.profile];
     this.pageSize = config.pageSize;
     this.moveNotify = config.moveNotify;
+    this.heapNodeMode = config.heapNodeMode;
     this.memory = new PhysicalMemory({
       bytes: config.ram,
       pageSize: config.pageSize,
@@ -127,6 +133,7 @@ export class Kernel implements ProcessHost, DmaBufHost {
     this.container = rootContainer.createChildContainer();
     this.container.registerInstance(Kernel, this);
     this.container.registerInstance(KERNEL, this);
+    this.heaps = new DmaHeapRegistry(this);
     installDmaBufFiles(this.namespace, this.dmaBuf, this.profile.sysfsStats);
     installProcfs(this.namespace, {
       processes: () => this.#processes,

@@ -1,6 +1,8 @@
 // Plugin decorators: they only declare metadata; createKernel reads it and registers plugins.
 
 import { type InjectionToken, injectable } from "tsyringe";
+import type { ZodType } from "zod";
+import type { HeapCapabilities } from "../heap/ops.js";
 
 /** The metadata key plugin decorators write. */
 export const PLUGIN_METADATA_KEY = "dmabuf:plugin";
@@ -13,8 +15,33 @@ export interface ExporterMetadata {
   readonly name: string;
 }
 
+/** What a heap plugin declares. */
+export interface HeapMetadata {
+  /** Plugin kind. */
+  readonly kind: "heap";
+  /**
+   * The heap's name (/dev/dma_heap/<name>), describing the memory, not the implementation.
+   * A plugin that registers several heaps (one per memory region) instead adds them from
+   * its `probe` method and leaves this undefined.
+   */
+  readonly name: string | undefined;
+  /** What the heap can do. */
+  readonly capabilities: HeapCapabilities;
+  /** Schema of the plugin's configuration (validated at registration). */
+  readonly configSchema: ZodType | undefined;
+}
+
 /** Declared metadata of any plugin kind. */
-export type PluginMetadata = ExporterMetadata;
+export type PluginMetadata = ExporterMetadata | HeapMetadata;
+
+/**
+ * An optional lifecycle method of any plugin (`module_init`): called once, after the plugin's
+ * contract was checked and the instance constructed, to register what it provides.
+ */
+export interface PluginProbe {
+  /** Register heaps, devices or files. Throwing aborts kernel creation. */
+  probe(): void;
+}
 
 /** A plugin class: constructed by the kernel's container. */
 // biome-ignore lint/suspicious/noExplicitAny: constructor parameters are injected by tsyringe
@@ -41,6 +68,38 @@ export function exporter(options: { name: string }): ClassDecorator {
   };
 }
 
+/**
+ * Declares a class as a DMA-BUF heap plugin. The decorator only records metadata (and makes
+ * the class injectable); {@link createKernel} checks the contract when the plugin is
+ * registered (`allocate` present, name valid and unique, config valid) and then adds the heap
+ * the way `dma_heap_add` does, making /dev/dma_heap/<name> appear.
+ *
+ * @example
+ * ```ts
+ * @heap({ name: "system", capabilities: { contiguous: false } })
+ * class SystemHeap implements DmaHeapOps {
+ *   constructor(private readonly kernel: Kernel) {}
+ *   allocate(heap, len, fdFlags, heapFlags) { … }
+ * }
+ * ```
+ */
+export function heap(options: {
+  name?: string;
+  capabilities?: HeapCapabilities;
+  configSchema?: ZodType;
+}): ClassDecorator {
+  return (target) => {
+    const meta: HeapMetadata = {
+      kind: "heap",
+      name: options.name,
+      capabilities: options.capabilities ?? {},
+      configSchema: options.configSchema,
+    };
+    Reflect.defineMetadata(PLUGIN_METADATA_KEY, meta, target);
+    injectable()(target as unknown as PluginClass);
+  };
+}
+
 /** Reads the metadata a plugin decorator recorded, if any. */
 export function pluginMetadata(target: unknown): PluginMetadata | undefined {
   if (typeof target !== "function") return undefined;
@@ -49,3 +108,6 @@ export function pluginMetadata(target: unknown): PluginMetadata | undefined {
 
 /** Injection token under which a kernel registers itself in its container. */
 export const KERNEL: InjectionToken<unknown> = Symbol("dmabuf:kernel");
+
+/** Injection token of a plugin's validated configuration (`@inject(PLUGIN_CONFIG)`). */
+export const PLUGIN_CONFIG: InjectionToken<unknown> = Symbol("dmabuf:plugin-config");

@@ -1,13 +1,26 @@
 // Plugin registration: read the declared metadata, check the contract, then make it visible.
 
 import type { DependencyContainer } from "tsyringe";
+import { z } from "zod";
 import { KernelError } from "../errors/kernel-error.js";
-import { type PluginClass, pluginMetadata } from "./metadata.js";
+import type { DmaHeapExportInfo } from "../heap/dma-heap.js";
+import type { DmaHeapOps } from "../heap/ops.js";
+import {
+  PLUGIN_CONFIG,
+  type PluginClass,
+  type PluginMetadata,
+  pluginMetadata,
+} from "./metadata.js";
+
+/** A plugin entry of the kernel configuration. */
+export type PluginEntry = PluginClass | { plugin: PluginClass; config?: unknown };
 
 /** The part of a kernel plugin registration touches. */
 export interface PluginHost {
   /** The kernel's DI container. */
   readonly container: DependencyContainer;
+  /** The heap framework. */
+  readonly heaps: { add(info: DmaHeapExportInfo): unknown };
 }
 
 /**
@@ -28,29 +41,81 @@ export function checkExporterContract(cls: PluginClass): void {
 }
 
 /**
- * Registers plugin classes in order. Every contract is checked before any instance is
- * created, so a bad plugin leaves nothing half-registered.
- * @throws KernelError EINVAL for an undecorated class or a broken contract; EEXIST when the
- * same class is listed twice.
+ * Checks a heap plugin the way `dma_heap_add` checks a heap: a non-empty name (unless the
+ * plugin adds its heaps from `probe`) and an `allocate` method.
+ * @throws KernelError EINVAL.
+ */
+export function checkHeapContract(cls: PluginClass, meta: PluginMetadata): void {
+  if (meta.kind !== "heap") return;
+  if (typeof (cls.prototype as Partial<DmaHeapOps>).allocate !== "function") {
+    throw new KernelError("EINVAL", "dma_heap_add", `${cls.name} lacks allocate`);
+  }
+  const probes = typeof (cls.prototype as { probe?: unknown }).probe === "function";
+  if (meta.name === "" || (meta.name === undefined && !probes)) {
+    throw new KernelError("EINVAL", "dma_heap_add", `${cls.name} declares no heap name`);
+  }
+}
+
+interface Checked {
+  cls: PluginClass;
+  meta: PluginMetadata;
+  config: unknown;
+}
+
+/**
+ * Registers plugins in order. Every contract and configuration is checked before any
+ * instance is created, so a bad plugin leaves nothing half-registered. Then each plugin is
+ * constructed in its own child container (with its validated configuration under
+ * {@link PLUGIN_CONFIG}), a heap plugin with a declared name is added as a heap, and `probe()`
+ * runs if the plugin has one.
+ * @throws KernelError EINVAL for an undecorated class, a broken contract or an invalid
+ * plugin configuration; EEXIST when the same class is listed twice; the errors of heap
+ * registration (EEXIST, EBUSY) and of `probe`.
  */
 export function registerPlugins(
   host: PluginHost,
-  classes: readonly PluginClass[],
+  entries: readonly PluginEntry[],
 ): Map<PluginClass, unknown> {
-  const seen = new Set<PluginClass>();
-  for (const cls of classes) {
+  const checked: Checked[] = [];
+  for (const entry of entries) {
+    const cls = typeof entry === "function" ? entry : entry.plugin;
     const meta = pluginMetadata(cls);
     if (!meta) {
       throw new KernelError("EINVAL", "register_plugin", `${cls.name} has no plugin decorator`);
     }
-    if (seen.has(cls)) throw new KernelError("EEXIST", "register_plugin", `${cls.name} twice`);
-    seen.add(cls);
+    if (checked.some((c) => c.cls === cls)) {
+      throw new KernelError("EEXIST", "register_plugin", `${cls.name} listed twice`);
+    }
     if (meta.kind === "exporter") checkExporterContract(cls);
+    checkHeapContract(cls, meta);
+    let config = typeof entry === "function" ? undefined : entry.config;
+    if (meta.kind === "heap" && meta.configSchema) {
+      const parsed = meta.configSchema.safeParse(config ?? {});
+      if (!parsed.success) {
+        throw new KernelError(
+          "EINVAL",
+          "register_plugin",
+          `${cls.name} configuration: ${z.prettifyError(parsed.error)}`,
+        );
+      }
+      config = parsed.data;
+    }
+    checked.push({ cls, meta, config });
   }
   const instances = new Map<PluginClass, unknown>();
-  for (const cls of classes) {
-    host.container.registerSingleton(cls);
-    instances.set(cls, host.container.resolve(cls));
+  for (const { cls, meta, config } of checked) {
+    const child = host.container.createChildContainer();
+    child.registerInstance(PLUGIN_CONFIG, config);
+    const instance = child.resolve(cls) as Record<string, unknown>;
+    instances.set(cls, instance);
+    if (meta.kind === "heap" && meta.name !== undefined) {
+      host.heaps.add({
+        name: meta.name,
+        ops: instance as unknown as DmaHeapOps,
+        capabilities: meta.capabilities,
+      });
+    }
+    if (typeof instance.probe === "function") (instance.probe as () => void)();
   }
   return instances;
 }
