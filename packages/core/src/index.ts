@@ -21,9 +21,13 @@ export * from "./mm/index.js";
 export {
   type ExporterMetadata,
   exporter,
+  type HeapMetadata,
+  heap,
   KERNEL,
+  PLUGIN_CONFIG,
   type PluginClass,
   type PluginMetadata,
+  type PluginProbe,
   pluginMetadata,
 } from "./plugin/metadata.js";
 export {
@@ -34,4 +38,5 @@ export {
 export * from "./profile.js";
 export { SimClock } from "./time/clock.js";
 export * from "./uapi/index.js";
+export * from "./user/index.js";
 export * from "./vfs/index.js";

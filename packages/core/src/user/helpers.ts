@@ -1,0 +1,104 @@
+// User-space helpers over the raw ioctls: allocate from a heap, bracket CPU access, name a buffer.
+
+import {
+  DMA_BUF_IOCTL_SYNC,
+  DMA_BUF_SET_NAME,
+  DMA_BUF_SYNC_END,
+  DMA_BUF_SYNC_READ,
+  DMA_BUF_SYNC_RW,
+  DMA_BUF_SYNC_WRITE,
+  encodeDmaBufSync,
+} from "../uapi/dma-buf.js";
+import {
+  DMA_HEAP_IOCTL_ALLOC,
+  decodeDmaHeapAllocationData,
+  encodeDmaHeapAllocationData,
+} from "../uapi/dma-heap.js";
+import { O_CLOEXEC, O_RDONLY, O_RDWR } from "../uapi/fcntl.js";
+import type { Process } from "../vfs/process.js";
+
+/** Options of {@link allocFromHeap}. */
+export interface AllocOptions {
+  /** fd_flags: access mode and O_CLOEXEC of the new buffer; default O_RDWR | O_CLOEXEC. */
+  fdFlags?: number;
+  /** heap_flags; default 0 (no flags are defined). */
+  heapFlags?: bigint;
+}
+
+/**
+ * Allocates a dma-buf from a heap, the way libdmabufheap / the selftest do: DMA_HEAP_IOCTL_ALLOC
+ * on a heap fd. `heap` is an open heap fd, or a heap name (then /dev/dma_heap/<name> is
+ * opened read-only and closed again).
+ * @returns the new dma-buf fd
+ * @throws KernelError from open() (ENOENT for an unknown heap, EACCES) or from the ioctl
+ * (EINVAL, ENOMEM, EINTR, EMFILE).
+ */
+export function allocFromHeap(
+  proc: Process,
+  heap: number | string,
+  len: number | bigint,
+  options: AllocOptions = {},
+): number {
+  const heapFd =
+    typeof heap === "string" ? proc.open(`/dev/dma_heap/${heap}`, O_RDONLY | O_CLOEXEC) : heap;
+  try {
+    const arg = encodeDmaHeapAllocationData({
+      len: BigInt(len),
+      fdFlags: options.fdFlags ?? O_RDWR | O_CLOEXEC,
+      heapFlags: options.heapFlags ?? 0n,
+    });
+    proc.ioctl(heapFd, DMA_HEAP_IOCTL_ALLOC, arg);
+    return decodeDmaHeapAllocationData(arg).fd;
+  } finally {
+    if (typeof heap === "string") proc.close(heapFd);
+  }
+}
+
+/** Direction of a CPU access bracket. */
+export type CpuAccess = "read" | "write" | "rw";
+
+const SYNC_DIR: Readonly<Record<CpuAccess, number>> = {
+  read: DMA_BUF_SYNC_READ,
+  write: DMA_BUF_SYNC_WRITE,
+  rw: DMA_BUF_SYNC_RW,
+};
+
+/** Issues DMA_BUF_IOCTL_SYNC with the given flags. */
+export function syncBuffer(proc: Process, fd: number, flags: number): void {
+  proc.ioctl(fd, DMA_BUF_IOCTL_SYNC, encodeDmaBufSync(flags));
+}
+
+/**
+ * Runs `fn` between DMA_BUF_IOCTL_SYNC START and END in direction `access`, so the END cannot
+ * be forgotten: it is issued even when `fn` throws (and `fn`'s error is what propagates).
+ * If START fails, `fn` does not run.
+ * @returns what `fn` returns
+ * @throws KernelError from SYNC (EBADF, ENOTTY, EINTR…), or whatever `fn` throws.
+ */
+export function withCpuAccess<T>(proc: Process, fd: number, access: CpuAccess, fn: () => T): T {
+  const dir = SYNC_DIR[access];
+  if (dir === undefined) throw new TypeError(`access must be "read", "write" or "rw"`);
+  syncBuffer(proc, fd, dir);
+  let failed = false;
+  try {
+    return fn();
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    try {
+      syncBuffer(proc, fd, dir | DMA_BUF_SYNC_END);
+    } catch (e) {
+      // The callback's error wins; an END failure after a successful callback is reported.
+      if (!failed) throw e;
+    }
+  }
+}
+
+/**
+ * Names the buffer behind `fd` (DMA_BUF_SET_NAME); names show in fdinfo, bufinfo and maps.
+ * @throws KernelError EINVAL for 32 bytes or more; ENOTTY for a non-dma-buf fd.
+ */
+export function setBufferName(proc: Process, fd: number, name: string): void {
+  proc.ioctl(fd, DMA_BUF_SET_NAME, name);
+}

@@ -1,0 +1,365 @@
+// The system heap (/dev/dma_heap/system): buffers of zeroed page chunks from the page allocator.
+
+import {
+  type DmaBuf,
+  type DmaBufAttachment,
+  type DmaBufOps,
+  type DmaDirection,
+  type DmaHeapHandle,
+  type DmaHeapOps,
+  heap,
+  Kernel,
+  KernelError,
+  KernelMapping,
+  SgTable,
+  type Vma,
+} from "@dmabuf/core";
+
+/**
+ * Page orders the heap tries, largest first: with 4 KiB pages 1 MiB, 64 KiB and 4 KiB chunks,
+ * sizes chosen to match common IOMMU page sizes.
+ */
+const ORDERS: readonly number[] = [8, 4, 0];
+
+/**
+ * What a system-heap buffer is made of (`dmabuf->priv`), as a read-only view: the chunks in
+ * allocation order and the buffer's scatter-gather table with one entry per chunk.
+ *
+ * @remarks Chunk `i` is `2^chunkOrders[i]` physically contiguous pages starting at frame
+ * `chunkPfns[i]`, naturally aligned to its size. Chunk sizes never increase along the buffer.
+ * Treat `table` as read-only: importers get private copies of it when they attach.
+ */
+export interface SystemHeapBuffer {
+  /** Buffer length in bytes (page aligned). */
+  readonly len: number;
+  /** Head page frame of each chunk, in allocation order. */
+  readonly chunkPfns: ArrayLike<number>;
+  /** Page order of each chunk (8, 4 or 0), parallel to `chunkPfns`. */
+  readonly chunkOrders: ArrayLike<number>;
+  /** The buffer's sg table: one entry per chunk (length = chunk size, offset 0), unmapped. */
+  readonly table: SgTable;
+}
+
+/** What the heap keeps per attachment (`attachment.priv`). */
+interface AttachmentRecord {
+  /** The attaching device's hold on the buffer. */
+  readonly attachment: DmaBufAttachment;
+  /** A private duplicate of the buffer's table, mapped for this device only. */
+  readonly table: SgTable;
+  /** Whether `table` is currently DMA-mapped. */
+  mapped: boolean;
+}
+
+/** The private data behind every system-heap buffer. */
+class HeapBuffer implements SystemHeapBuffer {
+  /** First buffer page of each chunk (prefix sums of the chunk page counts). */
+  readonly chunkFirstPage: Float64Array;
+  /** Attachments, in attach order. */
+  readonly attachments: AttachmentRecord[] = [];
+  /** The kernel mapping while vmapped. */
+  vmapping: KernelMapping | null = null;
+
+  constructor(
+    readonly len: number,
+    readonly chunkPfns: Float64Array,
+    readonly chunkOrders: Uint8Array,
+    readonly table: SgTable,
+  ) {
+    const n = chunkPfns.length;
+    this.chunkFirstPage = new Float64Array(n);
+    let page = 0;
+    for (let i = 0; i < n; i++) {
+      this.chunkFirstPage[i] = page;
+      page += 2 ** (chunkOrders[i] as number);
+    }
+  }
+
+  /** Index of the chunk holding buffer page `page` (binary search). */
+  chunkAt(page: number): number {
+    const first = this.chunkFirstPage;
+    let lo = 0;
+    let hi = first.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((first[mid] as number) <= page) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+/** Growable parallel arrays of the chunks taken so far during one allocation. */
+class ChunkList {
+  pfns: Float64Array;
+  orders: Uint8Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.pfns = new Float64Array(Math.max(1, capacity));
+    this.orders = new Uint8Array(Math.max(1, capacity));
+  }
+
+  push(pfn: number, order: number): void {
+    if (this.count === this.pfns.length) {
+      const pfns = new Float64Array(this.count * 2);
+      pfns.set(this.pfns);
+      const orders = new Uint8Array(this.count * 2);
+      orders.set(this.orders);
+      this.pfns = pfns;
+      this.orders = orders;
+    }
+    this.pfns[this.count] = pfn;
+    this.orders[this.count] = order;
+    this.count++;
+  }
+}
+
+/** Number of chunks the greedy split of `len` takes when no allocation falls back. */
+function greedyChunkCount(len: number, pageSize: number): number {
+  let n = 0;
+  let rest = len;
+  for (const order of ORDERS) {
+    const size = pageSize * 2 ** order;
+    n += Math.floor(rest / size);
+    rest %= size;
+  }
+  return n;
+}
+
+/**
+ * The system heap (`/dev/dma_heap/system`): every buffer is a list of zeroed, naturally
+ * aligned page chunks taken greedily from the page allocator, largest order first
+ * ([8, 4, 0]: 1 MiB, 64 KiB, 4 KiB with 4 KiB pages). Buffers are not physically contiguous;
+ * importers get a private copy of the buffer's sg table per attachment; user mappings are
+ * populated in full at mmap time; kernel mappings (vmap) are refcounted by the core.
+ *
+ * Registered by `createKernel` when listed in its `plugins`; the kernel injects itself.
+ *
+ * @example
+ * ```ts
+ * const kernel = createKernel({ ram: "64MiB", plugins: [SystemHeap] });
+ * const proc = kernel.spawn();
+ * const heapFd = proc.open("/dev/dma_heap/system", O_RDWR);
+ * const data = encodeDmaHeapAllocationData({ len: 4096n, fdFlags: O_RDWR | O_CLOEXEC });
+ * proc.ioctl(heapFd, DMA_HEAP_IOCTL_ALLOC, data);
+ * const { fd } = decodeDmaHeapAllocationData(data);
+ * ```
+ */
+@heap({ name: "system", capabilities: { contiguous: false, cpuAccess: true, vmap: true } })
+export class SystemHeap implements DmaHeapOps {
+  /**
+   * Fault-injection hook for tests, called right after chunk number `chunkIndex` (0-based)
+   * was taken and before the next chunk's fatal-signal check; `undefined` (the default) does
+   * nothing. Use it to deliver a signal mid-allocation (`proc.kill()`: the next check fails
+   * the allocation with EINTR) or to change memory pressure between chunks. An exception it
+   * throws fails the allocation like an allocator error: the chunks taken so far are freed
+   * and the exception propagates.
+   */
+  afterChunk: ((chunkIndex: number, pfn: number, order: number) => void) | undefined = undefined;
+
+  /** The exporter methods shared by every buffer of this heap. */
+  readonly #ops: DmaBufOps<HeapBuffer>;
+
+  /** @param kernel - the kernel the heap allocates from (injected) */
+  constructor(readonly kernel: Kernel) {
+    this.#ops = systemHeapBufferOps(kernel);
+  }
+
+  /**
+   * Allocates and exports a buffer of `len` bytes (`system_heap_allocate`). Called by the
+   * DMA_HEAP_IOCTL_ALLOC handler, which has already validated the request: `len` is a non-zero
+   * multiple of the page size, `fdFlags` holds only O_CLOEXEC and access-mode bits, and
+   * `heapFlags` is 0 (the system heap defines none).
+   *
+   * Chunks are taken greedily, orders [8, 4, 0]: an order is skipped while the rest to
+   * allocate is smaller than its chunk, or when it exceeds the order of the previous chunk (so
+   * chunk sizes never increase). Every page comes zeroed from the page allocator, also when
+   * it reuses freed memory.
+   *
+   * @remarks Runs in the allocating process's context: before each chunk a pending fatal
+   * signal (`kernel.current.fatalSignalPending`) ends the allocation. On any failure every
+   * chunk already taken is freed; nothing stays allocated.
+   * @param heap - the heap being allocated from; its name becomes the buffer's `expName`
+   * @param len - length in bytes, page aligned, non-zero
+   * @param fdFlags - file flags of the buffer (the access mode becomes the file's)
+   * @param _heapFlags - heap flags; always 0
+   * @returns the exported buffer; its one reference passes to the caller
+   * @throws KernelError ENOMEM when no chunk of any allowed order is available; EINTR when
+   * the allocating process has a fatal signal pending; the export's error (EINVAL).
+   * @see dma_heap_ops.allocate
+   */
+  allocate(
+    heap: DmaHeapHandle,
+    len: number,
+    fdFlags: number,
+    _heapFlags: bigint,
+  ): DmaBuf<SystemHeapBuffer> {
+    const kernel = this.kernel;
+    const ps = kernel.pageSize;
+    const chunks = new ChunkList(greedyChunkCount(len, ps));
+    let buffer: HeapBuffer;
+    try {
+      let remaining = len;
+      let maxOrder = ORDERS[0] as number;
+      while (remaining > 0) {
+        if (kernel.current?.fatalSignalPending) {
+          throw new KernelError("EINTR", "dma_heap_ioctl_allocate", "fatal signal pending");
+        }
+        let pfn = -1;
+        let order = 0;
+        for (const o of ORDERS) {
+          if (o > maxOrder || remaining < ps * 2 ** o) continue;
+          pfn = kernel.buddy.allocPages(o, { zero: true });
+          if (pfn >= 0) {
+            order = o;
+            break;
+          }
+        }
+        if (pfn < 0) {
+          throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", "out of pages");
+        }
+        chunks.push(pfn, order);
+        remaining -= ps * 2 ** order;
+        maxOrder = order;
+        this.afterChunk?.(chunks.count - 1, pfn, order);
+      }
+      const n = chunks.count;
+      const table = new SgTable(n);
+      for (let i = 0; i < n; i++) {
+        table.append(chunks.pfns[i] as number, ps * 2 ** (chunks.orders[i] as number));
+      }
+      buffer = new HeapBuffer(len, chunks.pfns.slice(0, n), chunks.orders.slice(0, n), table);
+    } catch (e) {
+      freeChunks(kernel, chunks.pfns, chunks.orders, chunks.count);
+      throw e;
+    }
+    try {
+      return kernel.dmaBuf.export({
+        expName: heap.name,
+        owner: "heaps-system",
+        ops: this.#ops,
+        size: len,
+        flags: fdFlags,
+        priv: buffer,
+      });
+    } catch (e) {
+      freeChunks(kernel, buffer.chunkPfns, buffer.chunkOrders, buffer.chunkPfns.length);
+      throw e;
+    }
+  }
+}
+
+/** Gives `count` chunks back to the page allocator. */
+function freeChunks(kernel: Kernel, pfns: Float64Array, orders: Uint8Array, count: number): void {
+  for (let i = 0; i < count; i++) {
+    kernel.buddy.freePages(pfns[i] as number, orders[i] as number);
+  }
+}
+
+/** The system heap's `dma_buf_ops`, closed over its kernel. */
+function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
+  const recordOf = (attachment: DmaBufAttachment) => attachment.priv as AttachmentRecord;
+  return {
+    attach(buf, attachment) {
+      const record: AttachmentRecord = { attachment, table: buf.priv.table.clone(), mapped: false };
+      attachment.priv = record;
+      buf.priv.attachments.push(record);
+    },
+
+    detach(buf, attachment) {
+      const list = buf.priv.attachments;
+      const i = list.indexOf(recordOf(attachment));
+      if (i >= 0) list.splice(i, 1);
+      attachment.priv = undefined;
+    },
+
+    mapDmaBuf(attachment, dir) {
+      const record = recordOf(attachment);
+      kernel.dma.mapSgtable(attachment.dev, record.table, dir);
+      record.mapped = true;
+      return record.table;
+    },
+
+    unmapDmaBuf(attachment, sgt, dir) {
+      recordOf(attachment).mapped = false;
+      kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
+    },
+
+    // The kernel mapping needs no invalidate/flush of its own on the modelled machines (their
+    // caches are physically indexed: the vmap range and the pages are the same lines); only
+    // the devices' mappings are synced.
+    beginCpuAccess(buf, dir) {
+      syncAttachments(kernel, buf.priv, dir, "cpu");
+    },
+
+    endCpuAccess(buf, dir) {
+      syncAttachments(kernel, buf.priv, dir, "device");
+    },
+
+    mmap(buf, vma) {
+      mmapChunks(buf.priv, vma);
+    },
+
+    vmap(buf) {
+      const b = buf.priv;
+      const ps = kernel.pageSize;
+      const pfns = new Float64Array(b.len / ps);
+      let k = 0;
+      for (let i = 0; i < b.chunkPfns.length; i++) {
+        const head = b.chunkPfns[i] as number;
+        const pages = 2 ** (b.chunkOrders[i] as number);
+        for (let j = 0; j < pages; j++) pfns[k++] = head + j;
+      }
+      b.vmapping = new KernelMapping(pfns, ps, kernel);
+      return b.vmapping;
+    },
+
+    vunmap(buf) {
+      buf.priv.vmapping = null;
+    },
+
+    release(buf) {
+      const b = buf.priv;
+      freeChunks(kernel, b.chunkPfns, b.chunkOrders, b.chunkPfns.length);
+    },
+  };
+}
+
+/** Syncs the table of every currently mapped attachment for the CPU or for its device. */
+function syncAttachments(
+  kernel: Kernel,
+  b: HeapBuffer,
+  dir: DmaDirection,
+  to: "cpu" | "device",
+): void {
+  for (const a of b.attachments) {
+    if (!a.mapped) continue;
+    if (to === "cpu") kernel.dma.syncSgtableForCpu(a.attachment.dev, a.table, dir);
+    else kernel.dma.syncSgtableForDevice(a.attachment.dev, a.table, dir);
+  }
+}
+
+/**
+ * Populates `vma` with the buffer's pages from page `vma.pgoff` on. Linux 6.x remaps one page
+ * per call; on a private (copy-on-write) mapping only a call covering the whole mapping is
+ * allowed, so a private mapping of more than one page fails with EINVAL at its first page
+ * while a one-page private mapping works (as observed on 6.1). A shared mapping gets one call
+ * per run of a chunk: the same page table, fewer calls.
+ */
+function mmapChunks(b: HeapBuffer, vma: Vma): void {
+  const ps = vma.pageSize;
+  const end = vma.end;
+  let addr = vma.start;
+  let i = b.chunkAt(vma.pgoff);
+  let skip = vma.pgoff - (b.chunkFirstPage[i] as number);
+  for (; addr < end && i < b.chunkPfns.length; i++, skip = 0) {
+    const pages = Math.min(2 ** (b.chunkOrders[i] as number) - skip, (end - addr) / ps);
+    const pfn = (b.chunkPfns[i] as number) + skip;
+    if (vma.isCow) {
+      for (let p = 0; p < pages; p++) vma.remapPfnRange(addr + p * ps, pfn + p, ps);
+    } else {
+      vma.remapPfnRange(addr, pfn, pages * ps);
+    }
+    addr += pages * ps;
+  }
+}
