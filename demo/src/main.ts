@@ -18,7 +18,8 @@ import {
 import { SystemHeap } from "@dmabuf/heaps-system";
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
-const section = (title: string) => say(`\n=== ${title} ${"=".repeat(Math.max(0, 70 - title.length))}`);
+const section = (title: string) =>
+  say(`\n=== ${title} ${"=".repeat(Math.max(0, 70 - title.length))}`);
 
 const kernel = createKernel({ ram: "256MiB", plugins: [SystemHeap, PageExporter] });
 section(`booted a simulated Linux ${kernel.profile.version} kernel with 256 MiB of sparse RAM`);
@@ -38,7 +39,9 @@ say(`display received fd ${displayFd}`);
 section("both map it; data crosses under DMA_BUF_IOCTL_SYNC");
 const camMap = camera.mmap(fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED);
 const dispMap = display.mmap(displayFd, 4096, PROT_READ, MAP_SHARED);
-withCpuAccess(camera, fd, "write", () => camMap.write(0, new TextEncoder().encode("hello, display")));
+withCpuAccess(camera, fd, "write", () =>
+  camMap.write(0, new TextEncoder().encode("hello, display")),
+);
 const seen = withCpuAccess(display, displayFd, "read", () => dispMap.read(0, 14));
 say(`display read: "${new TextDecoder().decode(seen)}"`);
 
