@@ -1,6 +1,7 @@
 // createKernel's configuration: a zod schema with readable errors and byte-size strings.
 
 import { z } from "zod";
+import { MAX_PAGE_FRAMES } from "./mm/page-frames.js";
 import type { PluginClass } from "./plugin/metadata.js";
 
 const UNITS: Record<string, number> = {
@@ -34,14 +35,16 @@ export function parseByteSize(value: number | string): number {
 }
 
 /** A byte size given as a number or a string like "4GiB". */
-export const byteSizeSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = parseByteSize(v);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a byte size such as 4096 or "4GiB"` });
-    return z.NEVER;
-  }
-  return n;
-});
+export const byteSizeSchema = z
+  .union([z.number(), z.string()], { error: 'must be a byte size such as 4096 or "4GiB"' })
+  .transform((v, ctx) => {
+    const n = parseByteSize(v);
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      ctx.addIssue({ code: "custom", message: `"${v}" is not a byte size such as 4096 or "4GiB"` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 /** The kernel configuration schema. */
 export const kernelConfigSchema = z
@@ -60,17 +63,20 @@ export const kernelConfigSchema = z
      */
     plugins: z
       .array(
-        z.union([
-          z.custom<PluginClass>((v) => typeof v === "function", {
-            error: "a plugin must be a class",
-          }),
-          z.object({
-            plugin: z.custom<PluginClass>((v) => typeof v === "function", {
-              error: "plugin must be a class",
+        z.union(
+          [
+            z.custom<PluginClass>((v) => typeof v === "function", {
+              error: "a plugin must be a class",
             }),
-            config: z.unknown(),
-          }),
-        ]),
+            z.object({
+              plugin: z.custom<PluginClass>((v) => typeof v === "function", {
+                error: "plugin must be a class",
+              }),
+              config: z.unknown(),
+            }),
+          ],
+          { error: "a plugin must be a class or { plugin, config }" },
+        ),
       )
       .default([]),
     /**
@@ -91,6 +97,23 @@ export const kernelConfigSchema = z
         message: `ram must be a multiple of the page size (${c.pageSize})`,
         path: ["ram"],
         input: c.ram,
+      });
+    }
+    if (c.ram / c.pageSize > MAX_PAGE_FRAMES) {
+      ctx.issues.push({
+        code: "custom",
+        message: `ram must be at most ${MAX_PAGE_FRAMES} pages`,
+        path: ["ram"],
+        input: c.ram,
+      });
+    }
+    const sectionPages = (c.sectionBytes ?? c.pageSize) / c.pageSize;
+    if (!Number.isInteger(sectionPages) || !Number.isInteger(Math.log2(sectionPages))) {
+      ctx.issues.push({
+        code: "custom",
+        message: `sectionBytes must be a power-of-two multiple of the page size (${c.pageSize})`,
+        path: ["sectionBytes"],
+        input: c.sectionBytes,
       });
     }
   });
