@@ -88,6 +88,28 @@ export const kernelConfigSchema = z
     moveNotify: z.boolean().default(false),
     /** Granule of sparse RAM backing, in bytes (a power-of-two number of pages). */
     sectionBytes: byteSizeSchema.optional(),
+    /**
+     * Contiguous memory areas reserved at boot. `size` is the `cma=` command-line area (named
+     * "reserved", the default area); `regions` are reusable `shared-dma-pool` regions, each
+     * its own area. Sizes and bases are multiples of the 2 MiB pageblock.
+     */
+    cma: z
+      .object({
+        size: byteSizeSchema.optional(),
+        regions: z
+          .array(
+            z.object({
+              name: z
+                .string()
+                .min(1, { error: "a CMA region needs a name" })
+                .max(63, { error: "CMA names have at most 63 characters" }),
+              size: byteSizeSchema,
+              base: z.number().int().nonnegative().optional(),
+            }),
+          )
+          .default([]),
+      })
+      .default({ regions: [] }),
   })
   .check((ctx) => {
     const c = ctx.value;

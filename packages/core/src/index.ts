@@ -10,6 +10,7 @@ export { type PageBuffer, PageExporter, type PageExporterHost } from "./examples
 export * from "./fence/dma-resv.js";
 export * from "./heap/index.js";
 export {
+  CMA_MIN_ALIGNMENT_BYTES,
   createKernel,
   Kernel,
   KernelConfigError,

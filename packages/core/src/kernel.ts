@@ -10,17 +10,22 @@ import { KernelError } from "./errors/kernel-error.js";
 import { type DmaHeapHost, DmaHeapRegistry } from "./heap/dma-heap.js";
 import { KernelLog } from "./kernel-log.js";
 import { BuddyAllocator } from "./mm/buddy.js";
+import { CmaArea } from "./mm/cma.js";
 import { CoherentCpuPort, type CpuPort } from "./mm/cpu-port.js";
 import { PageFrames } from "./mm/page-frames.js";
 import { PhysicalMemory } from "./mm/physical-memory.js";
+import { MemoryReservations } from "./mm/reserve.js";
 import { KERNEL, type PluginClass } from "./plugin/metadata.js";
 import { registerPlugins } from "./plugin/registry.js";
 import { type KernelProfile, PROFILES } from "./profile.js";
 import { SimClock } from "./time/clock.js";
 import type { File, FileTable } from "./vfs/file.js";
-import { Namespace } from "./vfs/namespace.js";
+import { Namespace, textFile } from "./vfs/namespace.js";
 import { Process, type ProcessHost } from "./vfs/process.js";
 import { installProcfs } from "./vfs/procfs.js";
+
+/** CMA areas are aligned to the pageblock (CMA_MIN_ALIGNMENT_BYTES): 2 MiB. */
+export const CMA_MIN_ALIGNMENT_BYTES = 2 * 1024 * 1024;
 
 /** Options for {@link Kernel.spawn}. */
 export interface SpawnOptions {
@@ -84,6 +89,12 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
   readonly dma: DmaMappingApi;
   /** The in-kernel dma-buf API. */
   readonly dmaBuf: DmaBufCore;
+  /** Regions taken out of RAM at boot (CMA areas, carveouts). */
+  readonly reservations: MemoryReservations;
+  /** Every CMA area, in reservation order (regions first, then the `cma=` area). */
+  readonly cmaAreas: CmaArea[] = [];
+  /** The default CMA area (`dma_contiguous_default_area`): the `cma=` area if configured. */
+  readonly defaultCmaArea: CmaArea | undefined;
   /** The DMA-BUF heap framework. */
   readonly heaps: DmaHeapRegistry;
   /** Permission bits of /dev/dma_heap nodes. */
@@ -119,6 +130,14 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
     this.frames = new PageFrames(this.memory.pageCount);
     this.buddy = new BuddyAllocator(this.memory, this.frames);
     this.cpu = new CoherentCpuPort(this.memory);
+    this.reservations = new MemoryReservations(this.buddy, this.pageSize);
+    for (const r of config.cma.regions) {
+      this.cmaAreas.push(this.#reserveCma(r.name, r.size, r.base));
+    }
+    if (config.cma.size !== undefined) {
+      this.defaultCmaArea = this.#reserveCma("reserved", config.cma.size, undefined);
+      this.cmaAreas.push(this.defaultCmaArea);
+    }
     this.log = new KernelLog(() => this.clock.now);
     this.dma = new DmaMappingApi(config.pageSize);
     const open = this.#openFiles;
@@ -140,6 +159,42 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
       current: () => this.#current,
     });
     this.#plugins = registerPlugins(this, config.plugins);
+  }
+
+  #reserveCma(name: string, size: number, base: number | undefined): CmaArea {
+    const region = this.reservations.reserve({
+      name,
+      size,
+      alignBytes: CMA_MIN_ALIGNMENT_BYTES,
+      ...(base !== undefined ? { base } : {}),
+    });
+    const area = new CmaArea(name, region.basePfn, region.pageCount);
+    const dir = `/sys/kernel/debug/cma/${name}`;
+    this.namespace.install(
+      `${dir}/base_pfn`,
+      textFile(() => `${area.basePfn}\n`),
+    );
+    this.namespace.install(
+      `${dir}/count`,
+      textFile(() => `${area.count}\n`),
+    );
+    this.namespace.install(
+      `${dir}/order_per_bit`,
+      textFile(() => `${area.orderPerBit}\n`),
+    );
+    this.namespace.install(
+      `${dir}/used`,
+      textFile(() => `${area.usedPages}\n`),
+    );
+    this.namespace.install(
+      `${dir}/maxchunk`,
+      textFile(() => `${area.freeRunStats().largestFreeRun}\n`),
+    );
+    this.namespace.install(
+      `${dir}/bitmap`,
+      textFile(() => `${area.bitmapWords().join(" ")}\n`),
+    );
+    return area;
   }
 
   /** Starts a user-space process. */

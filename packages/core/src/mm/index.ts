@@ -8,6 +8,7 @@ export {
   type BuddyErrorCode,
   MAX_ORDER,
 } from "./buddy.js";
+export { CmaArea, type FreeRunStats } from "./cma.js";
 export { CoherentCpuPort, type CpuPort } from "./cpu-port.js";
 export {
   MAX_PAGE_FRAMES,
@@ -18,4 +19,5 @@ export {
   PG_RESERVED,
 } from "./page-frames.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
+export { MemoryReservations, type ReservedRegion, type ReserveRequest } from "./reserve.js";
 export { SgTable } from "./sg-table.js";
