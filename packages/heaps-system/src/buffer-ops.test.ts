@@ -2,12 +2,12 @@
 
 import {
   createKernel,
+  Device,
   DMA_BIDIRECTIONAL,
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   type DmaBuf,
   type DmaSyncHooks,
-  Device,
   errnoOf,
   type Kernel,
   MAP_PRIVATE,
@@ -48,7 +48,8 @@ function pagesOf(buf: DmaBuf<SystemHeapBuffer>): number[] {
   const out: number[] = [];
   const { chunkPfns, chunkOrders } = buf.priv;
   for (let i = 0; i < chunkPfns.length; i++) {
-    for (let j = 0; j < 2 ** (chunkOrders[i] as number); j++) out.push((chunkPfns[i] as number) + j);
+    for (let j = 0; j < 2 ** (chunkOrders[i] as number); j++)
+      out.push((chunkPfns[i] as number) + j);
   }
   return out;
 }
@@ -244,7 +245,6 @@ describe("vmap", () => {
     const { kernel, alloc } = boot();
     const buf = alloc(MiB + 64 * KiB + PAGE);
     const vmap = vi.spyOn(buf.ops, "vmap");
-    const vunmap = vi.spyOn(buf.ops, "vunmap");
     const m1 = kernel.dmaBuf.vmap(buf);
     const m2 = kernel.dmaBuf.vmap(buf);
     expect(m2).toBe(m1);
@@ -260,9 +260,8 @@ describe("vmap", () => {
     expect(kernel.memory.read(c1 * PAGE, 1)[0]).toBe(8);
 
     kernel.dmaBuf.vunmap(buf, m1);
-    expect(vunmap).not.toHaveBeenCalled();
+    expect(buf.vmapPtr).toBe(m1);
     kernel.dmaBuf.vunmap(buf, m2);
-    expect(vunmap).toHaveBeenCalledTimes(1);
     expect(buf.vmapPtr).toBeNull();
     const m3 = kernel.dmaBuf.vmap(buf);
     expect(m3).not.toBe(m1);

@@ -13,9 +13,9 @@ import {
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
-  type Process,
   PROT_READ,
   PROT_WRITE,
+  type Process,
 } from "@dmabuf/core";
 import { describe, expect, it } from "vitest";
 import { SystemHeap } from "./index.js";

@@ -222,8 +222,9 @@ describe("SystemHeap.allocate: failures leave nothing behind", () => {
   it("frees every page when the export fails", () => {
     const { kernel, plugin } = boot();
     const before = state(kernel);
-    // With sysfs statistics compiled in, export refuses a buffer without an exporter name.
-    const nameless = { name: "", priv: undefined };
+    // With sysfs statistics compiled in, export refuses a NULL exporter name (after the file
+    // was created): a handle without a name gets that far.
+    const nameless = { name: undefined as unknown as string, priv: undefined };
     expect(errnoOf(() => plugin.allocate(nameless, 2 * MiB, O_RDWR, 0n))).toBe("EINVAL");
     expect(state(kernel).freePages).toBe(before.freePages);
   });

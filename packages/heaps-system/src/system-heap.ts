@@ -56,8 +56,6 @@ class HeapBuffer implements SystemHeapBuffer {
   readonly chunkFirstPage: Float64Array;
   /** Attachments, in attach order. */
   readonly attachments: AttachmentRecord[] = [];
-  /** The kernel mapping while vmapped. */
-  vmapping: KernelMapping | null = null;
 
   constructor(
     readonly len: number,
@@ -148,12 +146,12 @@ function greedyChunkCount(len: number, pageSize: number): number {
 @heap({ name: "system", capabilities: { contiguous: false, cpuAccess: true, vmap: true } })
 export class SystemHeap implements DmaHeapOps {
   /**
-   * Fault-injection hook for tests, called right after chunk number `chunkIndex` (0-based)
-   * was taken and before the next chunk's fatal-signal check; `undefined` (the default) does
-   * nothing. Use it to deliver a signal mid-allocation (`proc.kill()`: the next check fails
-   * the allocation with EINTR) or to change memory pressure between chunks. An exception it
-   * throws fails the allocation like an allocator error: the chunks taken so far are freed
-   * and the exception propagates.
+   * Fault-injection hook for tests, called right after chunk number `chunkIndex` (0-based,
+   * head frame `pfn`, page order `order`) was taken and before the next chunk's fatal-signal
+   * check; `undefined` (the default) does nothing. Use it to deliver a signal mid-allocation
+   * (`proc.kill()`: the next check fails the allocation with EINTR) or to change memory
+   * pressure between chunks. An exception it throws fails the allocation like an allocator
+   * error: the chunks taken so far are freed and the exception propagates.
    */
   afterChunk: ((chunkIndex: number, pfn: number, order: number) => void) | undefined = undefined;
 
@@ -285,9 +283,10 @@ function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
       kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
     },
 
-    // The kernel mapping needs no invalidate/flush of its own on the modelled machines (their
-    // caches are physically indexed: the vmap range and the pages are the same lines); only
-    // the devices' mappings are synced.
+    // A vmap needs no cache maintenance of its own here: the modelled CPU caches are indexed
+    // by physical address, so the kernel mapping and the pages share their lines (Linux's
+    // vmap-range invalidate/flush only matters for aliasing caches). Only the devices'
+    // mappings are synced.
     beginCpuAccess(buf, dir) {
       syncAttachments(kernel, buf.priv, dir, "cpu");
     },
@@ -310,12 +309,7 @@ function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
         const pages = 2 ** (b.chunkOrders[i] as number);
         for (let j = 0; j < pages; j++) pfns[k++] = head + j;
       }
-      b.vmapping = new KernelMapping(pfns, ps, kernel);
-      return b.vmapping;
-    },
-
-    vunmap(buf) {
-      buf.priv.vmapping = null;
+      return new KernelMapping(pfns, ps, kernel);
     },
 
     release(buf) {
