@@ -19,7 +19,9 @@ import { KERNEL, type PluginClass } from "./plugin/metadata.js";
 import { registerPlugins } from "./plugin/registry.js";
 import { type KernelProfile, PROFILES } from "./profile.js";
 import { SimClock } from "./time/clock.js";
+import { O_RDONLY, O_WRONLY } from "./uapi/fcntl.js";
 import type { File, FileTable } from "./vfs/file.js";
+import { devNull } from "./vfs/mem-devices.js";
 import { Namespace, textFile } from "./vfs/namespace.js";
 import { Process, type ProcessHost } from "./vfs/process.js";
 import { installProcfs } from "./vfs/procfs.js";
@@ -35,6 +37,11 @@ export interface SpawnOptions {
   uid?: number;
   /** Group id; default the uid. */
   gid?: number;
+  /**
+   * Open fds 0, 1 and 2 on /dev/null first, as a process started from a shell has stdin,
+   * stdout and stderr (so its first own fd is 3). Default false: the fd table starts empty.
+   */
+  stdio?: boolean;
 }
 
 /**
@@ -152,6 +159,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
     this.container = rootContainer.createChildContainer();
     this.container.registerInstance(Kernel, this);
     this.container.registerInstance(KERNEL, this);
+    this.namespace.install("/dev/null", devNull(this.nextPseudoIno()));
     this.heaps = new DmaHeapRegistry(this);
     installDmaBufFiles(this.namespace, this.dmaBuf, this.profile.sysfsStats);
     installProcfs(this.namespace, {
@@ -203,6 +211,11 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
     const uid = options.uid ?? 0;
     const proc = new Process(this, pid, options.name ?? `proc${pid}`, uid, options.gid ?? uid);
     this.#processes.set(pid, proc);
+    if (options.stdio) {
+      proc.open("/dev/null", O_RDONLY);
+      proc.open("/dev/null", O_WRONLY);
+      proc.open("/dev/null", O_WRONLY);
+    }
     return proc;
   }
 

@@ -16,7 +16,7 @@ import type { KernelLog } from "../kernel-log.js";
 import type { SgTable } from "../mm/sg-table.js";
 import type { KernelProfile } from "../profile.js";
 import type { SimClock } from "../time/clock.js";
-import { DMA_BUF_NAME_LEN } from "../uapi/dma-buf.js";
+import { DMA_BUF_MAGIC, DMA_BUF_NAME_LEN } from "../uapi/dma-buf.js";
 import { FMODE_LSEEK, FMODE_OPENED, O_ACCMODE, O_NONBLOCK } from "../uapi/fcntl.js";
 import { File, type FileTable } from "../vfs/file.js";
 import type { Inode } from "../vfs/inode.js";
@@ -112,7 +112,7 @@ export class DmaBufCore {
       throw new KernelError("EINVAL", "dma_buf_export", "cacheSgtMapping with pin/unpin");
     }
     const ino = this.#nextIno++;
-    if (this.host.profile.sysfsStats && !parsed.data.expName) {
+    if (this.host.profile.sysfsStats && parsed.data.expName === undefined) {
       throw new KernelError("EINVAL", "dma_buf_export", "exp_name is required for sysfs stats");
     }
     const inode: Inode = {
@@ -131,7 +131,7 @@ export class DmaBufCore {
     const file = new File(
       inode,
       this.#fops,
-      { path: () => `/dmabuf:${buf?.name ?? ""}`, mntId: DMABUF_FS_MNT_ID },
+      { path: () => `/dmabuf:${buf?.name ?? ""}`, mntId: DMABUF_FS_MNT_ID, fsMagic: DMA_BUF_MAGIC },
       flags & (O_ACCMODE | O_NONBLOCK),
       openFmode(flags) | FMODE_LSEEK | FMODE_OPENED,
       this.host.files,

@@ -54,8 +54,12 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     9,
     "The fd is not open, or not open for the access (read/write on the wrong mode).",
   ),
-  errno("EBUSY", 16, "6.1: a cached attachment mapping is requested in a conflicting direction."),
-  errno("EEXIST", 17, "A plugin class is registered twice."),
+  errno(
+    "EBUSY",
+    16,
+    "All 128 heap minors are in use, or (6.1) a cached attachment mapping is requested in a conflicting direction.",
+  ),
+  errno("EEXIST", 17, "A plugin class is registered twice, or a heap of that name exists."),
   errno("EFAULT", 14, "An ioctl argument is NULL or shorter than the struct it must hold."),
   errno(
     "EINTR",
@@ -73,11 +77,16 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   errno("EMFILE", 24, "No free fd below RLIMIT_NOFILE."),
   errno("ENODEV", 19, "The file has no mmap method."),
   errno("ENOENT", 2, "No such path, or the plugin class is not registered with this kernel."),
-  errno("ENOMEM", 12, "An exporter mapped nothing, or the address space is full."),
+  errno(
+    "ENOMEM",
+    12,
+    "Pages ran out, a length exceeds any memory, an exporter mapped nothing, or the address space is full.",
+  ),
   errno("ENOTDIR", 20, "A path component is not a directory."),
   errno("ENOTTY", 25, "The ioctl request is not one the file handles."),
   errno("EOVERFLOW", 75, "An mmap offset plus length overflows."),
-  errno("ESPIPE", 29, "lseek on a file that is not seekable."),
+  errno("EOPNOTSUPP", 95, "fallocate on a file that does not support it."),
+  errno("ESPIPE", 29, "lseek or pread on a file that is not seekable."),
   errno("ESRCH", 3, "A syscall on, or an fd sent to, a process that has exited."),
   {
     code: "DMA_BUF_RELEASE_VMAPPED",

@@ -57,6 +57,8 @@ export interface FileIdentity {
   path(): string;
   /** The mount id fdinfo reports. */
   readonly mntId: number;
+  /** The filesystem's magic number, as fstatfs reports it (f_type). */
+  readonly fsMagic: number;
 }
 
 /** Bookkeeping a kernel keeps of its live files (for leak accounting). */

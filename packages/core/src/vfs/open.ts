@@ -71,6 +71,23 @@ export function checkPermission(
   }
 }
 
+/** f_type of devtmpfs (a tmpfs). */
+export const TMPFS_MAGIC = 0x01021994;
+/** f_type of procfs. */
+export const PROC_SUPER_MAGIC = 0x9fa0;
+/** f_type of sysfs. */
+export const SYSFS_MAGIC = 0x62656572;
+/** f_type of debugfs. */
+export const DEBUGFS_MAGIC = 0x64626720;
+
+/** The filesystem magic of a pseudo-file path. */
+function pseudoFsMagic(path: string): number {
+  if (path.startsWith("/proc")) return PROC_SUPER_MAGIC;
+  if (path.startsWith("/sys/kernel/debug")) return DEBUGFS_MAGIC;
+  if (path.startsWith("/sys")) return SYSFS_MAGIC;
+  return TMPFS_MAGIC;
+}
+
 /** Builds f_mode for a freshly opened file. */
 function fmodeFor(flags: number, fops: FileOperations, seekable: boolean): number {
   let mode = openFmode(flags) | FMODE_OPENED;
@@ -132,7 +149,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
       const file = new File(
         inode,
         node.fops,
-        { path: () => path, mntId: 21 },
+        { path: () => path, mntId: 21, fsMagic: TMPFS_MAGIC },
         fflags,
         fmodeFor(flags, node.fops, !node.nonseekable),
         host.files,
@@ -158,7 +175,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
       const file = new File(
         inode,
         textFops,
-        { path: () => path, mntId: 22 },
+        { path: () => path, mntId: 22, fsMagic: pseudoFsMagic(path) },
         fflags,
         fmodeFor(flags, textFops, true),
         host.files,
@@ -183,7 +200,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
       return new File(
         inode,
         dirFops,
-        { path: () => path, mntId: 22 },
+        { path: () => path, mntId: 22, fsMagic: pseudoFsMagic(path) },
         fflags | O_DIRECTORY,
         fmodeFor(flags, dirFops, true),
         host.files,

@@ -8,9 +8,13 @@ import {
   F_GETFL,
   F_SETFD,
   FD_CLOEXEC,
+  FMODE_PREAD,
   FMODE_READ,
   FMODE_WRITE,
   O_CLOEXEC,
+  S_IFDIR,
+  S_IFMT,
+  S_IFREG,
 } from "../uapi/fcntl.js";
 import {
   MAP_PRIVATE,
@@ -260,8 +264,8 @@ export class Process {
         throw new KernelError("EINVAL", "mmap", "length and offset must be integers");
       }
       if (offset % ps !== 0) throw new KernelError("EINVAL", "mmap", "unaligned offset");
-      if (length === 0) throw new KernelError("EINVAL", "mmap", "zero length");
       const file = this.fileOf(fd, "mmap");
+      if (length === 0) throw new KernelError("EINVAL", "mmap", "zero length");
       const len = Math.ceil(length / ps) * ps;
       const pgoff = offset / ps;
       if (!Number.isSafeInteger(pgoff + len / ps)) throw new KernelError("EOVERFLOW", "mmap");
@@ -272,13 +276,14 @@ export class Process {
       if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) {
         throw new KernelError("EINVAL", "mmap", "unknown protection bits");
       }
-      if (!file.fops.mmap) throw new KernelError("ENODEV", "mmap", "file cannot be mapped");
       if ((file.fMode & FMODE_READ) === 0) {
         throw new KernelError("EACCES", "mmap", "file not open for reading");
       }
       if (type !== MAP_PRIVATE && prot & PROT_WRITE && (file.fMode & FMODE_WRITE) === 0) {
         throw new KernelError("EACCES", "mmap", "shared writable mapping of a read-only file");
       }
+      // do_mmap checks the access mode before it looks for the file's mmap method.
+      if (!file.fops.mmap) throw new KernelError("ENODEV", "mmap", "file cannot be mapped");
       const start = this.#findGap(len);
       const vma = new Vma(
         start,
@@ -348,6 +353,96 @@ export class Process {
    */
   fstat(fd: number): Stat {
     return this.#enter("fstat", () => statOf(this.fileOf(fd, "fstat").inode));
+  }
+
+  /**
+   * fstatfs(2): the filesystem's magic number and block size.
+   * @throws KernelError EBADF.
+   */
+  fstatfs(fd: number): { fType: number; fBsize: number } {
+    return this.#enter("fstatfs", () => ({
+      fType: this.fileOf(fd, "fstatfs").identity.fsMagic,
+      fBsize: this.host.pageSize,
+    }));
+  }
+
+  /**
+   * pread(2): read at an offset without moving the file position.
+   * @throws KernelError EBADF; ESPIPE when the file has no positional reads (dma-bufs, heap
+   * and other character devices without pread); EINVAL when it cannot be read.
+   */
+  pread(fd: number, count: number, offset: number): Uint8Array {
+    return this.#enter("pread64", () => {
+      const file = this.fileOf(fd, "pread64");
+      if ((file.fMode & FMODE_READ) === 0) throw new KernelError("EBADF", "pread64");
+      if ((file.fMode & FMODE_PREAD) === 0) throw new KernelError("ESPIPE", "pread64");
+      if (!file.fops.read) throw new KernelError("EINVAL", "pread64");
+      const saved = file.pos;
+      file.pos = offset;
+      try {
+        return file.fops.read(file, count);
+      } finally {
+        file.pos = saved;
+      }
+    });
+  }
+
+  /**
+   * ftruncate(2). No file in the model can change size.
+   * @throws KernelError EBADF; EINVAL (not a regular file, or not open for writing).
+   */
+  ftruncate(fd: number, _length: number): void {
+    this.#enter("ftruncate", () => {
+      this.fileOf(fd, "ftruncate");
+      throw new KernelError("EINVAL", "ftruncate", "not a regular file open for writing");
+    });
+  }
+
+  /**
+   * fallocate(2).
+   * @throws KernelError EBADF; ENODEV (neither a regular file nor a directory, e.g. a
+   * dma-buf); EOPNOTSUPP otherwise.
+   */
+  fallocate(fd: number, _mode: number, _offset: number, _length: number): void {
+    this.#enter("fallocate", () => {
+      const file = this.fileOf(fd, "fallocate");
+      const type = file.inode.mode & S_IFMT;
+      if (type !== S_IFREG && type !== S_IFDIR) throw new KernelError("ENODEV", "fallocate");
+      throw new KernelError("EOPNOTSUPP", "fallocate");
+    });
+  }
+
+  /**
+   * fsync(2). No file in the model has an fsync method.
+   * @throws KernelError EBADF; EINVAL.
+   */
+  fsync(fd: number): void {
+    this.#enter("fsync", () => {
+      this.fileOf(fd, "fsync");
+      throw new KernelError("EINVAL", "fsync", "the file cannot be synced");
+    });
+  }
+
+  /**
+   * mprotect(2) of a whole mapping.
+   * @throws KernelError EINVAL (not a live mapping of this process, unknown bits); EACCES
+   * (write access to a shared mapping of a file not open for writing, or any access to a file
+   * not open for reading).
+   */
+  mprotect(mapping: Mapping, prot: number): void {
+    this.#enter("mprotect", () => {
+      if (!this.#maps.includes(mapping)) {
+        throw new KernelError("EINVAL", "mprotect", "not a mapping of this process");
+      }
+      if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) {
+        throw new KernelError("EINVAL", "mprotect", "unknown protection bits");
+      }
+      const vma = mapping.vma;
+      if (vma.shared && prot & PROT_WRITE && (vma.file.fMode & FMODE_WRITE) === 0) {
+        throw new KernelError("EACCES", "mprotect", "file not open for writing");
+      }
+      vma.prot = prot;
+    });
   }
 
   /**

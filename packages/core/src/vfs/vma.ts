@@ -45,7 +45,7 @@ export class Vma {
     readonly start: number,
     readonly length: number,
     public pgoff: number,
-    readonly prot: number,
+    public prot: number,
     readonly flags: number,
     public file: File,
     readonly pageSize: number,
