@@ -23,6 +23,7 @@ import {
   POLLIN,
   POLLOUT,
   POLLPRI,
+  type PollFd,
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
@@ -57,9 +58,10 @@ function alloc(proc: Process, heapFd: number, len: bigint, fdFlags = O_RDWR | O_
 }
 
 /** Runs `fn`, giving the observed {ret, errno} shape. */
-function outcome(fn: () => number | undefined): { ret: number; errno: string | null } {
+function outcome(fn: () => unknown): { ret: number; errno: string | null } {
   try {
-    return { ret: fn() ?? 0, errno: null };
+    const ret = fn();
+    return { ret: typeof ret === "number" ? ret : 0, errno: null };
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (typeof code !== "string") throw e;
@@ -115,7 +117,7 @@ describe("6.1 oracle: /dev/dma_heap/system", () => {
     expect(errnoOf(() => proc.lseek(heapFd, 0, SEEK_END))).toBe(d.lseek_end.errno);
     expect(errnoOf(() => proc.lseek(heapFd, 0, SEEK_SET))).toBe(d.lseek_set.errno);
     expect(errnoOf(() => proc.mmap(heapFd, 4096, PROT_READ, MAP_SHARED))).toBe(d.mmap.errno);
-    const fds = [{ fd: heapFd, events: POLLIN | POLLOUT }];
+    const fds: PollFd[] = [{ fd: heapFd, events: POLLIN | POLLOUT }];
     expect(proc.poll(fds, 0)).toBe(d.poll_in_out.ret);
     expect(fds[0]?.revents).toBe(POLLIN | POLLOUT);
   });
@@ -554,7 +556,7 @@ describe("6.1 oracle: poll on a system-heap buffer without fences", () => {
       const { proc, heapFd } = boot();
       const fd = alloc(proc, heapFd, 4096n);
       const c = sys.dmabuf.poll[name];
-      const fds = [{ fd, events }];
+      const fds: PollFd[] = [{ fd, events }];
       expect(proc.poll(fds, c.timeout_ms)).toBe(c.ret);
       const names = [
         [POLLIN, "POLLIN"],
