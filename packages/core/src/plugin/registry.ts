@@ -105,7 +105,8 @@ export function registerPlugins(
   const instances = new Map<PluginClass, unknown>();
   for (const { cls, meta, config } of checked) {
     const child = host.container.createChildContainer();
-    child.registerInstance(PLUGIN_CONFIG, config);
+    // A factory, not registerInstance: tsyringe treats an undefined value as no provider.
+    child.register(PLUGIN_CONFIG, { useFactory: () => config });
     const instance = child.resolve(cls) as Record<string, unknown>;
     instances.set(cls, instance);
     if (meta.kind === "heap" && meta.name !== undefined) {
