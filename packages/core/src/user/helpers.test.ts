@@ -72,7 +72,12 @@ describe("withCpuAccess", () => {
     const fd = allocFromHeap(p, "pages", 4096);
     const log = recordSyncs(kernel, p, fd);
     const m = p.mmap(fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED);
-    expect(withCpuAccess(p, fd, "write", () => (m.fill(7), 42))).toBe(42);
+    expect(
+      withCpuAccess(p, fd, "write", () => {
+        m.fill(7);
+        return 42;
+      }),
+    ).toBe(42);
     withCpuAccess(p, fd, "read", () => m.read(0, 1));
     withCpuAccess(p, fd, "rw", () => undefined);
     // DMA_TO_DEVICE = 1, DMA_FROM_DEVICE = 2, DMA_BIDIRECTIONAL = 0

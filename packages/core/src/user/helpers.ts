@@ -79,20 +79,19 @@ export function withCpuAccess<T>(proc: Process, fd: number, access: CpuAccess, f
   const dir = SYNC_DIR[access];
   if (dir === undefined) throw new TypeError(`access must be "read", "write" or "rw"`);
   syncBuffer(proc, fd, dir);
-  let failed = false;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } catch (e) {
-    failed = true;
-    throw e;
-  } finally {
     try {
       syncBuffer(proc, fd, dir | DMA_BUF_SYNC_END);
-    } catch (e) {
-      // The callback's error wins; an END failure after a successful callback is reported.
-      if (!failed) throw e;
+    } catch {
+      // The callback's error is the one worth reporting.
     }
+    throw e;
   }
+  syncBuffer(proc, fd, dir | DMA_BUF_SYNC_END);
+  return result;
 }
 
 /**

@@ -532,6 +532,18 @@ describe("poll", () => {
     expect(kernel.clock.now).toBe(32_000_000);
   });
 
+  it("an infinite wait that no pending event can end is reported as EINTR after the events ran", () => {
+    const kernel = boot();
+    const p = kernel.spawn();
+    let ran = 0;
+    kernel.clock.schedule(5_000_000, () => ran++);
+    expect(() => p.poll([{ fd: -1, events: POLLIN }], -1)).toThrow(
+      expect.objectContaining({ code: "EINTR" }),
+    );
+    expect(ran).toBe(1);
+    expect(kernel.clock.now).toBe(5_000_000);
+  });
+
   it("more entries than RLIMIT_NOFILE is EINVAL", () => {
     const kernel = boot();
     const p = kernel.spawn();

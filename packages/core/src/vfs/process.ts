@@ -476,8 +476,10 @@ export class Process {
   /**
    * poll(2). Fills in `revents` of each entry and returns the number of entries with events.
    * A positive `timeoutMs` waits on the virtual clock; a negative one waits until something
-   * is ready or nothing else can happen.
-   * @throws KernelError EINVAL when more fds than RLIMIT_NOFILE are passed.
+   * is ready.
+   * @throws KernelError EINVAL when more fds than RLIMIT_NOFILE are passed; EINTR when the
+   * timeout is infinite and no pending event can make any fd ready (the model reports such a
+   * wait instead of hanging).
    */
   poll(fds: PollFd[], timeoutMs: number): number {
     return this.#enter("poll", () => {
@@ -501,10 +503,14 @@ export class Process {
       if (ready === 0 && timeoutMs !== 0) {
         const clock = this.host.clock;
         const deadline = timeoutMs < 0 ? Number.POSITIVE_INFINITY : clock.now + timeoutMs * 1e6;
-        clock.runUntil(() => {
+        const ok = clock.runUntil(() => {
           ready = scan();
           return ready > 0;
         }, deadline);
+        if (!ok && timeoutMs < 0) {
+          // An infinite wait that no pending event can end: reported, not hung.
+          throw new KernelError("EINTR", "poll", "no pending event can make these fds ready");
+        }
       }
       return ready;
     });
