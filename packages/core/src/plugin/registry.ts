@@ -24,35 +24,40 @@ export interface PluginHost {
 }
 
 /**
- * Checks that a class implements the required {@link DmaBufOps} members, the way
- * `dma_buf_export` checks an ops table.
+ * Checks that an exporter implements the required {@link DmaBufOps} members, the way
+ * `dma_buf_export` checks an ops table. Members may be methods or function-valued fields.
+ * @param ops - the constructed plugin instance
+ * @param name - the plugin's name, for the message
  * @throws KernelError EINVAL naming the missing member.
  */
-export function checkExporterContract(cls: PluginClass): void {
-  const proto = cls.prototype as Record<string, unknown>;
+export function checkExporterContract(ops: object, name: string): void {
+  const o = ops as Record<string, unknown>;
   for (const m of ["mapDmaBuf", "unmapDmaBuf", "release"]) {
-    if (typeof proto[m] !== "function") {
-      throw new KernelError("EINVAL", "register_exporter", `${cls.name} lacks ${m}`);
+    if (typeof o[m] !== "function") {
+      throw new KernelError("EINVAL", "register_exporter", `${name} lacks ${m}`);
     }
   }
-  if ((typeof proto.pin === "function") !== (typeof proto.unpin === "function")) {
-    throw new KernelError("EINVAL", "register_exporter", `${cls.name}: pin and unpin must pair`);
+  if ((typeof o.pin === "function") !== (typeof o.unpin === "function")) {
+    throw new KernelError("EINVAL", "register_exporter", `${name}: pin and unpin must pair`);
   }
 }
 
 /**
- * Checks a heap plugin the way `dma_heap_add` checks a heap: a non-empty name (unless the
- * plugin adds its heaps from `probe`) and an `allocate` method.
+ * Checks a heap plugin the way `dma_heap_add` checks a heap: a non-empty declared name
+ * (unless the plugin adds its heaps from `probe`) and an `allocate` method.
+ * @param ops - the constructed plugin instance
+ * @param meta - its declared metadata
+ * @param name - the plugin's name, for the message
  * @throws KernelError EINVAL.
  */
-export function checkHeapContract(cls: PluginClass, meta: PluginMetadata): void {
+export function checkHeapContract(ops: object, meta: PluginMetadata, name: string): void {
   if (meta.kind !== "heap") return;
-  if (typeof (cls.prototype as Partial<DmaHeapOps>).allocate !== "function") {
-    throw new KernelError("EINVAL", "dma_heap_add", `${cls.name} lacks allocate`);
+  const o = ops as Record<string, unknown>;
+  if (typeof o.allocate !== "function") {
+    throw new KernelError("EINVAL", "dma_heap_add", `${name} lacks allocate`);
   }
-  const probes = typeof (cls.prototype as { probe?: unknown }).probe === "function";
-  if (meta.name === "" || (meta.name === undefined && !probes)) {
-    throw new KernelError("EINVAL", "dma_heap_add", `${cls.name} declares no heap name`);
+  if (meta.name === "" || (meta.name === undefined && typeof o.probe !== "function")) {
+    throw new KernelError("EINVAL", "dma_heap_add", `${name} declares no heap name`);
   }
 }
 
@@ -63,11 +68,12 @@ interface Checked {
 }
 
 /**
- * Registers plugins in order. Every contract and configuration is checked before any
- * instance is created, so a bad plugin leaves nothing half-registered. Then each plugin is
- * constructed in its own child container (with its validated configuration under
- * {@link PLUGIN_CONFIG}), a heap plugin with a declared name is added as a heap, and `probe()`
- * runs if the plugin has one.
+ * Registers plugins in order, in three passes so a bad plugin leaves nothing
+ * half-registered: (1) every entry's metadata and configuration are validated; (2) every
+ * plugin is constructed in its own child container (with its validated configuration under
+ * {@link PLUGIN_CONFIG}) and its contract checked on the instance — constructors must not
+ * have side effects; (3) only then, in order, a heap plugin with a declared name is added as
+ * a heap and `probe()` runs if the plugin has one.
  * @throws KernelError EINVAL for an undecorated class, a broken contract or an invalid
  * plugin configuration; EEXIST when the same class is listed twice; the errors of heap
  * registration (EEXIST, EBUSY) and of `probe`.
@@ -86,8 +92,6 @@ export function registerPlugins(
     if (checked.some((c) => c.cls === cls)) {
       throw new KernelError("EEXIST", "register_plugin", `${cls.name} listed twice`);
     }
-    if (meta.kind === "exporter") checkExporterContract(cls);
-    checkHeapContract(cls, meta);
     let config = typeof entry === "function" ? undefined : entry.config;
     if (meta.kind === "heap" && meta.configSchema) {
       const parsed = meta.configSchema.safeParse(config ?? {});
@@ -102,13 +106,18 @@ export function registerPlugins(
     }
     checked.push({ cls, meta, config });
   }
-  const instances = new Map<PluginClass, unknown>();
+  const instances = new Map<PluginClass, Record<string, unknown>>();
   for (const { cls, meta, config } of checked) {
     const child = host.container.createChildContainer();
     // A factory, not registerInstance: tsyringe treats an undefined value as no provider.
     child.register(PLUGIN_CONFIG, { useFactory: () => config });
     const instance = child.resolve(cls) as Record<string, unknown>;
+    if (meta.kind === "exporter") checkExporterContract(instance, cls.name);
+    checkHeapContract(instance, meta, cls.name);
     instances.set(cls, instance);
+  }
+  for (const { cls, meta } of checked) {
+    const instance = instances.get(cls) as Record<string, unknown>;
     if (meta.kind === "heap" && meta.name !== undefined) {
       host.heaps.add({
         name: meta.name,
