@@ -71,25 +71,19 @@ export class CmaArea {
 
   /** The first set bit at or after `from`, or `nbits`. */
   #nextSet(from: number): number {
-    let b = from;
-    while (b < this.#nbits) {
-      const w = this.#bits[b >>> 5] as number;
-      const rest = w >>> (b & 31);
-      if (rest === 0) {
-        b = ((b >>> 5) + 1) << 5;
-        continue;
-      }
-      return Math.min(this.#nbits, b + (31 - Math.clz32(rest & -rest)));
-    }
-    return this.#nbits;
+    return this.#scan(from, 0);
   }
 
   /** The first clear bit at or after `from`, or `nbits`. */
   #nextClear(from: number): number {
+    return this.#scan(from, ~0);
+  }
+
+  /** The first bit at or after `from` whose value differs from `skip`'s (0: clear, ~0: set). */
+  #scan(from: number, skip: number): number {
     let b = from;
     while (b < this.#nbits) {
-      const w = ~(this.#bits[b >>> 5] as number);
-      const rest = w >>> (b & 31);
+      const rest = ((this.#bits[b >>> 5] as number) ^ skip) >>> (b & 31);
       if (rest === 0) {
         b = ((b >>> 5) + 1) << 5;
         continue;
