@@ -124,7 +124,7 @@ export class DmaBufCore {
       dev: DMABUF_FS_DEV,
       rdev: [0, 0],
       nlink: 1,
-      blocks: Math.ceil(size / 512),
+      blocks: Math.floor(size / 512), // inode_set_bytes: i_blocks = size >> 9
       blksize: 4096,
     };
     let buf: DmaBuf<P> | undefined;
