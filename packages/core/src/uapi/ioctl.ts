@@ -65,3 +65,12 @@ export function _IOC_NR(cmd: number): number {
 export function _IOC_SIZE(cmd: number): number {
   return (cmd >>> _IOC_SIZESHIFT) & ((1 << _IOC_SIZEBITS) - 1);
 }
+
+/** Generic ioctl: set close-on-exec on the fd. */
+export const FIOCLEX = 0x5451;
+/** Generic ioctl: clear close-on-exec on the fd. */
+export const FIONCLEX = 0x5450;
+/** Generic ioctl: set or clear O_NONBLOCK (argument: int). */
+export const FIONBIO = 0x5421;
+/** Generic ioctl: set or clear FASYNC (argument: int). */
+export const FIOASYNC = 0x5452;

@@ -159,6 +159,10 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
     }
     case "file": {
       checkPermission(cred, node, flags, "open");
+      if ((flags & O_ACCMODE) !== O_RDONLY) {
+        // Pseudo files have no write method: sysfs/debugfs refuse write opens even for root.
+        throw new KernelError("EACCES", "open", `${path} cannot be written`);
+      }
       const bytes = new TextEncoder().encode(node.render());
       const inode: Inode = {
         ino: host.nextPseudoIno(),

@@ -18,10 +18,12 @@ import {
   FD_CLOEXEC,
   O_CLOEXEC,
   O_LARGEFILE,
+  O_NONBLOCK,
   O_RDONLY,
   O_RDWR,
   O_WRONLY,
 } from "../uapi/fcntl.js";
+import { FIOCLEX, FIONBIO, FIONCLEX } from "../uapi/ioctl.js";
 import {
   MAP_PRIVATE,
   MAP_SHARED,
@@ -748,5 +750,37 @@ describe("mapping accesses", () => {
     expect(port.log).toEqual([]);
     expect(shared.read(4, 3)).toEqual(new Uint8Array([0x01, 0x01, 0x01]));
     expect(kernel.memory.read(30 * PS + 5, 1)).toEqual(new Uint8Array([0x01]));
+  });
+});
+
+describe("generic ioctls and read-only pseudo files", () => {
+  it("FIOCLEX/FIONCLEX set and clear close-on-exec on any fd; FIONBIO sets O_NONBLOCK", () => {
+    const kernel = createKernel({ ram: "16MiB" });
+    const p = kernel.spawn();
+    const fd = p.open("/dev/null", O_RDWR);
+    expect(p.ioctl(fd, FIOCLEX)).toBe(0);
+    expect(p.fcntl(fd, F_GETFD)).toBe(1);
+    expect(p.ioctl(fd, FIONCLEX)).toBe(0);
+    expect(p.fcntl(fd, F_GETFD)).toBe(0);
+    expect(p.ioctl(fd, FIONBIO, new Uint8Array([1, 0, 0, 0]))).toBe(0);
+    expect(p.fcntl(fd, F_GETFL) & O_NONBLOCK).toBe(O_NONBLOCK);
+    expect(p.ioctl(fd, FIONBIO, new Uint8Array(4))).toBe(0);
+    expect(p.fcntl(fd, F_GETFL) & O_NONBLOCK).toBe(0);
+    expect(() => p.ioctl(fd, FIONBIO, null)).toThrow(expect.objectContaining({ code: "EFAULT" }));
+    // /dev/null has no ioctl method of its own.
+    expect(() => p.ioctl(fd, 0x541b, new Uint8Array(4))).toThrow(
+      expect.objectContaining({ code: "ENOTTY" }),
+    );
+  });
+
+  it("pseudo files refuse write opens, even for root", () => {
+    const kernel = createKernel({ ram: "16MiB" });
+    const p = kernel.spawn();
+    for (const flags of [O_WRONLY, O_RDWR]) {
+      expect(() => p.open("/sys/kernel/debug/dma_buf/bufinfo", flags)).toThrow(
+        expect.objectContaining({ code: "EACCES" }),
+      );
+    }
+    expect(p.fds()).toEqual([]);
   });
 });

@@ -7,15 +7,18 @@ import {
   F_GETFD,
   F_GETFL,
   F_SETFD,
+  FASYNC,
   FD_CLOEXEC,
   FMODE_PREAD,
   FMODE_READ,
   FMODE_WRITE,
   O_CLOEXEC,
+  O_NONBLOCK,
   S_IFDIR,
   S_IFMT,
   S_IFREG,
 } from "../uapi/fcntl.js";
+import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX } from "../uapi/ioctl.js";
 import {
   MAP_PRIVATE,
   MAP_SHARED,
@@ -231,7 +234,8 @@ export class Process {
   }
 
   /**
-   * ioctl(2). `arg` is the C struct's bytes, which the kernel reads and writes back in place,
+   * ioctl(2). The generic requests FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC are handled for
+   * every fd, as the VFS does; every other request goes to the file. `arg` is the C struct's bytes, which the kernel reads and writes back in place,
    * a string for DMA_BUF_SET_NAME, or `null` for a NULL pointer.
    * @returns the ioctl's return value (0, or a new fd for ioctls that create one)
    * @throws KernelError EBADF, ENOTTY for a file without ioctls, and whatever the driver
@@ -240,6 +244,25 @@ export class Process {
   ioctl(fd: number, request: number, arg: IoctlArg = null): number {
     return this.#enter("ioctl", () => {
       const file = this.fileOf(fd, "ioctl");
+      const entry = this.#fds[fd] as FdEntry;
+      switch (request >>> 0) {
+        case FIOCLEX:
+          entry.cloexec = true;
+          return 0;
+        case FIONCLEX:
+          entry.cloexec = false;
+          return 0;
+        case FIONBIO:
+        case FIOASYNC: {
+          if (!(arg instanceof Uint8Array) || arg.length < 4) {
+            throw new KernelError("EFAULT", "ioctl", "bad user pointer");
+          }
+          const on = new DataView(arg.buffer, arg.byteOffset, 4).getInt32(0, true) !== 0;
+          const bit = request >>> 0 === FIONBIO ? O_NONBLOCK : FASYNC;
+          file.fFlags = on ? file.fFlags | bit : file.fFlags & ~bit;
+          return 0;
+        }
+      }
       if (!file.fops.ioctl) throw new KernelError("ENOTTY", "ioctl");
       file.get();
       try {
