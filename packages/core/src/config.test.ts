@@ -44,7 +44,13 @@ describe("createKernel configuration", () => {
     expect(k.pageSize).toBe(4096);
     expect(k.memory.pageCount).toBe(262144);
     expect(k.buddy.freePageCount()).toBe(262144);
-    expect(k.profile).toEqual({ version: "6.18", sgtCaching: false, sysfsStats: true });
+    expect(k.profile).toMatchObject({
+      version: "6.18",
+      sgtCaching: false,
+      sysfsStats: true,
+      devtmpfsNewestFirst: false,
+      cmaHeapPerArea: true,
+    });
     expect(k.heapNodeMode).toBe(0o600);
     expect(k.moveNotify).toBe(false);
     expect(k.config.plugins).toEqual([]);
@@ -73,7 +79,13 @@ describe("createKernel configuration", () => {
 
   it('profile "6.1" selects the 6.1 behaviour switches', () => {
     const k = createKernel({ profile: "6.1", ram: "16MiB" });
-    expect(k.profile).toEqual({ version: "6.1", sgtCaching: true, sysfsStats: true });
+    expect(k.profile).toMatchObject({
+      version: "6.1",
+      sgtCaching: true,
+      sysfsStats: true,
+      devtmpfsNewestFirst: true,
+      cmaHeapPerArea: false,
+    });
     expect(k.config.profile).toBe("6.1");
   });
 

@@ -17,10 +17,51 @@ export interface KernelProfile {
   readonly sgtCaching: boolean;
   /** /sys/kernel/dmabuf/buffers exists (CONFIG_DMABUF_SYSFS_STATS, up to 6.19). */
   readonly sysfsStats: boolean;
+  /**
+   * readdir of a devtmpfs directory such as /dev/dma_heap lists the newest entry first
+   * (6.1: dcache order); 6.18 lists entries in creation order (stable directory offsets).
+   */
+  readonly devtmpfsNewestFirst: boolean;
+  /**
+   * CMA heaps (6.18): `default_cma_region` for the default area plus one heap per CMA area
+   * under the area's name. Without it (up to 6.16) only the default area has a heap, under the
+   * area's name ("reserved").
+   */
+  readonly cmaHeapPerArea: boolean;
+  /**
+   * dma_resv_add_fence replaces an entry of the same context only when the new fence is later
+   * or the same fence (mainline); 6.1 replaces it whatever the seqno.
+   */
+  readonly resvAddSeqnoCheck: boolean;
+  /**
+   * Once a fence has signalled its names read back as `detached-driver` / `signaled-timeline`
+   * (bufinfo, SYNC_IOC_FILE_INFO, sync_file names; ~6.16+). 6.1 keeps the driver's names.
+   */
+  readonly fenceNamesDetachOnSignal: boolean;
+  /** Fence deadline hints: SYNC_IOC_SET_DEADLINE and SW_SYNC_GET_DEADLINE exist (6.3+). */
+  readonly fenceDeadlines: boolean;
 }
 
 /** Every profile, by version. */
 export const PROFILES: Readonly<Record<KernelVersion, KernelProfile>> = {
-  "6.18": { version: "6.18", sgtCaching: false, sysfsStats: true },
-  "6.1": { version: "6.1", sgtCaching: true, sysfsStats: true },
+  "6.18": {
+    version: "6.18",
+    sgtCaching: false,
+    sysfsStats: true,
+    devtmpfsNewestFirst: false,
+    cmaHeapPerArea: true,
+    resvAddSeqnoCheck: true,
+    fenceNamesDetachOnSignal: true,
+    fenceDeadlines: true,
+  },
+  "6.1": {
+    version: "6.1",
+    sgtCaching: true,
+    sysfsStats: true,
+    devtmpfsNewestFirst: true,
+    cmaHeapPerArea: false,
+    resvAddSeqnoCheck: false,
+    fenceNamesDetachOnSignal: false,
+    fenceDeadlines: false,
+  },
 };

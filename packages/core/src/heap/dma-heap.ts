@@ -3,6 +3,7 @@
 import type { DmaBufCore } from "../dma-buf/core.js";
 import { KernelError } from "../errors/kernel-error.js";
 import type { KernelLog } from "../kernel-log.js";
+import type { KernelProfile } from "../profile.js";
 import { view } from "../uapi/dma-buf.js";
 import {
   DMA_HEAP_ALLOCATION_DATA_SIZE,
@@ -66,6 +67,8 @@ export interface DmaHeapHost {
   readonly heapNodeMode: number;
   /** Inode numbers on devtmpfs. */
   nextPseudoIno(): number;
+  /** Behaviour switches of the kernel version (readdir order of /dev/dma_heap). */
+  readonly profile: KernelProfile;
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -87,7 +90,10 @@ export class DmaHeapRegistry {
     host.namespace.install(
       "/dev/dma_heap",
       dynamicDir(
-        () => this.#heaps.map((h) => h.name),
+        () => {
+          const names = this.#heaps.map((h) => h.name);
+          return host.profile.devtmpfsNewestFirst ? names.reverse() : names;
+        },
         (name) => this.#deviceNode(name),
         0o755,
       ),

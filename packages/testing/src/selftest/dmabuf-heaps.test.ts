@@ -1,4 +1,5 @@
-import { createKernel } from "@dmabuf/core";
+import { createKernel, type KernelVersion } from "@dmabuf/core";
+import { CarveoutHeap, CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe } from "vitest";
 import { describeDmabufHeapsSelftest } from "./dmabuf-heaps.js";
@@ -13,4 +14,36 @@ describe("profile 6.1", () => {
   describeDmabufHeapsSelftest({
     kernel: () => createKernel({ ram: "256MiB", profile: "6.1", plugins: [SystemHeap] }),
   });
+});
+
+/**
+ * Every contiguous heap: the CMA heaps of a `cma=` area and a named region (6.1: "reserved"
+ * only; 6.18: default_cma_region, camera, reserved) and two (non-protected) carveouts. A
+ * protected carveout cannot pass this selftest: it has no mmap, as on real hardware.
+ */
+const contiguousKernel = (profile: KernelVersion) => () =>
+  createKernel({
+    ram: "256MiB",
+    profile,
+    cma: { size: "64MiB", regions: [{ name: "camera", size: "48MiB" }] },
+    plugins: [
+      CmaHeap,
+      {
+        plugin: CarveoutHeap,
+        config: {
+          heaps: [
+            { name: "carveout", size: "40MiB" },
+            { name: "carveout_best_fit", size: "40MiB", allocator: "best-fit", minOrder: 4 },
+          ],
+        },
+      },
+    ],
+  });
+
+describe("profile 6.18, CMA and carveout heaps", () => {
+  describeDmabufHeapsSelftest({ kernel: contiguousKernel("6.18") });
+});
+
+describe("profile 6.1, CMA and carveout heaps", () => {
+  describeDmabufHeapsSelftest({ kernel: contiguousKernel("6.1") });
 });
