@@ -62,10 +62,16 @@ export class CmaArea {
   }
 
   #setRange(first: number, n: number, value: boolean): void {
-    for (let b = first; b < first + n; b++) {
+    const bits = this.#bits;
+    let b = first;
+    const end = first + n;
+    while (b < end) {
       const w = b >>> 5;
-      const m = 1 << (b & 31);
-      this.#bits[w] = value ? (this.#bits[w] as number) | m : (this.#bits[w] as number) & ~m;
+      const lo = b & 31;
+      const span = Math.min(32 - lo, end - b);
+      const mask = span === 32 ? 0xffffffff : ((1 << span) - 1) << lo;
+      bits[w] = value ? (bits[w] as number) | mask : (bits[w] as number) & ~mask;
+      b += span;
     }
   }
 
