@@ -7,7 +7,7 @@ export * from "./dma/index.js";
 export * from "./dma-buf/index.js";
 export * from "./errors/index.js";
 export { type PageBuffer, PageExporter, type PageExporterHost } from "./examples/page-exporter.js";
-export * from "./fence/dma-resv.js";
+export * from "./fence/index.js";
 export * from "./heap/index.js";
 export {
   CMA_MIN_ALIGNMENT_BYTES,
@@ -20,6 +20,8 @@ export {
 export * from "./kernel-log.js";
 export * from "./mm/index.js";
 export {
+  type DeviceMetadata,
+  device,
   type ExporterMetadata,
   exporter,
   type HeapMetadata,
@@ -32,6 +34,7 @@ export {
   pluginMetadata,
 } from "./plugin/metadata.js";
 export {
+  checkDeviceContract,
   checkExporterContract,
   checkHeapContract,
   type PluginEntry,

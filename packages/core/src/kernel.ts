@@ -7,6 +7,8 @@ import { DmaMappingApi } from "./dma/mapping.js";
 import { installDmaBufFiles } from "./dma-buf/bufinfo.js";
 import { DmaBufCore, type DmaBufHost } from "./dma-buf/core.js";
 import { KernelError } from "./errors/kernel-error.js";
+import { FenceRegistry } from "./fence/dma-fence.js";
+import { SwSync } from "./fence/sw-sync.js";
 import { type DmaHeapHost, DmaHeapRegistry } from "./heap/dma-heap.js";
 import { KernelLog } from "./kernel-log.js";
 import { BuddyAllocator } from "./mm/buddy.js";
@@ -20,6 +22,7 @@ import { registerPlugins } from "./plugin/registry.js";
 import { type KernelProfile, PROFILES } from "./profile.js";
 import { SimClock } from "./time/clock.js";
 import { O_RDONLY, O_WRONLY } from "./uapi/fcntl.js";
+import { AnonInodeFs } from "./vfs/anon-inode.js";
 import type { File, FileTable } from "./vfs/file.js";
 import { devNull } from "./vfs/mem-devices.js";
 import { Namespace, textFile } from "./vfs/namespace.js";
@@ -96,6 +99,12 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
   readonly dma: DmaMappingApi;
   /** The in-kernel dma-buf API. */
   readonly dmaBuf: DmaBufCore;
+  /** Files without a path (sync_file). */
+  readonly anonInodes: AnonInodeFs;
+  /** Fence contexts, the stub fence and what fences use (clock, profile, log). */
+  readonly fences: FenceRegistry;
+  /** sw_sync timelines (/sys/kernel/debug/sync/sw_sync and sync/info). */
+  readonly swSync: SwSync;
   /** Regions taken out of RAM at boot (CMA areas, carveouts). */
   readonly reservations: MemoryReservations;
   /** Every CMA area, in reservation order (regions first, then the `cma=` area). */
@@ -146,7 +155,11 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
       this.cmaAreas.push(this.defaultCmaArea);
     }
     this.log = new KernelLog(() => this.clock.now);
-    this.dma = new DmaMappingApi(config.pageSize);
+    this.dma = new DmaMappingApi(config.pageSize, {
+      memory: this.memory,
+      log: this.log,
+      now: () => this.clock.now,
+    });
     const open = this.#openFiles;
     this.files = {
       add: (f) => open.add(f),
@@ -155,6 +168,14 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
         return open.size;
       },
     };
+    this.anonInodes = new AnonInodeFs(this);
+    this.fences = new FenceRegistry({
+      clock: this.clock,
+      profile: this.profile,
+      log: this.log,
+      anonInodes: this.anonInodes,
+      signalPending: () => this.#current?.fatalSignalPending ?? false,
+    });
     this.dmaBuf = new DmaBufCore(this);
     this.container = rootContainer.createChildContainer();
     this.container.registerInstance(Kernel, this);
@@ -162,6 +183,8 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
     this.namespace.install("/dev/null", devNull(this.nextPseudoIno()));
     this.heaps = new DmaHeapRegistry(this);
     installDmaBufFiles(this.namespace, this.dmaBuf, this.profile.sysfsStats);
+    this.swSync = new SwSync(this.fences);
+    this.swSync.install(this.namespace);
     installProcfs(this.namespace, {
       processes: () => this.#processes,
       current: () => this.#current,

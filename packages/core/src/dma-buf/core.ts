@@ -11,11 +11,16 @@ import {
 import type { DmaMappingApi } from "../dma/mapping.js";
 import { KernelBug } from "../errors/kernel-bug.js";
 import { KernelError } from "../errors/kernel-error.js";
-import { DMA_RESV_USAGE_READ, DMA_RESV_USAGE_WRITE, DmaResv } from "../fence/dma-resv.js";
+import { type FenceRegistry, MAX_SCHEDULE_TIMEOUT } from "../fence/dma-fence.js";
+import {
+  DMA_RESV_USAGE_KERNEL,
+  DMA_RESV_USAGE_READ,
+  DMA_RESV_USAGE_WRITE,
+  DmaResv,
+} from "../fence/dma-resv.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { SgTable } from "../mm/sg-table.js";
 import type { KernelProfile } from "../profile.js";
-import type { SimClock } from "../time/clock.js";
 import { DMA_BUF_MAGIC, DMA_BUF_NAME_LEN } from "../uapi/dma-buf.js";
 import { FMODE_LSEEK, FMODE_OPENED, O_ACCMODE, O_NONBLOCK } from "../uapi/fcntl.js";
 import { File, type FileTable } from "../vfs/file.js";
@@ -42,10 +47,10 @@ export interface DmaBufHost extends CpuHolder {
   readonly log: KernelLog;
   /** The DMA mapping API. */
   readonly dma: DmaMappingApi;
-  /** The virtual clock (implicit-fence waits). */
-  readonly clock: SimClock;
   /** CONFIG_DMABUF_MOVE_NOTIFY: dynamic importers are not pinned on map. */
   readonly moveNotify: boolean;
+  /** The kernel's fence state (sync files, the stub fence). */
+  readonly fences: FenceRegistry;
 }
 
 /** Major:minor of the dmabuf pseudo filesystem, as fstat and /proc/PID/maps show it. */
@@ -66,11 +71,13 @@ export class DmaBufCore {
   #nextIno = 1;
   readonly #list: DmaBuf[] = [];
   readonly #byFile = new WeakMap<File, DmaBuf>();
+  /** Reservation objects embedded in their buffer (finished at release). */
+  readonly #ownResv = new WeakSet<DmaResv>();
   readonly #fops;
 
   /** @param host - the kernel */
   constructor(private readonly host: DmaBufHost) {
-    this.#fops = dmaBufFileOperations(this);
+    this.#fops = dmaBufFileOperations(this, host.fences);
   }
 
   /** Every live buffer, newest first (the global list bufinfo walks). */
@@ -136,15 +143,12 @@ export class DmaBufCore {
       openFmode(flags) | FMODE_LSEEK | FMODE_OPENED,
       this.host.files,
     );
-    buf = new DmaBuf<P>(
-      size,
-      ops,
-      priv,
-      parsed.data.expName ?? "",
-      owner,
-      file,
-      parsed.data.resv ?? new DmaResv(),
-    );
+    let resv = parsed.data.resv;
+    if (!resv) {
+      resv = new DmaResv();
+      this.#ownResv.add(resv);
+    }
+    buf = new DmaBuf<P>(size, ops, priv, parsed.data.expName ?? "", owner, file, resv);
     file.privateData = buf;
     this.#byFile.set(file, buf as DmaBuf);
     this.#list.unshift(buf as DmaBuf);
@@ -162,6 +166,7 @@ export class DmaBufCore {
       );
     }
     buf.ops.release(buf);
+    if (this.#ownResv.has(buf.resv)) buf.resv.fini();
     if (buf.attachments.length > 0) {
       this.host.log.warn(
         `dma_buf_release: buffer ${buf.ino} released with ${buf.attachments.length} attachments`,
@@ -240,6 +245,7 @@ export class DmaBufCore {
         try {
           sgt = buf.ops.mapDmaBuf(a, DMA_BIDIRECTIONAL);
           if (!sgt) throw new KernelError("ENOMEM", "dma_buf_attach", "exporter mapped nothing");
+          this.#waitKernelFences(a, sgt, DMA_BIDIRECTIONAL);
         } catch (e) {
           buf.ops.unpin?.(a);
           throw e;
@@ -257,12 +263,17 @@ export class DmaBufCore {
   /**
    * Detaches a device (`dma_buf_detach`). 6.1: first unmaps (and unpins) a cached mapping.
    * @remarks A detach of an attachment that does not belong to `buf` only WARNs, as in Linux.
+   * Live mappings at detach WARN too, and are a DMA-API debugging report.
+   * @throws KernelBug DMA_API_DETACH_MAPPED when live mappings remain and that report is fatal
+   * (`kernel.dma.debug.fatal`); the attachment then stays attached.
    */
   detach(buf: DmaBuf, attachment: DmaBufAttachment): void {
     if (!buf || !attachment || attachment.dmabuf !== buf || !attachment.attached) {
       this.host.log.warn("dma_buf_detach: attachment does not belong to this buffer");
       return;
     }
+    // DMA-API debugging: live mappings at detach (fatal only when made so; then nothing changed).
+    this.host.dma.checkDetach(attachment.dev, attachment.mappedCount);
     if (attachment.sgt && attachment.dir !== null) {
       buf.ops.unmapDmaBuf(attachment, attachment.sgt, attachment.dir);
       if (buf.isDynamic) buf.ops.unpin?.(attachment);
@@ -331,6 +342,7 @@ export class DmaBufCore {
       sgt = buf.ops.mapDmaBuf(attachment, dir);
       if (!sgt)
         throw new KernelError("ENOMEM", "dma_buf_map_attachment", "exporter mapped nothing");
+      this.#waitKernelFences(attachment, sgt, dir);
     } catch (e) {
       if (pinOnMap) buf.ops.unpin?.(attachment);
       throw e;
@@ -344,6 +356,21 @@ export class DmaBufCore {
       else attachment.mapped.set(sgt, [{ dir, pinned: pinOnMap }]);
     }
     return sgt;
+  }
+
+  /**
+   * A static importer waits (interruptibly, without timeout) for the buffer's KERNEL fences
+   * right after the exporter mapped it; if the wait fails the table is unmapped again and
+   * the error returned. Dynamic importers wait for fences themselves.
+   */
+  #waitKernelFences(a: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
+    if (a.isDynamic) return;
+    try {
+      a.dmabuf.resv.waitTimeout(DMA_RESV_USAGE_KERNEL, true, MAX_SCHEDULE_TIMEOUT);
+    } catch (e) {
+      a.dmabuf.ops.unmapDmaBuf(a, sgt, dir);
+      throw e;
+    }
   }
 
   /**
@@ -374,24 +401,23 @@ export class DmaBufCore {
   }
 
   /**
-   * Begins CPU access (`dma_buf_begin_cpu_access`): the exporter's `beginCpuAccess`, then a
-   * wait for the implicit fences (a CPU write waits for readers and writers, a read only for
-   * writers).
-   * @throws KernelError from the exporter; EINTR when the fences can never signal (the model
-   * reports a wait nothing can end instead of hanging).
+   * Begins CPU access (`dma_buf_begin_cpu_access`): the exporter's `beginCpuAccess`, then an
+   * interruptible wait without timeout for the implicit fences (a CPU write waits for
+   * KERNEL, WRITE and READ fences, a read for KERNEL and WRITE fences), running the virtual
+   * clock until they signal.
+   * @throws KernelError from the exporter; EINTR when interrupted, or when no pending clock
+   * event can signal the fences (the model reports a wait nothing can end instead of
+   * hanging; Linux would sleep until a signal, which the 6.1 probe's alarm gave as EINTR).
    */
   beginCpuAccess(buf: DmaBuf, dir: DmaDirection): void {
     if (!buf) throw new KernelError("EINVAL", "dma_buf_begin_cpu_access");
     buf.ops.beginCpuAccess?.(buf, dir);
     const write = dir === DMA_BIDIRECTIONAL || dir === DMA_TO_DEVICE;
-    const usage = write ? DMA_RESV_USAGE_READ : DMA_RESV_USAGE_WRITE;
-    const ok = this.host.clock.runUntil(
-      () => buf.resv.testSignaled(usage),
-      Number.POSITIVE_INFINITY,
+    buf.resv.waitTimeout(
+      write ? DMA_RESV_USAGE_READ : DMA_RESV_USAGE_WRITE,
+      true,
+      MAX_SCHEDULE_TIMEOUT,
     );
-    if (!ok) {
-      throw new KernelError("EINTR", "dma_buf_begin_cpu_access", "fences can never signal");
-    }
   }
 
   /**

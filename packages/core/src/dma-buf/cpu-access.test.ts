@@ -5,13 +5,13 @@ import { describe, expect, it } from "vitest";
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE } from "../dma/direction.js";
 import { KernelBug } from "../errors/kernel-bug.js";
 import { KernelError } from "../errors/kernel-error.js";
+import { DmaFence } from "../fence/dma-fence.js";
 import {
   DMA_RESV_USAGE_BOOKKEEP,
   DMA_RESV_USAGE_KERNEL,
   DMA_RESV_USAGE_READ,
   DMA_RESV_USAGE_WRITE,
   type DmaResvUsage,
-  type ResvFence,
 } from "../fence/dma-resv.js";
 import type { Kernel } from "../kernel.js";
 import { DMA_BUF_IOCTL_SYNC, encodeDmaBufSync } from "../uapi/dma-buf.js";
@@ -23,9 +23,10 @@ import { KernelMapping } from "./kernel-mapping.js";
 import { boot, exportRecording, PS } from "./test-fixtures.js";
 
 /** A fence that signals `afterNs` from now on the kernel's clock, or never. */
-function fence(kernel: Kernel, afterNs: number | null): ResvFence & { signaled: boolean } {
-  const f = { signaled: false, describe: () => "test timeline seq 1" };
-  if (afterNs !== null) kernel.clock.schedule(afterNs, () => (f.signaled = true));
+function fence(kernel: Kernel, afterNs: number | null): DmaFence {
+  const ops = { getDriverName: () => "test", getTimelineName: () => "timeline" };
+  const f = new DmaFence(kernel.fences, ops, kernel.fences.contextAlloc(1), 1);
+  if (afterNs !== null) kernel.clock.schedule(afterNs, () => f.signal());
   return f;
 }
 

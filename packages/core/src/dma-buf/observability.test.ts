@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { DMA_TO_DEVICE } from "../dma/direction.js";
+import { DmaFence } from "../fence/dma-fence.js";
 import {
   DMA_RESV_USAGE_BOOKKEEP,
   DMA_RESV_USAGE_KERNEL,
@@ -186,17 +187,19 @@ describe("debugfs dma_buf/bufinfo", () => {
   });
 
   it("describes the kernel, write and read fences (not bookkeep) under the buffer line", () => {
-    const { kernel } = boot();
+    // 6.1 keeps a signalled fence's names (6.18 prints detached-driver signaled-timeline).
+    const { kernel } = boot({ profile: "6.1" });
     const proc = kernel.spawn();
     const buf = exportRecording(kernel, { pages: 1, expName: "x" });
-    const f = (signaled: boolean, seq: number) => ({
-      signaled,
-      describe: () => `drv tl seq ${seq}`,
-    });
-    buf.resv.add(f(false, 1), DMA_RESV_USAGE_KERNEL);
-    buf.resv.add(f(true, 2), DMA_RESV_USAGE_WRITE);
-    buf.resv.add(f(false, 3), DMA_RESV_USAGE_READ);
-    buf.resv.add(f(false, 4), DMA_RESV_USAGE_BOOKKEEP);
+    const ops = { getDriverName: () => "drv", getTimelineName: () => "tl" };
+    const f = (seq: number) => new DmaFence(kernel.fences, ops, kernel.fences.contextAlloc(1), seq);
+    const write = f(2);
+    buf.resv.add(f(1), DMA_RESV_USAGE_KERNEL);
+    buf.resv.add(write, DMA_RESV_USAGE_WRITE);
+    buf.resv.add(f(3), DMA_RESV_USAGE_READ);
+    buf.resv.add(f(4), DMA_RESV_USAGE_BOOKKEEP);
+    // Signalled after the adds: a later add would take over the signalled entry's slot.
+    write.signal();
     expect(proc.readFile(BUFINFO).split("\n").slice(3, 9)).toEqual([
       "00004096\t00000002\t00080007\t00000001\tx\t00000001\t<none>",
       "\tkernel fence:drv tl seq 1 unsignalled",

@@ -1,5 +1,20 @@
-// dma: devices and the DMA mapping API.
+// dma: devices, the DMA mapping API with IOMMU and DMA-API debugging, and device ports.
 
+export { DmaAddressSpace, type DmaExtent, IovaAllocator } from "./address-space.js";
+export { DirectDmaBus, type DmaBufferLabel, type DmaBus } from "./bus.js";
+export {
+  DMA_DEBUG_CODES,
+  DmaDebug,
+  type DmaDebugCode,
+  type DmaDebugReport,
+} from "./debug.js";
 export { Device, type DeviceSpec, deviceSpecSchema } from "./device.js";
 export * from "./direction.js";
-export { coherentSyncHooks, DmaMappingApi, type DmaSyncHooks } from "./mapping.js";
+export {
+  coherentSyncHooks,
+  DmaMappingApi,
+  type DmaMappingOptions,
+  type DmaSyncHooks,
+  dmaContiguousSize,
+} from "./mapping.js";
+export { DmaPort } from "./port.js";

@@ -40,6 +40,14 @@ export class PhysicalMemory {
   /** Number of sections covering the address space. */
   readonly sectionCount: number;
 
+  /**
+   * Told of every write into RAM through this object (`write`, `fill`, `zero`, `copy`'s
+   * destination) before it lands: `(phys, length)`. A cache model listens here to drop its
+   * lines for memory the kernel rewrote behind the CPU port (page zeroing at allocation).
+   * `null` (the default) costs one check per call.
+   */
+  writeObserver: ((phys: number, length: number) => void) | null = null;
+
   readonly #sections: (Uint8Array | undefined)[];
   #backedSections = 0;
   #backedBytes = 0;
@@ -132,6 +140,7 @@ export class PhysicalMemory {
   write(phys: number, src: Uint8Array): void {
     const length = src.length;
     this.#checkRange(phys, length);
+    if (this.writeObserver !== null && length > 0) this.writeObserver(phys, length);
     const sb = this.sectionBytes;
     let p = phys;
     let i = 0;
@@ -157,6 +166,7 @@ export class PhysicalMemory {
   fill(phys: number, length: number, value: number): void {
     this.#checkRange(phys, length);
     const v = value & 0xff;
+    if (this.writeObserver !== null && length > 0) this.writeObserver(phys, length);
     const sb = this.sectionBytes;
     let p = phys;
     let remaining = length;
@@ -194,6 +204,7 @@ export class PhysicalMemory {
     this.#checkRange(dstPhys, length);
     this.#checkRange(srcPhys, length);
     if (length === 0 || dstPhys === srcPhys) return;
+    if (this.writeObserver !== null) this.writeObserver(dstPhys, length);
     const sb = this.sectionBytes;
     if (dstPhys < srcPhys || dstPhys >= srcPhys + length) {
       // Front to back: a chunk never overwrites source bytes that a later chunk still needs.

@@ -31,8 +31,18 @@ export interface HeapMetadata {
   readonly configSchema: ZodType | undefined;
 }
 
+/** What a device plugin declares: hardware the model adds (a DMA device, the CPU's cache). */
+export interface DeviceMetadata {
+  /** Plugin kind. */
+  readonly kind: "device";
+  /** What the plugin models, e.g. "camera" (its default dev_name) or "cpu-cache". */
+  readonly name: string;
+  /** Schema of the plugin's configuration (validated at registration). */
+  readonly configSchema: ZodType | undefined;
+}
+
 /** Declared metadata of any plugin kind. */
-export type PluginMetadata = ExporterMetadata | HeapMetadata;
+export type PluginMetadata = ExporterMetadata | HeapMetadata | DeviceMetadata;
 
 /**
  * An optional lifecycle method of any plugin (`module_init`): called once, after the plugin's
@@ -93,6 +103,36 @@ export function heap(options: {
       kind: "heap",
       name: options.name,
       capabilities: options.capabilities ?? {},
+      configSchema: options.configSchema,
+    };
+    Reflect.defineMetadata(PLUGIN_METADATA_KEY, meta, target);
+    injectable()(target as unknown as PluginClass);
+  };
+}
+
+/**
+ * Declares a class as a device plugin: hardware the model adds, such as a DMA engine, a
+ * display controller or the CPU's cache model. The decorator only records metadata (and makes
+ * the class injectable); {@link createKernel} checks the contract when the plugin is
+ * registered (a non-empty name, a `probe` method, a valid configuration), constructs it with
+ * the kernel and its configuration ({@link PLUGIN_CONFIG}) injected, and calls `probe()`,
+ * where the plugin registers its devices (`kernel.dma.addDevice`) or installs itself.
+ *
+ * @example
+ * ```ts
+ * @device({ name: "camera", configSchema: cameraConfigSchema })
+ * class Camera implements PluginProbe {
+ *   constructor(readonly kernel: Kernel, @inject(PLUGIN_CONFIG) config: unknown) { … }
+ *   probe() { this.kernel.dma.addDevice(this.device); }
+ * }
+ * const kernel = createKernel({ plugins: [{ plugin: Camera, config: { coherent: false } }] });
+ * ```
+ */
+export function device(options: { name: string; configSchema?: ZodType }): ClassDecorator {
+  return (target) => {
+    const meta: DeviceMetadata = {
+      kind: "device",
+      name: options.name,
       configSchema: options.configSchema,
     };
     Reflect.defineMetadata(PLUGIN_METADATA_KEY, meta, target);

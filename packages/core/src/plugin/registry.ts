@@ -61,6 +61,24 @@ export function checkHeapContract(ops: object, meta: PluginMetadata, name: strin
   }
 }
 
+/**
+ * Checks a device plugin: a non-empty declared name and a `probe` method, where a device
+ * plugin registers its hardware.
+ * @param ops - the constructed plugin instance
+ * @param meta - its declared metadata
+ * @param name - the plugin's name, for the message
+ * @throws KernelError EINVAL.
+ */
+export function checkDeviceContract(ops: object, meta: PluginMetadata, name: string): void {
+  if (meta.kind !== "device") return;
+  if (typeof meta.name !== "string" || meta.name === "") {
+    throw new KernelError("EINVAL", "device_register", `${name} declares no device name`);
+  }
+  if (typeof (ops as Record<string, unknown>).probe !== "function") {
+    throw new KernelError("EINVAL", "device_register", `${name} lacks probe`);
+  }
+}
+
 interface Checked {
   cls: PluginClass;
   meta: PluginMetadata;
@@ -93,7 +111,7 @@ export function registerPlugins(
       throw new KernelError("EEXIST", "register_plugin", `${cls.name} listed twice`);
     }
     let config = typeof entry === "function" ? undefined : entry.config;
-    if (meta.kind === "heap" && meta.configSchema) {
+    if (meta.kind !== "exporter" && meta.configSchema) {
       const parsed = meta.configSchema.safeParse(config ?? {});
       if (!parsed.success) {
         throw new KernelError(
@@ -114,6 +132,7 @@ export function registerPlugins(
     const instance = child.resolve(cls) as Record<string, unknown>;
     if (meta.kind === "exporter") checkExporterContract(instance, cls.name);
     checkHeapContract(instance, meta, cls.name);
+    checkDeviceContract(instance, meta, cls.name);
     instances.set(cls, instance);
   }
   for (const { cls, meta } of checked) {

@@ -6,4 +6,6 @@ export * from "./fcntl.js";
 export * from "./ioctl.js";
 export * from "./mman.js";
 export * from "./poll.js";
+export * from "./sw-sync.js";
+export * from "./sync-file.js";
 export * from "./udmabuf.js";

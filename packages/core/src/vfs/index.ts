@@ -1,6 +1,13 @@
 // vfs: files, processes, mappings and the pseudo filesystems.
 
 export {
+  ANON_INODE_DEV,
+  ANON_INODE_FS_MAGIC,
+  ANON_INODE_MNT_ID,
+  AnonInodeFs,
+  type AnonInodeHost,
+} from "./anon-inode.js";
+export {
   File,
   type FileIdentity,
   type FileOperations,
@@ -16,6 +23,7 @@ export {
   type LinkNode,
   Namespace,
   type Node,
+  type RegularNode,
   StaticDir,
   symlink,
   type TextNode,

@@ -2,6 +2,7 @@
 
 import { KernelError } from "../errors/kernel-error.js";
 import type { FileOperations } from "./file.js";
+import type { Credentials } from "./open.js";
 
 /** A directory: its entries may be fixed or computed from live state on every lookup. */
 export interface DirNode {
@@ -47,6 +48,26 @@ export interface DeviceNode {
   readonly privateData: unknown;
 }
 
+/**
+ * A regular pseudo file with driver methods (`debugfs_create_file` with fops), such as
+ * /sys/kernel/debug/sync/sw_sync: fstat shows a regular file of size 0.
+ */
+export interface RegularNode {
+  /** Node kind. */
+  readonly kind: "reg";
+  /** Permission bits. */
+  readonly mode: number;
+  /** The driver's file methods. */
+  readonly fops: FileOperations;
+  /**
+   * The driver's open method. Called by open() after the permission check, before the file
+   * exists. **Optional**.
+   * @returns the new file's `privateData`
+   * @throws KernelError to fail the open.
+   */
+  open?(opener: Credentials): unknown;
+}
+
 /** A symbolic link whose target is computed when read. */
 export interface LinkNode {
   /** Node kind. */
@@ -56,7 +77,7 @@ export interface LinkNode {
 }
 
 /** Anything a path can name. */
-export type Node = DirNode | TextNode | DeviceNode | LinkNode;
+export type Node = DirNode | TextNode | DeviceNode | RegularNode | LinkNode;
 
 /** A directory with fixed entries plus, optionally, entries computed by a callback. */
 export class StaticDir implements DirNode {

@@ -41,6 +41,8 @@ export interface Credentials {
   readonly uid: number;
   /** Group id. */
   readonly gid: number;
+  /** The opener's command name (`comm`), for drivers that record it (sw_sync). */
+  readonly name?: string;
 }
 
 /** The FMODE_READ/FMODE_WRITE bits for an access mode (`OPEN_FMODE`). */
@@ -185,6 +187,32 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
         host.files,
       );
       file.privateData = bytes;
+      return file;
+    }
+    case "reg": {
+      checkPermission(cred, node, flags, "open");
+      const privateData = node.open?.(cred);
+      const inode: Inode = {
+        ino: host.nextPseudoIno(),
+        mode: S_IFREG | node.mode,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        dev,
+        rdev: [0, 0],
+        nlink: 1,
+        blocks: 0,
+        blksize: 4096,
+      };
+      const file = new File(
+        inode,
+        node.fops,
+        { path: () => path, mntId: 22, fsMagic: pseudoFsMagic(path) },
+        fflags,
+        fmodeFor(flags, node.fops, false),
+        host.files,
+      );
+      file.privateData = privateData;
       return file;
     }
     case "dir": {

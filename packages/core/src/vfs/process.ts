@@ -157,6 +157,15 @@ export class Process {
     return fd;
   }
 
+  /**
+   * The fd the next {@link Process.installFd} will use (`get_unused_fd_flags`): drivers call
+   * it first so that EMFILE comes before their other errors, as in Linux.
+   * @throws KernelError EMFILE when every fd below RLIMIT_NOFILE is in use.
+   */
+  unusedFd(syscall = "get_unused_fd_flags"): number {
+    return this.#lowestFreeFd(syscall);
+  }
+
   #lowestFreeFd(syscall: string): number {
     for (let fd = 0; fd < this.rlimitNofile; fd++) if (!this.#fds[fd]) return fd;
     throw new KernelError("EMFILE", syscall);
