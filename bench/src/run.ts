@@ -2,8 +2,9 @@
 
 import "reflect-metadata";
 import { benchContiguous } from "./contiguous.js";
+import { benchDevices } from "./devices.js";
 import { formatRatios } from "./measure.js";
 import { benchSystemHeap } from "./system-heap.js";
 
-const lines = [...benchSystemHeap(), ...benchContiguous()];
+const lines = [...benchSystemHeap(), ...benchContiguous(), ...benchDevices()];
 process.stdout.write(`${formatRatios(lines)}\n`);

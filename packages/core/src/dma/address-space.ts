@@ -1,6 +1,11 @@
 // A device's view of memory: bus ranges its live DMA mappings cover, and the IOVA allocator.
 
-import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, type DmaDirection } from "./direction.js";
+import {
+  DMA_BIDIRECTIONAL,
+  DMA_FROM_DEVICE,
+  DMA_TO_DEVICE,
+  type DmaDirection,
+} from "./direction.js";
 
 /** One piece of a device's view: bus addresses [bus, bus+length) reach [phys, phys+length). */
 export interface DmaExtent {

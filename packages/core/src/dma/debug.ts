@@ -48,7 +48,9 @@ export class DmaDebug {
   enabled = true;
   /** Codes that throw instead of only being reported. */
   readonly fatal = new Set<DmaDebugCode>(
-    DMA_DEBUG_CODES.filter((c) => c !== "DMA_API_DETACH_MAPPED" && c !== "DMA_API_SEGMENT_TOO_LONG"),
+    DMA_DEBUG_CODES.filter(
+      (c) => c !== "DMA_API_DETACH_MAPPED" && c !== "DMA_API_SEGMENT_TOO_LONG",
+    ),
   );
   /** Every report, oldest first. */
   readonly reports: DmaDebugReport[] = [];

@@ -143,9 +143,7 @@ describe("DMA-API debugging", () => {
     const t = table([1, 1]);
     k.dma.mapSgtable(a, t, DMA_TO_DEVICE);
     expect(codeOf(() => k.dma.unmapSgtable(b, t, DMA_TO_DEVICE))).toBe("DMA_API_UNMAP_WRONG_DEV");
-    expect(codeOf(() => k.dma.unmapSgtable(a, t, DMA_FROM_DEVICE))).toBe(
-      "DMA_API_UNMAP_WRONG_DIR",
-    );
+    expect(codeOf(() => k.dma.unmapSgtable(a, t, DMA_FROM_DEVICE))).toBe("DMA_API_UNMAP_WRONG_DIR");
     // A fatal report changed nothing: the right unmap still works.
     expect(k.dma.isMapped(t, a)).toBe(true);
     k.dma.unmapSgtable(a, t, DMA_TO_DEVICE);

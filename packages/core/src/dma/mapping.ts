@@ -419,9 +419,7 @@ export class DmaMappingApi {
 
   #checkSync(dev: Device, sgt: SgTable, dir: DmaDirection, fn: string): void {
     if (!this.debug.enabled) return;
-    const recs = this.#live.get(sgt);
-    let rec: MappingRecord | undefined;
-    if (recs) for (let i = recs.length - 1; i >= 0 && !rec; i--) if (recs[i]?.dev === dev) rec = recs[i];
+    const rec = this.#live.get(sgt)?.findLast((r) => r.dev === dev);
     if (!rec) {
       const detail = `${fn}: device driver tries to sync DMA memory it has not allocated`;
       this.debug.report(dev, new KernelBug("DMA_API_SYNC_NOT_MAPPED", detail), detail);

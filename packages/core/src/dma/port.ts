@@ -69,7 +69,13 @@ export class DmaPort {
   }
 
   /** The device writes `length` copies of `value` at `bus`. @throws as {@link DmaPort.read} */
-  fill(bus: number, length: number, value: number, buffer?: DmaBufferLabel, bufferOffset = 0): void {
+  fill(
+    bus: number,
+    length: number,
+    value: number,
+    buffer?: DmaBufferLabel,
+    bufferOffset = 0,
+  ): void {
     const runs = this.api.resolve(this.dev, bus, length, true);
     const b = this.api.bus;
     let at = 0;
@@ -218,9 +224,17 @@ export class DmaPort {
   #pieces(sgt: SgTable, offset: number, length: number): Piece[] {
     const n = sgt.nents;
     if (n === 0) {
-      throw new KernelBug("DMA_FAULT_UNMAPPED", `${this.dev.name}: access through an unmapped table`);
+      throw new KernelBug(
+        "DMA_FAULT_UNMAPPED",
+        `${this.dev.name}: access through an unmapped table`,
+      );
     }
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0
+    ) {
       throw new RangeError("offset and length must be non-negative integers");
     }
     const addr = sgt.dmaAddress;

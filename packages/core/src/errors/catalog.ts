@@ -78,7 +78,11 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     16,
     "All 128 heap minors are in use, or (6.1) a cached attachment mapping is requested in a conflicting direction.",
   ),
-  errno("EEXIST", 17, "A plugin class is registered twice, or a heap or device of that name exists."),
+  errno(
+    "EEXIST",
+    17,
+    "A plugin class is registered twice, or a heap or device of that name exists.",
+  ),
   errno(
     "EFAULT",
     14,
@@ -185,7 +189,8 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     code: "DMA_API_UNMAP_WRONG_DIR",
     kind: "bug",
     errno: null,
-    meaning: "DMA-API debugging: a table is unmapped with another direction than it was mapped with.",
+    meaning:
+      "DMA-API debugging: a table is unmapped with another direction than it was mapped with.",
   },
   {
     code: "DMA_API_SYNC_NOT_MAPPED",
@@ -203,13 +208,15 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     code: "DMA_API_DETACH_MAPPED",
     kind: "bug",
     errno: null,
-    meaning: "DMA-API debugging: an importer detaches with live mappings (fatal once devices are installed).",
+    meaning:
+      "DMA-API debugging: an importer detaches with live mappings (fatal once devices are installed).",
   },
   {
     code: "DMA_API_SEGMENT_TOO_LONG",
     kind: "bug",
     errno: null,
-    meaning: "DMA-API debugging: a DMA segment is longer than the device's max segment size (reported only).",
+    meaning:
+      "DMA-API debugging: a DMA segment is longer than the device's max segment size (reported only).",
   },
   {
     code: "DMA_FAULT_BEYOND_MASK",
@@ -221,19 +228,22 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     code: "DMA_FAULT_UNMAPPED",
     kind: "bug",
     errno: null,
-    meaning: "A device accessed a bus address none of its live mappings covers (IOMMU fault, use after unmap).",
+    meaning:
+      "A device accessed a bus address none of its live mappings covers (IOMMU fault, use after unmap).",
   },
   {
     code: "DMA_FAULT_DIRECTION",
     kind: "bug",
     errno: null,
-    meaning: "A device wrote through a DMA_TO_DEVICE mapping or read through a DMA_FROM_DEVICE one.",
+    meaning:
+      "A device wrote through a DMA_TO_DEVICE mapping or read through a DMA_FROM_DEVICE one.",
   },
   {
     code: "DMA_COHERENCY_VIOLATION",
     kind: "bug",
     errno: null,
-    meaning: "The coherency checker, made fatal, found a missing cache sync between the CPU and a device.",
+    meaning:
+      "The coherency checker, made fatal, found a missing cache sync between the CPU and a device.",
   },
   {
     code: "DMA_FENCE_BAD_OPS",

@@ -1,0 +1,664 @@
+// A write-back CPU data cache in front of RAM, wired to the DMA sync calls and the device bus.
+
+import {
+  type CpuPort,
+  type Device,
+  DMA_TO_DEVICE,
+  type DmaBufferLabel,
+  type DmaBus,
+  type DmaDirection,
+  type DmaSyncHooks,
+  device,
+  Kernel,
+  KernelError,
+  PhysicalMemory,
+  PLUGIN_CONFIG,
+  type PluginProbe,
+} from "@dmabuf/core";
+import { inject } from "tsyringe";
+import { z } from "zod";
+import { locateBuffer } from "./buffer-locator.js";
+import {
+  CoherencyChecker,
+  CoherencyViolation,
+  type CoherencyViolationKind,
+  type ViolationBuffer,
+  violationBuffer,
+} from "./coherency.js";
+import { LineSet, LineTags } from "./line-set.js";
+import { SetAssociativeLru } from "./residency.js";
+
+const isPowerOfTwo = (n: number) => Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/** Configuration of the cache model (the `config` of its plugin entry). */
+export const cacheModelConfigSchema = z
+  .object({
+    /**
+     * `checking` (default): lines are never evicted, so every missing sync is caught
+     * deterministically. `realistic`: a finite set-associative cache with LRU replacement, so
+     * a missing sync shows up as stale data only when the line is still cached — as on
+     * hardware.
+     */
+    mode: z
+      .enum(["checking", "realistic"], { error: 'mode must be "checking" or "realistic"' })
+      .default("checking"),
+    /** Line size in bytes: a power of two from 8 to 4096 (and at most the page size). */
+    lineSize: z
+      .number()
+      .int()
+      .refine((n) => isPowerOfTwo(n) && n >= 8 && n <= 4096, {
+        error: "lineSize must be a power of two from 8 to 4096",
+      })
+      .default(64),
+    /** Capacity in bytes (realistic mode): a multiple of lineSize × associativity. */
+    capacity: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    /** Ways per set (realistic mode). */
+    associativity: z.number().int().positive().default(8),
+    /**
+     * What a sync for the device does to the CPU's lines: `clean` (arm64: write back, keep
+     * them) or `flush` (write back and drop them for DMA_FROM_DEVICE and DMA_BIDIRECTIONAL, as
+     * platforms that invalidate before a device writes do). A sync for the CPU always
+     * invalidates, except for DMA_TO_DEVICE.
+     */
+    syncForDevice: z
+      .enum(["clean", "flush"], { error: 'syncForDevice must be "clean" or "flush"' })
+      .default("clean"),
+    /** Look for missing syncs (default true). */
+    checker: z.boolean().default(true),
+    /** Throw on the first violation instead of collecting (default false). */
+    fatal: z.boolean().default(false),
+    /**
+     * Make DMA-API debugging's detach-with-live-mappings report fatal too (default true), so
+     * a mapping never unmapped fails as loudly as the other DMA-API misuse.
+     */
+    dmaDebugFatal: z.boolean().default(true),
+  })
+  .refine((c) => c.capacity % (c.lineSize * c.associativity) === 0, {
+    error: "capacity must be a multiple of lineSize × associativity",
+  });
+
+/** Input accepted as cache model configuration. */
+export type CacheModelConfigInput = z.input<typeof cacheModelConfigSchema>;
+/** Validated cache model configuration. */
+export type CacheModelConfig = z.output<typeof cacheModelConfigSchema>;
+
+/** Counters of what the cache did. */
+export interface CacheStats {
+  /** Lines fetched from RAM (read misses and write-allocate). */
+  lineFills: number;
+  /** Dirty lines written back to RAM (clean, flush, eviction, snoop). */
+  writeBacks: number;
+  /** Lines evicted to make room (realistic mode). */
+  evictions: number;
+  /** Lines dropped by invalidate or flush. */
+  invalidated: number;
+}
+
+/** One run of device-written lines: who wrote it, which buffer, and its physical origin. */
+interface WriteRecord {
+  readonly dev: Device;
+  readonly buffer: DmaBufferLabel | undefined;
+  /** `phys - offset` of the run: offsets in the buffer are `phys - base`. */
+  readonly base: number;
+}
+
+const installed = new WeakMap<Kernel, CacheModel>();
+
+/** The cache model installed on `kernel`, if any. */
+export function cacheModelOf(kernel: Kernel): CacheModel | undefined {
+  return installed.get(kernel);
+}
+
+/**
+ * Installs a cache model on a running kernel (what listing {@link CacheModel} in `plugins`
+ * does at boot).
+ * @throws KernelError EEXIST when the kernel has one already; ZodError on a bad config.
+ */
+export function installCacheModel(kernel: Kernel, config: CacheModelConfigInput = {}): CacheModel {
+  const model = new CacheModel(kernel, config);
+  model.probe();
+  return model;
+}
+
+/**
+ * The CPU's write-back data cache, physically indexed, with a coherency checker. Installed
+ * (by `probe`, or {@link installCacheModel}) it becomes the kernel's CPU port, so every CPU
+ * access to RAM — user mappings, vmaps — goes through it; it becomes the DMA sync hooks
+ * (sync for device = clean, or flush with `syncForDevice: "flush"`; sync for CPU =
+ * invalidate unless DMA_TO_DEVICE, as arm64 does);
+ * and it becomes the device bus: coherent devices snoop (a device read sees dirty CPU lines,
+ * a device write flushes and drops them), non-coherent devices go straight to RAM and are
+ * checked. Memory the kernel rewrites behind the CPU port (page zeroing on allocation) drops
+ * its cached lines.
+ *
+ * Line data lives in a sparse shadow of RAM; which lines are cached, dirty or written by a
+ * device since their last invalidate are chunked bitmaps keyed by line number, so every
+ * operation costs in proportion to the lines it touches (and a clean, the dirty lines in its
+ * range), never to the size of a buffer or of RAM.
+ *
+ * Violations name the buffer: a device access knows it from the caller (the importer's
+ * attachment); a CPU access after a device write takes it from that write's record; an
+ * invalidate that drops dirty lines looks the address up among the live buffers' device
+ * mappings, vmaps and user mappings (only when reporting).
+ */
+@device({ name: "cpu-cache", configSchema: cacheModelConfigSchema })
+export class CacheModel implements CpuPort, PluginProbe {
+  /** The validated configuration. */
+  readonly config: CacheModelConfig;
+  /** The coherency checker. */
+  readonly checker: CoherencyChecker;
+  /** Line size in bytes. */
+  readonly lineSize: number;
+  /** What the cache did. */
+  readonly stats: CacheStats = { lineFills: 0, writeBacks: 0, evictions: 0, invalidated: 0 };
+  /** The device bus the model installs (snooping coherent devices, checking the others). */
+  readonly bus: DmaBus;
+  /** The DMA sync hooks the model installs (clean, invalidate). */
+  readonly syncHooks: DmaSyncHooks;
+
+  readonly #ram: PhysicalMemory;
+  readonly #shadow: PhysicalMemory;
+  readonly #valid: LineSet;
+  readonly #dirty: LineSet;
+  readonly #devWritten: LineSet;
+  readonly #writers: LineTags;
+  readonly #records: WriteRecord[] = [];
+  readonly #recordIds = new Map<string, number>();
+  readonly #deviceIds = new Map<Device, number>();
+  readonly #lru: SetAssociativeLru | null;
+  #scratch = new Uint8Array(0);
+  #busy = 0;
+  #probed = false;
+
+  /**
+   * @param kernel - the kernel whose CPU this cache fronts (injected)
+   * @param config - {@link CacheModelConfigInput} (injected from the plugin entry)
+   * @throws ZodError on an invalid configuration; RangeError when the line is larger than a page
+   */
+  constructor(
+    readonly kernel: Kernel,
+    @inject(PLUGIN_CONFIG) config?: unknown,
+  ) {
+    this.config = cacheModelConfigSchema.parse(config ?? {});
+    this.lineSize = this.config.lineSize;
+    const ram = kernel.memory;
+    if (this.lineSize > ram.pageSize) throw new RangeError("lineSize exceeds the page size");
+    this.#ram = ram;
+    this.#shadow = new PhysicalMemory({
+      bytes: ram.bytes,
+      pageSize: ram.pageSize,
+      sectionBytes: ram.sectionBytes,
+    });
+    const lines = ram.bytes / this.lineSize;
+    this.#valid = new LineSet(lines);
+    this.#dirty = new LineSet(lines);
+    this.#devWritten = new LineSet(lines);
+    this.#writers = new LineTags(lines);
+    this.#lru =
+      this.config.mode === "realistic"
+        ? new SetAssociativeLru(this.config.capacity / this.lineSize, this.config.associativity)
+        : null;
+    this.checker = new CoherencyChecker(kernel.log);
+    this.checker.enabled = this.config.checker;
+    this.checker.fatal = this.config.fatal;
+    this.bus = {
+      read: (dev, phys, length, dst, dstOffset, buffer, offset) =>
+        this.#deviceRead(dev, phys, length, buffer, offset, () =>
+          this.#ram.read(phys, length, dst, dstOffset),
+        ),
+      write: (dev, phys, src, buffer, offset) =>
+        this.#deviceWrite(dev, phys, src.length, buffer, offset, () => this.#ram.write(phys, src)),
+      fill: (dev, phys, length, value, buffer, offset) =>
+        this.#deviceWrite(dev, phys, length, buffer, offset, () =>
+          this.#ram.fill(phys, length, value),
+        ),
+      copy: (dev, dstPhys, srcPhys, length, dstBuffer, dstOffset, srcBuffer, srcOffset) =>
+        this.#deviceRead(dev, srcPhys, length, srcBuffer, srcOffset, () =>
+          this.#deviceWrite(dev, dstPhys, length, dstBuffer, dstOffset, () =>
+            this.#ram.copy(dstPhys, srcPhys, length),
+          ),
+        ),
+    };
+    this.syncHooks = {
+      syncForCpu: (dev, phys, length, dir) => this.#syncForCpu(dev, phys, length, dir),
+      syncForDevice: (_dev, phys, length, dir) => {
+        if (this.config.syncForDevice === "flush" && dir !== DMA_TO_DEVICE)
+          this.flush(phys, length);
+        else this.clean(phys, length);
+      },
+    };
+  }
+
+  /**
+   * Installs the model on its kernel: CPU port, DMA sync hooks, device bus, and the RAM write
+   * observer; with `dmaDebugFatal`, DMA-API debugging's detach report becomes fatal.
+   * @throws KernelError EEXIST when the kernel already has a cache model.
+   */
+  probe(): void {
+    const k = this.kernel;
+    if (this.#probed || installed.has(k)) {
+      throw new KernelError("EEXIST", "cache_model_install", "the kernel has a cache model");
+    }
+    this.#probed = true;
+    installed.set(k, this);
+    k.cpu = this;
+    k.dma.hooks = this.syncHooks;
+    k.dma.bus = this.bus;
+    k.memory.writeObserver = (phys, length) => this.#external(phys, length);
+    if (this.config.dmaDebugFatal) k.dma.debug.fatal.add("DMA_API_DETACH_MAPPED");
+  }
+
+  // --- CPU port -------------------------------------------------------------------------
+
+  /** {@inheritDoc @dmabuf/core!CpuPort.read} */
+  read(phys: number, length: number, dst: Uint8Array, dstOffset: number): void {
+    if (length <= 0) return;
+    const l0 = this.#line(phys);
+    const l1 = this.#lineEnd(phys + length);
+    this.#checkCpuAfterDevice("cpu-read-device-written", l0, l1);
+    this.#fetch(l0, l1);
+    this.#shadow.read(phys, length, dst, dstOffset);
+    this.#touch(l0, l1);
+  }
+
+  /** {@inheritDoc @dmabuf/core!CpuPort.write} */
+  write(phys: number, src: Uint8Array): void {
+    const length = src.length;
+    if (length === 0) return;
+    const [l0, l1] = this.#beginCpuWrite(phys, length);
+    this.#shadow.write(phys, src);
+    this.#endCpuWrite(l0, l1);
+  }
+
+  /** {@inheritDoc @dmabuf/core!CpuPort.fill} */
+  fill(phys: number, length: number, value: number): void {
+    if (length <= 0) return;
+    const [l0, l1] = this.#beginCpuWrite(phys, length);
+    this.#shadow.fill(phys, length, value);
+    this.#endCpuWrite(l0, l1);
+  }
+
+  #beginCpuWrite(phys: number, length: number): [number, number] {
+    const ls = this.lineSize;
+    const end = phys + length;
+    const l0 = this.#line(phys);
+    const l1 = this.#lineEnd(end);
+    // Lines the write covers whole simply replace what a device wrote; a line written only in
+    // part merges with the cache's copy, which is stale unless it was invalidated.
+    if (this.#devWritten.size > 0) {
+      if (phys % ls !== 0) {
+        this.#checkCpuAfterDevice("cpu-write-device-written", l0, l0 + 1);
+      }
+      if (end % ls !== 0 && (l1 - 1 !== l0 || phys % ls === 0)) {
+        this.#checkCpuAfterDevice("cpu-write-device-written", l1 - 1, l1);
+      }
+      this.#devWritten.removeRange(l0, l1);
+    }
+    // Write-allocate: a line only partly written is fetched first.
+    if (phys % ls !== 0 && !this.#valid.has(l0)) this.#fetch(l0, l0 + 1);
+    if (end % ls !== 0 && !this.#valid.has(l1 - 1)) this.#fetch(l1 - 1, l1);
+    return [l0, l1];
+  }
+
+  #endCpuWrite(l0: number, l1: number): void {
+    this.#valid.addRange(l0, l1);
+    this.#dirty.addRange(l0, l1);
+    this.#touch(l0, l1);
+  }
+
+  // --- cache maintenance ----------------------------------------------------------------
+
+  /**
+   * Writes back the dirty lines of [phys, phys+length) (whole lines); they stay cached.
+   * @returns the number of lines written back
+   */
+  clean(phys: number, length: number): number {
+    if (length <= 0 || this.#dirty.size === 0) return 0;
+    const l0 = this.#line(phys);
+    const l1 = this.#lineEnd(phys + length);
+    const ls = this.lineSize;
+    let n = 0;
+    this.#dirty.forEachRun(l0, l1, (a, b) => {
+      this.#copy(this.#shadow, this.#ram, a * ls, (b - a) * ls);
+      n += b - a;
+    });
+    if (n > 0) this.#dirty.removeRange(l0, l1);
+    this.stats.writeBacks += n;
+    return n;
+  }
+
+  /**
+   * Drops the lines of [phys, phys+length) from the cache, dirty or not (lines only partly
+   * covered are written back first). Dirty lines dropped whole are a `cpu-dirty-discarded`
+   * violation when the checker is on.
+   * @param by - the device whose sync for the CPU invalidates, for the report
+   * @returns the number of lines dropped
+   */
+  invalidate(phys: number, length: number, by?: Device): number {
+    if (length <= 0) return 0;
+    const ls = this.lineSize;
+    const end = phys + length;
+    if (phys % ls !== 0) this.clean(phys, 1);
+    if (end % ls !== 0) this.clean(end - 1, 1);
+    const l0 = this.#line(phys);
+    const l1 = this.#lineEnd(end);
+    if (this.checker.enabled && this.#dirty.any(l0, l1)) {
+      const found: CoherencyViolation[] = [];
+      this.#dirty.forEachRun(l0, l1, (a, b) => {
+        const p = a * ls;
+        const q = b * ls;
+        found.push(
+          this.#violation("cpu-dirty-discarded", p, q - p, undefined, 0, "CPU", by?.name ?? "CPU"),
+        );
+      });
+      for (const v of found) this.checker.record(v);
+    }
+    return this.#drop(l0, l1);
+  }
+
+  /**
+   * Writes back and drops the lines of [phys, phys+length) (clean + invalidate).
+   * @returns the number of lines dropped
+   */
+  flush(phys: number, length: number): number {
+    if (length <= 0) return 0;
+    this.clean(phys, length);
+    return this.#drop(this.#line(phys), this.#lineEnd(phys + length));
+  }
+
+  /** Drops lines [l0, l1): not cached, not dirty, no device write pending. */
+  #drop(l0: number, l1: number): number {
+    const lru = this.#lru;
+    if (lru)
+      this.#valid.forEachRun(l0, l1, (a, b) => {
+        for (let l = a; l < b; l++) lru.remove(l);
+      });
+    this.#dirty.removeRange(l0, l1);
+    this.#devWritten.removeRange(l0, l1);
+    const n = this.#valid.removeRange(l0, l1);
+    this.stats.invalidated += n;
+    return n;
+  }
+
+  // --- introspection --------------------------------------------------------------------
+
+  /** Whether the line holding `phys` is cached. */
+  isCached(phys: number): boolean {
+    return this.#valid.has(this.#line(phys));
+  }
+  /** Whether the line holding `phys` is dirty. */
+  isDirty(phys: number): boolean {
+    return this.#dirty.has(this.#line(phys));
+  }
+  /** Whether a non-coherent device wrote the line holding `phys` since its last invalidate. */
+  isDeviceWritten(phys: number): boolean {
+    return this.#devWritten.has(this.#line(phys));
+  }
+  /** Number of cached lines. */
+  get cachedLines(): number {
+    return this.#valid.size;
+  }
+  /** Number of dirty lines. */
+  get dirtyLines(): number {
+    return this.#dirty.size;
+  }
+
+  // --- the device side ------------------------------------------------------------------
+
+  #deviceRead(
+    dev: Device,
+    phys: number,
+    length: number,
+    buffer: DmaBufferLabel | undefined,
+    offset: number,
+    access: () => void,
+  ): void {
+    if (dev.coherent) {
+      // The interconnect snoops: dirty CPU lines are supplied (written back) first.
+      this.clean(phys, length);
+    } else {
+      this.#checkDeviceVsDirty("device-read-cpu-dirty", dev, phys, length, buffer, offset);
+    }
+    this.#busy++;
+    try {
+      access();
+    } finally {
+      this.#busy--;
+    }
+  }
+
+  #deviceWrite(
+    dev: Device,
+    phys: number,
+    length: number,
+    buffer: DmaBufferLabel | undefined,
+    offset: number,
+    access: () => void,
+  ): void {
+    if (length <= 0) return;
+    if (dev.coherent) {
+      // Snooped: the CPU's copies are written back (partial lines merge) and dropped.
+      this.flush(phys, length);
+    } else {
+      this.#checkDeviceVsDirty("device-write-cpu-dirty", dev, phys, length, buffer, offset);
+    }
+    this.#busy++;
+    try {
+      access();
+    } finally {
+      this.#busy--;
+    }
+    if (!dev.coherent && this.checker.enabled) {
+      const l0 = this.#line(phys);
+      const l1 = this.#lineEnd(phys + length);
+      this.#devWritten.addRange(l0, l1);
+      this.#writers.setRange(l0, l1, this.#recordId(dev, buffer, phys - offset));
+    }
+  }
+
+  #checkDeviceVsDirty(
+    kind: CoherencyViolationKind,
+    dev: Device,
+    phys: number,
+    length: number,
+    buffer: DmaBufferLabel | undefined,
+    offset: number,
+  ): void {
+    if (!this.checker.enabled || this.#dirty.size === 0) return;
+    const l0 = this.#line(phys);
+    const l1 = this.#lineEnd(phys + length);
+    if (!this.#dirty.any(l0, l1)) return;
+    const ls = this.lineSize;
+    const found: CoherencyViolation[] = [];
+    this.#dirty.forEachRun(l0, l1, (a, b) => {
+      const p = a * ls;
+      const q = b * ls;
+      found.push(this.#violation(kind, p, q - p, buffer, offset + (p - phys), "CPU", dev.name));
+    });
+    for (const v of found) this.checker.record(v);
+  }
+
+  /** CPU access to lines a device wrote since their last invalidate: report and consume. */
+  #checkCpuAfterDevice(kind: CoherencyViolationKind, l0: number, l1: number): void {
+    const dw = this.#devWritten;
+    if (dw.size === 0 || !this.checker.enabled || !dw.any(l0, l1)) return;
+    const ls = this.lineSize;
+    const found: CoherencyViolation[] = [];
+    const emit = (a: number, b: number, tag: number) => {
+      const p = a * ls;
+      const q = b * ls;
+      const rec = this.#records[tag - 1];
+      found.push(
+        this.#violation(
+          kind,
+          p,
+          q - p,
+          rec?.buffer,
+          rec ? p - rec.base : 0,
+          rec?.dev.name ?? "a device",
+          "CPU",
+        ),
+      );
+    };
+    dw.forEachRun(l0, l1, (a, b) => {
+      let start = a;
+      let tag = this.#writers.get(a);
+      for (let l = a + 1; l < b; l++) {
+        const t = this.#writers.get(l);
+        if (t !== tag) {
+          emit(start, l, tag);
+          start = l;
+          tag = t;
+        }
+      }
+      emit(start, b, tag);
+    });
+    for (const v of found) this.checker.record(v);
+    dw.removeRange(l0, l1);
+  }
+
+  #violation(
+    kind: CoherencyViolationKind,
+    phys: number,
+    length: number,
+    buffer: DmaBufferLabel | undefined,
+    offset: number,
+    writer: string,
+    reader: string,
+  ): CoherencyViolation {
+    let buf: ViolationBuffer | null = buffer ? violationBuffer(buffer) : null;
+    let off = offset;
+    if (!buf) {
+      const found = locateBuffer(this.kernel, phys);
+      buf = found ? violationBuffer(found.buffer) : null;
+      off = found ? found.offset : phys;
+    }
+    return new CoherencyViolation(
+      kind,
+      buf,
+      off,
+      length,
+      phys,
+      writer,
+      reader,
+      this.kernel.clock.now,
+    );
+  }
+
+  #recordId(dev: Device, buffer: DmaBufferLabel | undefined, base: number): number {
+    let devId = this.#deviceIds.get(dev);
+    if (devId === undefined) {
+      devId = this.#deviceIds.size;
+      this.#deviceIds.set(dev, devId);
+    }
+    const key = `${devId}:${buffer?.ino ?? -1}:${base}`;
+    let id = this.#recordIds.get(key);
+    if (id === undefined) {
+      this.#records.push({ dev, buffer, base });
+      id = this.#records.length;
+      this.#recordIds.set(key, id);
+    }
+    return id;
+  }
+
+  // --- DMA sync and the RAM observer ----------------------------------------------------
+
+  #syncForCpu(dev: Device, phys: number, length: number, dir: DmaDirection): void {
+    // Data the device only read cannot be stale in the CPU's cache: nothing to drop.
+    if (dir === DMA_TO_DEVICE) return;
+    this.invalidate(phys, length, dev);
+  }
+
+  /** RAM changed behind the CPU port (page zeroing): its lines are stale, drop them. */
+  #external(phys: number, length: number): void {
+    if (this.#busy > 0) return;
+    const ls = this.lineSize;
+    const end = phys + length;
+    // Lines only partly rewritten keep the CPU's bytes outside the range.
+    if (phys % ls !== 0) this.clean(phys, 1);
+    if (end % ls !== 0) this.clean(end - 1, 1);
+    this.#drop(this.#line(phys), this.#lineEnd(end));
+  }
+
+  // --- helpers ----------------------------------------------------------------------------
+
+  #line(phys: number): number {
+    return Math.floor(phys / this.lineSize);
+  }
+
+  #lineEnd(end: number): number {
+    return Math.ceil(end / this.lineSize);
+  }
+
+  /** Brings lines [l0, l1) into the cache from RAM where they are not cached yet. */
+  #fetch(l0: number, l1: number): void {
+    const ls = this.lineSize;
+    this.#valid.forEachGap(l0, l1, (a, b) => {
+      this.#copy(this.#ram, this.#shadow, a * ls, (b - a) * ls);
+      this.#valid.addRange(a, b);
+      this.stats.lineFills += b - a;
+    });
+  }
+
+  /**
+   * Marks lines [l0, l1) used (realistic mode): may evict others, writing dirty ones back.
+   * Evictions are gathered into runs of consecutive lines and written back run by run; the
+   * shadow already holds the new data of every line touched, so the order does not matter.
+   */
+  #touch(l0: number, l1: number): void {
+    const lru = this.#lru;
+    if (!lru) return;
+    let runStart = -1;
+    let runEnd = -1;
+    for (let l = l0; l < l1; l++) {
+      const ev = lru.touch(l);
+      if (ev < 0) continue;
+      if (ev === runEnd) {
+        runEnd++;
+        continue;
+      }
+      if (runStart >= 0) this.#evict(runStart, runEnd);
+      runStart = ev;
+      runEnd = ev + 1;
+    }
+    if (runStart >= 0) this.#evict(runStart, runEnd);
+  }
+
+  /** Lines [a, b) left the cache: dirty ones are written back, all stop being cached. */
+  #evict(a: number, b: number): void {
+    const ls = this.lineSize;
+    this.#dirty.forEachRun(a, b, (s, e) => {
+      this.#copy(this.#shadow, this.#ram, s * ls, (e - s) * ls);
+      this.stats.writeBacks += e - s;
+    });
+    this.#dirty.removeRange(a, b);
+    this.#valid.removeRange(a, b);
+    this.stats.evictions += b - a;
+  }
+
+  /** Copies bytes between RAM and the shadow, a section at a time, without backing zeros. */
+  #copy(from: PhysicalMemory, to: PhysicalMemory, phys: number, length: number): void {
+    const sb = from.sectionBytes;
+    this.#busy++;
+    try {
+      while (length > 0) {
+        const k = Math.min(length, sb - (phys % sb));
+        if (!from.isBacked(phys)) {
+          if (to.isBacked(phys)) to.fill(phys, k, 0);
+        } else {
+          if (this.#scratch.length < k) this.#scratch = new Uint8Array(Math.max(k, this.lineSize));
+          from.read(phys, k, this.#scratch, 0);
+          to.write(phys, this.#scratch.subarray(0, k));
+        }
+        phys += k;
+        length -= k;
+      }
+    } finally {
+      this.#busy--;
+    }
+  }
+}

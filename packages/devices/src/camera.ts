@@ -1,0 +1,74 @@
+// A camera-like producer: writes frames into imported buffers on the virtual clock.
+
+import { type DmaFence, device, Kernel, PLUGIN_CONFIG } from "@dmabuf/core";
+import { inject } from "tsyringe";
+import { z } from "zod";
+import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
+import { DmaEngine } from "./engine.js";
+
+/** Configuration of {@link Camera}. */
+export const cameraConfigSchema = deviceConfigSchema.extend({
+  /** Frames per second: a capture completes one frame period after it starts (default 30). */
+  fps: z.number().positive().default(30),
+});
+
+/** Input accepted as {@link Camera} configuration. */
+export type CameraConfigInput = z.input<typeof cameraConfigSchema>;
+
+/**
+ * The test pattern of frame `frame`: byte `i` is `(frame * 37 + i * 7) & 0xff`, so every frame
+ * differs from the last and from a zeroed buffer.
+ */
+export function framePattern(frame: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const base = (frame * 37) & 0xff;
+  for (let i = 0; i < length; i++) out[i] = (base + i * 7) & 0xff;
+  return out;
+}
+
+/**
+ * A camera-like producer (a capture interface with its own DMA): each capture writes one frame
+ * into a buffer imported with DMA_FROM_DEVICE (or bidirectional), completing one frame period
+ * later. Frames are the {@link framePattern} of a running frame counter unless the caller
+ * passes the bytes. Default device: `camera0`, non-coherent, 32-bit dma mask, no IOMMU.
+ */
+@device({ name: "camera", configSchema: cameraConfigSchema })
+export class Camera extends DmaEngine {
+  /** {@inheritDoc DmaEngine.driverName} */
+  readonly driverName = "dmabuf-camera";
+  /** Frames captured so far (completed). */
+  framesCaptured = 0;
+  readonly #periodNs: number;
+  #nextFrame = 0;
+
+  /**
+   * @param kernel - the kernel (injected)
+   * @param config - {@link CameraConfigInput} (injected from the plugin entry)
+   */
+  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+    const c = cameraConfigSchema.parse(config ?? {});
+    super(kernel, deviceSpec({ name: "camera0", coherent: false, dmaMask: 0xffffffff }, c));
+    this.#periodNs = Math.round(1e9 / c.fps);
+  }
+
+  /**
+   * Captures one frame into `dst` from byte `offset` on: `data`, or the next test pattern
+   * (as long as the rest of the buffer).
+   * @returns the capture's fence
+   * @throws TypeError when `dst` is not imported by this camera for writing.
+   */
+  capture(dst: ImportedBuffer, data?: Uint8Array, offset = 0): DmaFence {
+    const frame = data ?? framePattern(this.#nextFrame, dst.size - offset);
+    this.checkImport(dst, "write", offset, frame.length);
+    this.#nextFrame++;
+    return this.submit({
+      reads: [],
+      writes: [dst],
+      duration: this.#periodNs,
+      run: () => {
+        this.port.writeTable(dst.sgt, offset, frame, dst.buf);
+        this.framesCaptured++;
+      },
+    });
+  }
+}

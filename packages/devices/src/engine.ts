@@ -1,0 +1,145 @@
+// A DMA engine on the virtual clock: a serial job queue with implicit sync through fences.
+
+import {
+  type DeviceSpec,
+  DMA_RESV_USAGE_READ,
+  DMA_RESV_USAGE_WRITE,
+  DmaFence,
+  type DmaFenceOps,
+  type Kernel,
+} from "@dmabuf/core";
+import { DeviceModel, type ImportedBuffer } from "./device-model.js";
+
+/** One piece of work for an engine. */
+export interface EngineJob {
+  /** Buffers the job reads: it waits for their writers and adds a READ fence. */
+  readonly reads: readonly ImportedBuffer[];
+  /** Buffers the job writes: it waits for all their fences and adds a WRITE fence. */
+  readonly writes: readonly ImportedBuffer[];
+  /** Virtual nanoseconds the hardware takes once the job starts. */
+  readonly duration: number;
+  /** What the hardware does; runs at completion, when the bytes land. */
+  run(): void;
+}
+
+interface Queued {
+  readonly job: EngineJob;
+  readonly fence: DmaFence;
+  /** Unsignalled fences the job waits for (references owned). */
+  deps: DmaFence[];
+  waiting: boolean;
+}
+
+/**
+ * A device that works asynchronously: jobs run one at a time, in submission order, as events
+ * on the kernel's virtual clock. Each job follows the dma-buf implicit-sync rules: it waits for
+ * the fences of the buffers it touches (writers of what it reads; readers and writers of what
+ * it writes), adds its own fence to their reservation objects (READ or WRITE usage), moves
+ * the bytes when it completes, then signals. CPU access with DMA_BUF_IOCTL_SYNC START, poll()
+ * and {@link DmaEngine.wait} therefore see completed work only.
+ *
+ * If a job's transfer throws (a DMA fault, a fatal coherency violation), its fence signals
+ * with error -EIO and the error propagates out of whatever is running the clock.
+ */
+export abstract class DmaEngine extends DeviceModel {
+  /** The driver name fences carry (bufinfo's `<driver> <timeline> seq <n>`). */
+  abstract readonly driverName: string;
+  readonly #queue: Queued[] = [];
+  #running = false;
+  #context = -1;
+  #seqno = 0;
+  #last: DmaFence | undefined;
+  readonly #ops: DmaFenceOps;
+
+  /**
+   * @param kernel - the kernel
+   * @param spec - the device's DMA properties
+   */
+  constructor(kernel: Kernel, spec: DeviceSpec) {
+    super(kernel, spec);
+    this.#ops = {
+      getDriverName: () => this.driverName,
+      getTimelineName: () => this.device.name,
+    };
+  }
+
+  /** Jobs submitted and not completed. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Queues a job and returns its fence (the caller owns no reference; the engine and the
+   * reservation objects hold theirs).
+   */
+  submit(job: EngineJob): DmaFence {
+    if (this.#context < 0) this.#context = this.kernel.fences.contextAlloc(1);
+    const fence = new DmaFence(this.kernel.fences, this.#ops, this.#context, ++this.#seqno);
+    const deps: DmaFence[] = [];
+    for (const b of job.writes) deps.push(...b.buf.resv.getFences(DMA_RESV_USAGE_READ));
+    for (const b of job.reads) deps.push(...b.buf.resv.getFences(DMA_RESV_USAGE_WRITE));
+    for (const b of job.reads) b.buf.resv.add(fence, DMA_RESV_USAGE_READ);
+    for (const b of job.writes) b.buf.resv.add(fence, DMA_RESV_USAGE_WRITE);
+    this.#last?.put();
+    this.#last = fence.get();
+    this.#queue.push({ job, fence, deps, waiting: false });
+    this.#pump();
+    return fence;
+  }
+
+  /**
+   * Blocks until `fence` (default: the last job submitted) has signalled, running the
+   * virtual clock.
+   * @throws KernelError EINTR when nothing pending can ever signal it.
+   */
+  wait(fence: DmaFence | undefined = this.#last): void {
+    fence?.wait(true);
+  }
+
+  /** Starts the head job once the engine is free and the job's dependencies signalled. */
+  #pump(): void {
+    if (this.#running) return;
+    const head = this.#queue[0];
+    if (!head || head.waiting) return;
+    while (head.deps.length > 0) {
+      const dep = head.deps[0] as DmaFence;
+      if (!dep.isSignaled()) {
+        try {
+          dep.addCallback(() => {
+            head.waiting = false;
+            this.#pump();
+          });
+          head.waiting = true;
+          return;
+        } catch {
+          // Signalled in between: fall through and drop it.
+        }
+      }
+      head.deps.shift();
+      dep.put();
+    }
+    this.#running = true;
+    this.kernel.clock.schedule(head.job.duration, () => this.#complete(head));
+  }
+
+  #complete(entry: Queued): void {
+    this.#queue.shift();
+    this.#running = false;
+    let failure: unknown;
+    try {
+      entry.job.run();
+    } catch (e) {
+      failure = e;
+      entry.fence.setError("EIO");
+    }
+    entry.fence.signal();
+    entry.fence.put();
+    this.#pump();
+    if (failure !== undefined) throw failure;
+  }
+}
+
+/** Virtual nanoseconds to move `bytes` at `bytesPerNs`, plus a fixed `latencyNs`. */
+export function transferTime(bytes: number, bytesPerNs: number, latencyNs: number): number {
+  return latencyNs + Math.ceil(bytes / bytesPerNs);
+}

@@ -1,0 +1,39 @@
+// @dmabuf/devices: device models, the CPU cache model and the coherency checker.
+
+export { type BufferLocation, locateBuffer } from "./buffer-locator.js";
+export {
+  CacheModel,
+  type CacheModelConfig,
+  type CacheModelConfigInput,
+  type CacheStats,
+  cacheModelConfigSchema,
+  cacheModelOf,
+  installCacheModel,
+} from "./cache-model.js";
+export { Camera, type CameraConfigInput, cameraConfigSchema, framePattern } from "./camera.js";
+export {
+  CoherencyChecker,
+  type CoherencyError,
+  CoherencyViolation,
+  type CoherencyViolationKind,
+  isCoherencyError,
+  type ViolationBuffer,
+} from "./coherency.js";
+export {
+  type DeviceConfigInput,
+  DeviceModel,
+  deviceConfigSchema,
+  deviceSpec,
+  ImportedBuffer,
+} from "./device-model.js";
+export { DmaEngine, type EngineJob, transferTime } from "./engine.js";
+export { LineSet, LineTags } from "./line-set.js";
+export {
+  MemcpyEngine,
+  type MemcpyEngineConfigInput,
+  memcpyEngineConfigSchema,
+} from "./memcpy-engine.js";
+export { SetAssociativeLru } from "./residency.js";
+export { Scanout, type ScanoutConfigInput, scanoutConfigSchema } from "./scanout.js";
+export { SgEngine, type SgEngineConfigInput, sgEngineConfigSchema } from "./sg-engine.js";
+export { Vgem } from "./vgem.js";

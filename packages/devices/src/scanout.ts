@@ -1,0 +1,86 @@
+// A display controller's scanout: reads contiguous framebuffers at each refresh.
+
+import {
+  DMA_TO_DEVICE,
+  type DmaBuf,
+  type DmaFence,
+  device,
+  Kernel,
+  PLUGIN_CONFIG,
+  type Process,
+} from "@dmabuf/core";
+import { inject } from "tsyringe";
+import { z } from "zod";
+import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
+import { DmaEngine } from "./engine.js";
+
+/** Configuration of {@link Scanout}. */
+export const scanoutConfigSchema = deviceConfigSchema.extend({
+  /** Refresh rate in Hz: a presented frame is read within one refresh period (default 60). */
+  refreshHz: z.number().positive().default(60),
+});
+
+/** Input accepted as {@link Scanout} configuration. */
+export type ScanoutConfigInput = z.input<typeof scanoutConfigSchema>;
+
+/**
+ * A display controller's scanout engine, contiguous-only and without an IOMMU, like the
+ * display blocks DRM's DMA helpers drive: a framebuffer must map to one contiguous bus range
+ * (a CMA buffer does; a multi-chunk system-heap buffer is refused with EINVAL). Presenting a
+ * framebuffer reads all of it during the next refresh period; {@link Scanout.lastFrame} holds
+ * the bytes the panel showed. Default device: `scanout0`, non-coherent, 32-bit dma mask.
+ */
+@device({ name: "scanout", configSchema: scanoutConfigSchema })
+export class Scanout extends DmaEngine {
+  /** {@inheritDoc DmaEngine.driverName} */
+  readonly driverName = "dmabuf-display";
+  /** The bytes of the last frame scanned out, or null before the first. */
+  lastFrame: Uint8Array | null = null;
+  /** Frames scanned out so far. */
+  framesShown = 0;
+  readonly #periodNs: number;
+
+  /**
+   * @param kernel - the kernel (injected)
+   * @param config - {@link ScanoutConfigInput} (injected from the plugin entry)
+   */
+  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+    const c = scanoutConfigSchema.parse(config ?? {});
+    super(
+      kernel,
+      deviceSpec(
+        { name: "scanout0", coherent: false, dmaMask: 0xffffffff, contiguousOnly: true },
+        c,
+      ),
+    );
+    this.#periodNs = Math.round(1e9 / c.refreshHz);
+  }
+
+  /**
+   * Imports a framebuffer (DMA_TO_DEVICE): a buffer, or the dma-buf behind `fd` of `proc`.
+   * @throws KernelError EINVAL when the buffer is not contiguous in bus address space.
+   */
+  addFramebuffer(buf: DmaBuf): ImportedBuffer;
+  addFramebuffer(proc: Process, fd: number): ImportedBuffer;
+  addFramebuffer(a: DmaBuf | Process, fd?: number): ImportedBuffer {
+    if (fd !== undefined) return this.importFd(a as Process, fd, DMA_TO_DEVICE);
+    return this.import(a as DmaBuf, DMA_TO_DEVICE, true);
+  }
+
+  /**
+   * Shows `fb` at the next refresh: the whole framebuffer is read through the port.
+   * @returns the scanout's fence
+   */
+  present(fb: ImportedBuffer): DmaFence {
+    this.checkImport(fb, "read");
+    return this.submit({
+      reads: [fb],
+      writes: [],
+      duration: this.#periodNs,
+      run: () => {
+        this.lastFrame = fb.read();
+        this.framesShown++;
+      },
+    });
+  }
+}

@@ -1,0 +1,90 @@
+// A vgem-like test importer: PRIME import (attach + map) and GEM close, nothing else.
+
+import {
+  DMA_BIDIRECTIONAL,
+  type DmaBuf,
+  device,
+  Kernel,
+  KernelError,
+  PLUGIN_CONFIG,
+  type Process,
+} from "@dmabuf/core";
+import { inject } from "tsyringe";
+import {
+  DeviceModel,
+  deviceConfigSchema,
+  deviceSpec,
+  type ImportedBuffer,
+} from "./device-model.js";
+
+/**
+ * A vgem-like importer, what the dmabuf-heaps selftest opens to check that a heap's buffers
+ * can be imported: {@link Vgem.primeFdToHandle} gets the dma-buf behind an fd, attaches the
+ * device and maps it DMA_BIDIRECTIONAL, and returns a GEM handle; importing the same buffer
+ * again in the same process returns the same handle. It never touches the memory. Default
+ * device: `vgem`, coherent, no IOMMU.
+ */
+@device({ name: "vgem", configSchema: deviceConfigSchema })
+export class Vgem extends DeviceModel {
+  readonly #handles = new Map<Process, Map<number, ImportedBuffer>>();
+  readonly #byBuffer = new Map<Process, Map<DmaBuf, number>>();
+  #nextHandle = 1;
+
+  /**
+   * @param kernel - the kernel (injected)
+   * @param config - device overrides (injected from the plugin entry)
+   */
+  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+    super(
+      kernel,
+      deviceSpec({ name: "vgem", coherent: true }, deviceConfigSchema.parse(config ?? {})),
+    );
+  }
+
+  /**
+   * DRM_IOCTL_PRIME_FD_TO_HANDLE: imports the dma-buf behind `fd` of `proc`.
+   * @returns the GEM handle (the same one for a buffer this process imported before)
+   * @throws KernelError EBADF, EINVAL (not a dma-buf), and the exporter's attach/map errors.
+   */
+  primeFdToHandle(proc: Process, fd: number): number {
+    const core = this.kernel.dmaBuf;
+    const buf = core.get(proc, fd);
+    try {
+      const known = this.#byBuffer.get(proc)?.get(buf);
+      if (known !== undefined) return known;
+      const imported = this.import(buf, DMA_BIDIRECTIONAL, true);
+      const handle = this.#nextHandle++;
+      this.#mapOf(this.#handles, proc).set(handle, imported);
+      this.#mapOf(this.#byBuffer, proc).set(buf, handle);
+      return handle;
+    } finally {
+      core.put(buf);
+    }
+  }
+
+  /**
+   * DRM_IOCTL_GEM_CLOSE: unmaps, detaches and drops the buffer behind `handle`.
+   * @throws KernelError EINVAL for an unknown handle.
+   */
+  gemClose(proc: Process, handle: number): void {
+    const imported = this.#handles.get(proc)?.get(handle);
+    if (!imported) throw new KernelError("EINVAL", "drm_gem_close", `no handle ${handle}`);
+    this.#handles.get(proc)?.delete(handle);
+    this.#byBuffer.get(proc)?.delete(imported.buf);
+    imported.release();
+  }
+
+  /** The import behind `handle` of `proc`, if any. */
+  lookup(proc: Process, handle: number): ImportedBuffer | undefined {
+    return this.#handles.get(proc)?.get(handle);
+  }
+
+  #mapOf<K, V>(outer: Map<Process, Map<K, V>>, proc: Process): Map<K, V> {
+    let m = outer.get(proc);
+    if (!m) {
+      m = new Map();
+      outer.set(proc, m);
+    }
+    return m;
+  }
+}
