@@ -152,10 +152,7 @@ interface Observed {
 
 // packages/heaps-cma/src → the repository's parent holds shared/ (as CI checks it out too).
 const observed = JSON.parse(
-  readFileSync(
-    new URL("../../../fixtures/linux-6.1-observed.json", import.meta.url),
-    "utf8",
-  ),
+  readFileSync(new URL("../../../fixtures/linux-6.1-observed.json", import.meta.url), "utf8"),
 ) as Observed;
 const reserved = observed.heaps.reserved;
 const HEAP = reserved.dmabuf.exporter;

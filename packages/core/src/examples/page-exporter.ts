@@ -81,7 +81,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
     }
   }
 
-  /** {@inheritDoc DmaBufOps.mapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const priv = attachment.dmabuf.priv as PageBuffer;
     const sgt = SgTable.fromPfnRuns(this.kernel.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
@@ -89,12 +89,12 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
     return sgt;
   }
 
-  /** {@inheritDoc DmaBufOps.unmapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
   unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
     this.kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
   }
 
-  /** {@inheritDoc DmaBufOps.mmap} */
+  /** {@inheritDoc @dmabuf/core!DmaBufOps.mmap} */
   mmap(buf: DmaBuf<PageBuffer>, vma: Vma): void {
     const ps = this.kernel.pageSize;
     for (let i = 0; i < vma.pageCount; i++) {
@@ -102,12 +102,12 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
     }
   }
 
-  /** {@inheritDoc DmaBufOps.vmap} */
+  /** {@inheritDoc @dmabuf/core!DmaBufOps.vmap} */
   vmap(buf: DmaBuf<PageBuffer>): KernelMapping {
     return new KernelMapping(buf.priv.pfns, this.kernel.pageSize, this.kernel);
   }
 
-  /** {@inheritDoc DmaBufOps.release} */
+  /** {@inheritDoc @dmabuf/core!DmaBufOps.release} */
   release(buf: DmaBuf<PageBuffer>): void {
     buf.priv.releases++;
     this.#free(buf.priv);

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The dmabuf-conformance command: certifies a heap or exporter module against the suites.
+
+import { runCli } from "./cli/run.js";
+
+// A reader that went away (`… | head`) ends the run quietly, as Unix tools do.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+});

@@ -1,0 +1,141 @@
+// dmabuf-conformance: discovery, progress, the per-case report, --json and the exit codes.
+
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { type CliJsonReport, EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from "./run.js";
+
+const src = fileURLToPath(new URL("..", import.meta.url));
+const pkg = fileURLToPath(new URL("../..", import.meta.url));
+
+async function cli(...argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const status = await runCli(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd: src,
+  });
+  return { status, stdout, stderr };
+}
+
+describe("dmabuf-conformance", () => {
+  it("certifies the reference heap: progress per case, totals, exit 0", async () => {
+    const r = await cli("./reference/reference-heap.ts");
+    expect(r.status).toBe(EXIT_OK);
+    expect(r.stdout).toContain("heap conformance: pages (mmap, vmap, cpuAccess, sysfsStats)");
+    expect(r.stdout).toContain("  ✓ heap.factory.fresh-kernel");
+    expect(r.stdout).toMatch(/ {2}- heap\.alloc\.contiguous \(skipped: .+\)/);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed, \d+ skipped\n$/);
+  });
+
+  it("fails a zoo heap with exit 1, naming the case and its failure code", async () => {
+    const r = await cli("./zoo/not-zeroing.ts");
+    expect(r.status).toBe(EXIT_FAILED);
+    expect(r.stdout).toContain("  ✗ heap.alloc.zeroed-after-reuse [EXPECTATION_FAILED]");
+    expect(r.stdout).toContain("Failed:\n  not_zeroing: heap.alloc.zeroed-after-reuse\n");
+  });
+
+  it("--json prints one machine report and nothing else", async () => {
+    const r = await cli("--json", "./zoo/wrong-errno.ts");
+    expect(r.status).toBe(EXIT_FAILED);
+    const doc = JSON.parse(r.stdout) as CliJsonReport;
+    expect(doc.ok).toBe(false);
+    expect(doc.reports).toHaveLength(1);
+    const failed = doc.reports[0]?.results.filter((x) => x.status === "failed");
+    expect(failed?.map((x) => [x.id, x.failure?.code, x.failure?.errorCode])).toEqual([
+      ["heap.alloc.enomem", "WRONG_ERROR", "EINVAL"],
+    ]);
+    expect(doc.failed).toBe(1);
+  });
+
+  it("runs exporter plugins through the exporter suite", async () => {
+    const r = await cli("--json", "./zoo/caching-exporter.ts");
+    const doc = JSON.parse(r.stdout) as CliJsonReport;
+    expect(doc.reports.map((x) => [x.suite, x.target])).toEqual([["exporter", "caching-exporter"]]);
+    expect(r.status).toBe(EXIT_FAILED);
+  });
+
+  it("--case runs only the cases with a matching id prefix", async () => {
+    const r = await cli("--json", "--case", "heap.naming.", "./reference/reference-heap.ts");
+    const doc = JSON.parse(r.stdout) as CliJsonReport;
+    expect(doc.reports[0]?.results.map((x) => x.id)).toEqual([
+      "heap.naming.name",
+      "heap.naming.exp-name",
+      "heap.naming.set-name",
+    ]);
+    expect(r.status).toBe(EXIT_OK);
+  });
+
+  it("--profile and --kernel-config reach the test kernels", async () => {
+    const r = await cli(
+      "--json",
+      "--profile",
+      "6.1",
+      "--kernel-config",
+      '{"ram":"32MiB"}',
+      "--case",
+      "heap.observability.sysfs",
+      "./reference/reference-heap.ts",
+    );
+    const doc = JSON.parse(r.stdout) as CliJsonReport;
+    expect(doc.reports[0]?.results[0]?.status).toBe("passed");
+  });
+
+  it("--list prints the case ids and runs nothing", async () => {
+    const r = await cli("--list", "./reference/reference-heap.ts");
+    expect(r.status).toBe(EXIT_OK);
+    expect(r.stdout).toContain("  exporter.release.once  ");
+    expect(r.stdout).not.toContain("✓");
+  });
+
+  it.each([
+    [[], "give exactly one module"],
+    [["a.js", "b.js"], "give exactly one module"],
+    [["--bogus", "a.js"], "unknown option --bogus"],
+    [["--profile", "5.4", "a.js"], "--profile must be"],
+    [["--kernel-config", "{", "a.js"], "--kernel-config is not JSON"],
+    [["./no/such/module.js"], "cannot load ./no/such/module.js"],
+    [["./conformance/case.ts"], "exports no heap or exporter plugin"],
+  ])("exits 2 on usage errors: %j", async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.status).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain(message);
+  });
+
+  it("--help prints the usage and exits 0", async () => {
+    const r = await cli("--help");
+    expect(r.status).toBe(EXIT_OK);
+    expect(r.stdout).toContain("Usage: dmabuf-conformance [options] <module>");
+  });
+
+  it("a module's `conformance` export says what to run", async () => {
+    const r = await cli("--json", "./cli/fixtures/declared-targets.ts");
+    const doc = JSON.parse(r.stdout) as CliJsonReport;
+    expect(doc.reports.map((x) => [x.suite, x.target])).toEqual([
+      ["heap", "video"],
+      ["importer", "reference-importer"],
+    ]);
+    expect(r.status).toBe(EXIT_OK);
+  });
+
+  it("reports a plugin whose kernel cannot boot as a failure", async () => {
+    const r = await cli("--json", "./cli/fixtures/unbootable.ts");
+    const doc = JSON.parse(r.stdout) as CliJsonReport;
+    expect(doc.errors.map((e) => e.target)).toEqual(["NamelessHeap"]);
+    expect(r.status).toBe(EXIT_FAILED);
+  });
+
+  const bin = `${pkg}/dist/cli.js`;
+  it.skipIf(!existsSync(bin))("the built bin runs under plain node (no vitest)", () => {
+    const zoo = `${pkg}/dist/zoo/unsynced.js`;
+    const r = spawnSync(process.execPath, [bin, zoo], { encoding: "utf8" });
+    expect(r.status).toBe(EXIT_FAILED);
+    expect(r.stdout).toContain("✗ exporter.cpu.syncs-mapped-attachments [EXPECTATION_FAILED]");
+  });
+});

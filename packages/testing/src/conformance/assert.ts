@@ -1,0 +1,183 @@
+// The suites' assertions: each failure is a ConformanceFailure with a stable code.
+
+import type { KernelSnapshot } from "@dmabuf/core";
+import type { FailureCode } from "./case.js";
+
+/** A broken conformance rule. Assert its `code` (and the case id), never its message. */
+export class ConformanceFailure extends Error {
+  /** Stable code. */
+  readonly code: FailureCode;
+  /** The code of the error the plugin produced, when there was one. */
+  readonly errorCode: string | undefined;
+
+  /**
+   * @param code - what kind of failure
+   * @param message - what happened, in words
+   * @param errorCode - the code of the error the plugin produced, if any
+   */
+  constructor(code: FailureCode, message: string, errorCode?: string) {
+    super(message);
+    this.name = "ConformanceFailure";
+    this.code = code;
+    this.errorCode = errorCode;
+  }
+}
+
+/**
+ * The stable `code` of an error, if it has one: `KernelError` (errno names), `KernelBug`,
+ * `KernelSignal`, `BuddyError`. Read by property, so errors from another copy of
+ * `@dmabuf/core` count too.
+ */
+export function errorCodeOf(e: unknown): string | undefined {
+  if (typeof e === "object" && e !== null && "code" in e) {
+    const code = (e as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+/** Describes an error for a failure message. */
+export function describeError(e: unknown): string {
+  const code = errorCodeOf(e);
+  const text = e instanceof Error ? e.message : String(e);
+  return code && !text.startsWith(code) ? `${code}: ${text}` : text;
+}
+
+/**
+ * Requires `condition`.
+ * @throws ConformanceFailure EXPECTATION_FAILED with `message` otherwise.
+ */
+export function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new ConformanceFailure("EXPECTATION_FAILED", message);
+}
+
+/**
+ * Requires `actual` to equal `expected`: `Object.is`, or element by element for arrays and
+ * typed arrays, or key by key for plain objects (such as kernel snapshots).
+ * @throws ConformanceFailure EXPECTATION_FAILED naming `what`, both values shown.
+ */
+export function checkEqual<T>(actual: T, expected: T, what: string): void {
+  if (!sameValue(actual, expected)) {
+    throw new ConformanceFailure(
+      "EXPECTATION_FAILED",
+      `${what}: expected ${show(expected)}, got ${show(actual)}`,
+    );
+  }
+}
+
+/** The fields of two snapshots that differ, as `name before → after`. */
+export function snapshotDiff(before: KernelSnapshot, after: KernelSnapshot): string[] {
+  return (Object.keys(before) as (keyof KernelSnapshot)[])
+    .filter((k) => after[k] !== before[k])
+    .map((k) => `${k} ${before[k]} → ${after[k]}`);
+}
+
+/**
+ * Requires the kernel's counts to equal `before` (nothing leaked by what ran since).
+ * @throws ConformanceFailure LEAK naming `what` and the counts that changed.
+ */
+export function checkUnchanged(
+  kernel: { snapshot(): KernelSnapshot },
+  before: KernelSnapshot,
+  what: string,
+): void {
+  const diffs = snapshotDiff(before, kernel.snapshot());
+  if (diffs.length > 0) throw new ConformanceFailure("LEAK", `${what}: ${diffs.join(", ")}`);
+}
+
+/**
+ * Runs `fn`, which must throw an error whose code is `code` (or one of `code`).
+ * @throws ConformanceFailure MISSING_ERROR when `fn` returns; WRONG_ERROR when it throws
+ * something else (its code in `errorCode`).
+ */
+export function expectError(
+  fn: () => unknown,
+  code: string | readonly string[],
+  what: string,
+): void {
+  const codes = typeof code === "string" ? [code] : code;
+  try {
+    fn();
+  } catch (e) {
+    const got = errorCodeOf(e);
+    if (got !== undefined && codes.includes(got)) return;
+    throw new ConformanceFailure(
+      "WRONG_ERROR",
+      `${what}: expected ${codes.join(" or ")}, got ${describeError(e)}`,
+      got,
+    );
+  }
+  throw new ConformanceFailure(
+    "MISSING_ERROR",
+    `${what}: expected ${codes.join(" or ")}, it succeeded`,
+  );
+}
+
+/**
+ * Runs `fn`, which must succeed.
+ * @returns what `fn` returns
+ * @throws ConformanceFailure UNEXPECTED_ERROR naming `what` when it throws.
+ */
+export function expectSuccess<T>(fn: () => T, what: string): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConformanceFailure) throw e;
+    throw new ConformanceFailure(
+      "UNEXPECTED_ERROR",
+      `${what}: ${describeError(e)}`,
+      errorCodeOf(e),
+    );
+  }
+}
+
+/** Turns anything a case threw into a failure. */
+export function toFailure(e: unknown): ConformanceFailure {
+  if (e instanceof ConformanceFailure) return e;
+  return new ConformanceFailure("UNEXPECTED_ERROR", describeError(e), errorCodeOf(e));
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  const seqA = asSequence(a);
+  const seqB = asSequence(b);
+  if (seqA || seqB) {
+    if (!seqA || !seqB || seqA.length !== seqB.length) return false;
+    for (let i = 0; i < seqA.length; i++) if (!sameValue(seqA[i], seqB[i])) return false;
+    return true;
+  }
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && sameValue(a[k], b[k]));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function asSequence(v: unknown): ArrayLike<unknown> | undefined {
+  if (Array.isArray(v)) return v;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return v as unknown as ArrayLike<unknown>;
+  return undefined;
+}
+
+function show(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "bigint") return `${v}n`;
+  const seq = asSequence(v);
+  if (seq) {
+    const head = Array.from({ length: Math.min(seq.length, 16) }, (_, i) => show(seq[i]));
+    return `[${head.join(", ")}${seq.length > 16 ? `, … (${seq.length} items)` : ""}]`;
+  }
+  if (typeof v === "object" && v !== null) {
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return String(v);
+    }
+  }
+  return String(v);
+}

@@ -1,0 +1,318 @@
+// The importer rules (dma_buf_get/attach/map/unmap/detach/put): references, DMA, release order.
+
+import {
+  DMA_BIDIRECTIONAL,
+  DMA_FROM_DEVICE,
+  DMA_TO_DEVICE,
+  type DmaBuf,
+  type DmaDirection,
+  type Kernel,
+  MAP_SHARED,
+  O_RDWR,
+  PROT_READ,
+  PROT_WRITE,
+  type Process,
+  withCpuAccess,
+} from "@dmabuf/core";
+import {
+  ConformanceFailure,
+  check,
+  checkEqual,
+  checkUnchanged,
+  expectError,
+  expectSuccess,
+} from "../assert.js";
+import { firstDifference, pagePattern } from "../device-view.js";
+import { KiB } from "../exporter/context.js";
+import { BUFINFO, parseBufinfo } from "../observability.js";
+import type { BufferSource, ImporterCase, ImportHandle, SourceBuffer } from "./context.js";
+import type { TracedCall } from "./traced-exporter.js";
+
+/** 1 MiB + 64 KiB + 12 KiB: several sg entries from the system heap. */
+const SIZE = 1024 * KiB + 64 * KiB + 12 * KiB;
+
+function checkBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  const at = firstDifference(actual, expected);
+  check(at < 0, `${what}: byte ${at} is ${actual[at]}, expected ${expected[at]}`);
+}
+
+function cpuWrite(proc: Process, b: SourceBuffer, offset: number, bytes: Uint8Array): void {
+  const m = proc.mmap(b.fd, b.buf.size, PROT_READ | PROT_WRITE, MAP_SHARED);
+  withCpuAccess(proc, b.fd, "write", () => m.write(offset, bytes));
+  proc.munmap(m);
+}
+
+function cpuRead(proc: Process, b: SourceBuffer): Uint8Array {
+  const m = proc.mmap(b.fd, b.buf.size, PROT_READ, MAP_SHARED);
+  const bytes = withCpuAccess(proc, b.fd, "read", () => m.read());
+  proc.munmap(m);
+  return bytes;
+}
+
+function isLive(kernel: Kernel, buf: DmaBuf): boolean {
+  return kernel.dmaBuf.list().includes(buf);
+}
+
+function importOf(
+  proc: Process,
+  importer: { importFd(p: Process, fd: number): ImportHandle },
+  b: SourceBuffer,
+  source: BufferSource,
+) {
+  return expectSuccess(() => importer.importFd(proc, b.fd), `importing a ${source.name} buffer`);
+}
+
+function attachedDevices(proc: Process, buf: DmaBuf): readonly string[] {
+  const entry = parseBufinfo(proc.readFile(BUFINFO)).buffers.find((e) => e.ino === buf.ino);
+  check(entry, `bufinfo does not list buffer ${buf.ino}`);
+  return entry.devices;
+}
+
+function traced(sources: readonly BufferSource[]): BufferSource & { calls: readonly TracedCall[] } {
+  const s = sources.find((x) => x.calls !== undefined);
+  if (!s?.calls) throw new ConformanceFailure("FACTORY", "no traced exporter in the session");
+  return s as BufferSource & { calls: readonly TracedCall[] };
+}
+
+/** Mappings of `dev` live at `from` (mapped before, not unmapped) or made after it. */
+function mappingsInUse(calls: readonly TracedCall[], from: number, dev: string): TracedCall[] {
+  const live: TracedCall[] = [];
+  for (const [i, c] of calls.entries()) {
+    if (c.dev !== dev) continue;
+    if (c.op === "map") live.push(c);
+    if (c.op === "unmap" && i < from) {
+      const j = live.findIndex((m) => m.sgt === c.sgt);
+      if (j >= 0) live.splice(j, 1);
+    }
+  }
+  return live;
+}
+
+const READABLE: readonly DmaDirection[] = [DMA_TO_DEVICE, DMA_BIDIRECTIONAL];
+const WRITABLE: readonly DmaDirection[] = [DMA_FROM_DEVICE, DMA_BIDIRECTIONAL];
+
+/** The importer cases, in order. Each runs against buffers of every exporter of the session. */
+export const importerCases: readonly ImporterCase[] = [
+  {
+    id: "importer.factory.fresh-kernel",
+    title: "Every kernel gets its own importer and device",
+    run(ctx) {
+      const a = ctx.boot();
+      const b = ctx.boot();
+      if (
+        a.kernel === b.kernel ||
+        a.importer === b.importer ||
+        a.importer.device === b.importer.device
+      ) {
+        throw new ConformanceFailure("FACTORY", "two kernels share a kernel, importer or device");
+      }
+    },
+  },
+  {
+    id: "importer.import.reference",
+    title: "An import holds its own reference: the buffer outlives the fd it came from",
+    spec: "SPEC §3.7",
+    run(ctx) {
+      const s = ctx.boot();
+      for (const source of s.sources) {
+        const b = source.create(SIZE);
+        const pattern = pagePattern(SIZE, s.kernel.pageSize, 1);
+        cpuWrite(s.proc, b, 0, pattern);
+        const refs = b.buf.file.refCount;
+        const imp = importOf(s.proc, s.importer, b, source);
+        check(b.buf.file.refCount > refs, `importing a ${source.name} buffer took no reference`);
+        s.proc.close(b.fd);
+        check(isLive(s.kernel, b.buf), `the ${source.name} buffer died with its fd`);
+        checkBytes(imp.read(0, SIZE), pattern, `reading a ${source.name} buffer after close(fd)`);
+        imp.release();
+        check(!isLive(s.kernel, b.buf), `the ${source.name} buffer outlived its import`);
+      }
+    },
+  },
+  {
+    id: "importer.import.attaches",
+    title: "While imported the importer's device is attached; after release it is not",
+    spec: "SPEC §4.2, §11.1",
+    run(ctx) {
+      const s = ctx.boot();
+      const dev = s.importer.device.name;
+      for (const source of s.sources) {
+        const b = source.create(SIZE);
+        const imp = importOf(s.proc, s.importer, b, source);
+        imp.read(0, s.kernel.pageSize);
+        checkEqual(
+          attachedDevices(s.proc, b.buf),
+          [dev],
+          `devices attached to a ${source.name} buffer`,
+        );
+        imp.release();
+        checkEqual(attachedDevices(s.proc, b.buf), [], `devices attached after release`);
+        s.proc.close(b.fd);
+      }
+    },
+  },
+  {
+    id: "importer.import.bad-fd",
+    title: "Importing a closed fd fails with EBADF, a non-dma-buf fd with EINVAL; nothing leaks",
+    spec: "SPEC §3.7",
+    run(ctx) {
+      const s = ctx.boot();
+      const devNull = s.proc.open("/dev/null", O_RDWR);
+      const before = s.kernel.snapshot();
+      expectError(() => s.importer.importFd(s.proc, 999), "EBADF", "importing fd 999");
+      checkUnchanged(s.kernel, before, "kernel state after importing a closed fd");
+      expectError(() => s.importer.importFd(s.proc, devNull), "EINVAL", "importing /dev/null");
+      checkUnchanged(s.kernel, before, "kernel state after importing /dev/null");
+    },
+  },
+  {
+    id: "importer.dma.read",
+    title: "The device reads what the CPU wrote (after SYNC END), at any offset",
+    spec: "SPEC §5.1",
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      for (const source of s.sources) {
+        const b = source.create(SIZE);
+        const imp = importOf(s.proc, s.importer, b, source);
+        for (const seed of [2, 3]) {
+          const pattern = pagePattern(SIZE, ps, seed);
+          cpuWrite(s.proc, b, 0, pattern);
+          checkBytes(imp.read(0, SIZE), pattern, `device read of a ${source.name} buffer`);
+          const at = 1024 * KiB - 100;
+          checkBytes(imp.read(at, 5000), pattern.subarray(at, at + 5000), "a read across chunks");
+        }
+        imp.release();
+        s.proc.close(b.fd);
+      }
+    },
+  },
+  {
+    id: "importer.dma.write",
+    title: "The CPU sees what the device wrote (after SYNC START); other bytes stay",
+    spec: "SPEC §5.1",
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      for (const source of s.sources) {
+        const b = source.create(SIZE);
+        const imp = importOf(s.proc, s.importer, b, source);
+        const expected = pagePattern(SIZE, ps, 4);
+        cpuWrite(s.proc, b, 0, expected);
+        const at = 1024 * KiB - 3 * ps - 7;
+        const bytes = pagePattern(6 * ps, ps, 5);
+        imp.write(at, bytes);
+        expected.set(bytes, at);
+        checkBytes(
+          cpuRead(s.proc, b),
+          expected,
+          `CPU read of a device-written ${source.name} buffer`,
+        );
+        imp.release();
+        s.proc.close(b.fd);
+      }
+    },
+  },
+  {
+    id: "importer.dma.mapped-directions",
+    title:
+      "Reads happen under a TO_DEVICE/BIDIRECTIONAL mapping, writes under FROM_DEVICE/BIDIRECTIONAL",
+    spec: "SPEC §4.5",
+    run(ctx) {
+      const s = ctx.boot();
+      const source = traced(s.sources);
+      const dev = s.importer.device.name;
+      const b = source.create(SIZE);
+      const imp = importOf(s.proc, s.importer, b, source);
+      for (const [what, allowed, access] of [
+        ["read", READABLE, () => imp.read(0, 64)],
+        ["write", WRITABLE, () => imp.write(0, new Uint8Array(64))],
+        ["read", READABLE, () => imp.read(64, 64)],
+      ] as const) {
+        const from = source.calls.length;
+        access();
+        const inUse = mappingsInUse(source.calls, from, dev);
+        check(inUse.length > 0, `a device ${what} happened without a mapping`);
+        check(
+          inUse.some((m) => allowed.includes(m.dir as DmaDirection)),
+          `a device ${what} happened under mappings of direction ${inUse.map((m) => m.dir).join(", ")}`,
+        );
+      }
+      imp.release();
+      s.proc.close(b.fd);
+    },
+  },
+  {
+    id: "importer.release.order",
+    title: "Release unmaps every mapping, then detaches, then drops the reference",
+    spec: "SPEC §3.8, §4.3",
+    run(ctx) {
+      const s = ctx.boot();
+      const source = traced(s.sources);
+      const dev = s.importer.device.name;
+      const b = source.create(SIZE);
+      const refs = b.buf.file.refCount;
+      const imp = importOf(s.proc, s.importer, b, source);
+      for (let i = 0; i < 4; i++) {
+        imp.read(i * 4096, 4096);
+        imp.write(i * 4096, new Uint8Array(16).fill(i));
+      }
+      imp.release();
+      const mine = source.calls.filter((c) => c.dev === dev);
+      const maps = mine.filter((c) => c.op === "map").length;
+      const unmaps = mine.filter((c) => c.op === "unmap").length;
+      checkEqual(unmaps, maps, "unmaps of the importer's mappings");
+      const detach = mine.findIndex((c) => c.op === "detach");
+      check(detach >= 0, "the importer never detached");
+      check(
+        mine.slice(detach + 1).every((c) => c.op !== "map" && c.op !== "unmap"),
+        "the importer mapped or unmapped after detaching",
+      );
+      checkEqual(b.buf.file.refCount, refs, "references after release");
+      check(isLive(s.kernel, b.buf), "the buffer died while user space still held its fd");
+      s.proc.close(b.fd);
+    },
+  },
+  {
+    id: "importer.release.last-reference",
+    title: "When the import is the last reference, release frees the buffer exactly once",
+    spec: "SPEC §3.8",
+    run(ctx) {
+      const s = ctx.boot();
+      const source = traced(s.sources);
+      const b = source.create(SIZE);
+      const imp = importOf(s.proc, s.importer, b, source);
+      imp.read(0, 4096);
+      s.proc.close(b.fd);
+      const released = () => source.calls.filter((c) => c.op === "release" && c.ino === b.buf.ino);
+      checkEqual(released().length, 0, "releases while the import holds the buffer");
+      imp.release();
+      checkEqual(released().length, 1, "releases after the import ended");
+    },
+  },
+  {
+    id: "importer.leaks.process-exit",
+    title: "An import survives its process; releasing it afterwards leaves nothing",
+    spec: "SPEC §3.7",
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      const before = s.kernel.snapshot();
+      const producer = s.kernel.spawn({ name: "producer" });
+      const imports = s.sources.map((source) => {
+        const b = source.create(SIZE);
+        const fd = s.proc.sendFd(b.fd, producer);
+        s.proc.close(b.fd);
+        const pattern = pagePattern(SIZE, ps, 6);
+        cpuWrite(producer, { buf: b.buf, fd }, 0, pattern);
+        return { imp: importOf(producer, s.importer, { buf: b.buf, fd }, source), pattern, source };
+      });
+      producer.exit();
+      for (const { imp, pattern, source } of imports) {
+        checkBytes(imp.read(0, SIZE), pattern, `a ${source.name} import after its process exited`);
+        imp.release();
+      }
+      checkUnchanged(s.kernel, before, "kernel state after every import was released");
+    },
+  },
+];

@@ -1,0 +1,73 @@
+// What the importer suite drives (an importer under test) and the context its cases run in.
+
+import type { Device, DmaBuf, Kernel, Process } from "@dmabuf/core";
+import type { ConformanceCase } from "../case.js";
+import type { TracedCall } from "./traced-exporter.js";
+
+/**
+ * An importer as the importer suite drives it: a device driver that imports dma-buf fds
+ * from user space (what DRM's PRIME FD_TO_HANDLE does) and moves data by DMA. Write a small
+ * adapter of this shape around your importer.
+ */
+export interface ImporterUnderTest {
+  /** The importing device; its name is what bufinfo lists while the buffer is attached. */
+  readonly device: Device;
+  /**
+   * Imports the dma-buf behind `fd` of `proc`: takes the importer's own reference and
+   * attaches {@link ImporterUnderTest.device}.
+   * @throws KernelError EBADF when `fd` is not open; EINVAL when it is not a dma-buf.
+   */
+  importFd(proc: Process, fd: number): ImportHandle;
+}
+
+/** A buffer an importer imported. */
+export interface ImportHandle {
+  /** The device reads `length` bytes at `offset` of the buffer (DMA from memory). */
+  read(offset: number, length: number): Uint8Array;
+  /** The device writes `bytes` at `offset` of the buffer (DMA to memory). */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Ends the import: unmaps every mapping, detaches, drops the importer's reference. */
+  release(): void;
+}
+
+/** A buffer to import, with the fd of it the case's process holds. */
+export interface SourceBuffer {
+  /** The buffer. */
+  readonly buf: DmaBuf;
+  /** Its fd in the session's process. */
+  readonly fd: number;
+}
+
+/** One exporter the importer suite imports from. */
+export interface BufferSource {
+  /** Its name in failure messages: `"page-exporter"` or `"system heap"`. */
+  readonly name: string;
+  /** Creates an O_RDWR buffer of `size` bytes held by an fd of the session's process. */
+  create(size: number): SourceBuffer;
+  /** Every op call of the exporter, for the traced page exporter; undefined otherwise. */
+  readonly calls: readonly TracedCall[] | undefined;
+}
+
+/** One booted kernel with the importer under test and the exporters it imports from. */
+export interface ImporterSession {
+  /** The kernel. */
+  readonly kernel: Kernel;
+  /** The user-space process that creates and shares the buffers. */
+  readonly proc: Process;
+  /** The importer under test, created in this kernel. */
+  readonly importer: ImporterUnderTest;
+  /** The exporters: the traced page exporter, then the system heap. */
+  readonly sources: readonly BufferSource[];
+}
+
+/** What an importer case receives. */
+export interface ImporterCaseContext {
+  /** Boots a fresh kernel with the importer (followed by the after-case checks). */
+  boot(): ImporterSession;
+}
+
+/** The importer suite selects cases by no capability yet; the record is kept for reports. */
+export type ImporterCapabilities = Readonly<Record<string, never>>;
+
+/** A case of the importer suite. */
+export type ImporterCase = ConformanceCase<ImporterCaseContext, ImporterCapabilities>;

@@ -1,0 +1,208 @@
+// Every ```ts block of docs/*.md, README.md and the testing README is type-checked and run.
+//
+// Info-string attributes after `ts`: `sample=<name>` names the test; `module=./x.js` makes the
+// block importable by later blocks of the same page as "./x.js"; `source=<path>` requires the
+// block to equal that file of the repository. A block that calls `describe…(` runs while
+// vitest collects (as a test file's top level does); every other block runs inside a test.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as core from "@dmabuf/core";
+import * as devices from "@dmabuf/devices";
+import * as heapsCma from "@dmabuf/heaps-cma";
+import * as heapsSystem from "@dmabuf/heaps-system";
+import * as tsyringe from "tsyringe";
+import ts from "typescript";
+import * as vitest from "vitest";
+import { describe, expect, it } from "vitest";
+import * as testing from "./index.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const virtualDir = join(root, "packages/testing/src/__doc_samples__");
+
+interface Sample {
+  readonly page: string;
+  readonly index: number;
+  readonly name: string;
+  readonly code: string;
+  readonly attrs: Readonly<Record<string, string>>;
+  /** The virtual file the type check sees it as. */
+  readonly file: string;
+}
+
+const FENCE = /^```ts(?:[ \t]+([^\n]*))?\n([\s\S]*?)^```$/gm;
+
+function samplesOf(page: string): Sample[] {
+  const text = readFileSync(join(root, page), "utf8");
+  const out: Sample[] = [];
+  const slug = page.replace(/[^a-z0-9]+/gi, "-").replace(/-md$/, "");
+  for (const m of text.matchAll(FENCE)) {
+    const attrs: Record<string, string> = {};
+    for (const a of (m[1] ?? "").split(/\s+/).filter(Boolean)) {
+      const [k, v = ""] = a.split("=");
+      attrs[k as string] = v;
+    }
+    const index = out.length;
+    const mod = attrs.module;
+    const file = join(
+      virtualDir,
+      slug,
+      mod ? basename(mod).replace(/\.js$/, ".ts") : `sample-${index}.ts`,
+    );
+    out.push({
+      page,
+      index,
+      name: attrs.sample ?? `block ${index + 1}`,
+      code: m[2] as string,
+      attrs,
+      file,
+    });
+  }
+  return out;
+}
+
+const pages = [
+  "README.md",
+  "packages/testing/README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
+const samples = pages.flatMap(samplesOf);
+
+/** The workspace modules samples import, by specifier. */
+const modules: Record<string, unknown> = {
+  "@dmabuf/core": core,
+  "@dmabuf/devices": devices,
+  "@dmabuf/heaps-cma": heapsCma,
+  "@dmabuf/heaps-system": heapsSystem,
+  "@dmabuf/testing": testing,
+  tsyringe,
+  vitest,
+};
+
+const compilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  lib: ["lib.es2023.d.ts"],
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  moduleDetection: ts.ModuleDetectionKind.Force,
+  customConditions: ["@dmabuf/source"],
+  types: ["node"],
+  strict: true,
+  noUncheckedIndexedAccess: true,
+  experimentalDecorators: true,
+  emitDecoratorMetadata: true,
+  skipLibCheck: true,
+  noEmit: true,
+};
+
+/** Type-checks every sample in one program, each as a file next to the testing sources. */
+function typeCheck(): string[] {
+  const virtual = new Map(samples.map((s) => [s.file, s.code]));
+  const host = ts.createCompilerHost(compilerOptions);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, onError, create) => {
+    const text = virtual.get(name);
+    return text !== undefined
+      ? ts.createSourceFile(name, text, lang)
+      : getSourceFile(name, lang, onError, create);
+  };
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => virtual.has(name) || fileExists(name);
+  const directoryExists = host.directoryExists?.bind(host);
+  host.directoryExists = (name) =>
+    name.startsWith(virtualDir) || (directoryExists ? directoryExists(name) : true);
+  const readFile = host.readFile.bind(host);
+  host.readFile = (name) => virtual.get(name) ?? readFile(name);
+  const program = ts.createProgram([...virtual.keys()], compilerOptions, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file
+      ? `${relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+      : "";
+    return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+  });
+}
+
+/** Runs a sample as CommonJS with the workspace modules; returns its exports. */
+function run(sample: Sample, pageModules: Map<string, unknown>): Record<string, unknown> {
+  const out = ts.transpileModule(sample.code, {
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      esModuleInterop: true,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+    },
+    fileName: sample.file,
+    reportDiagnostics: true,
+  });
+  const errors = out.diagnostics?.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  if (errors?.length) throw new SyntaxError(`${sample.page} ${sample.name}: ${errors.join("; ")}`);
+  const nodeRequire = createRequire(sample.file);
+  const require = (id: string) => {
+    if (id in modules) return modules[id];
+    if (pageModules.has(id)) return pageModules.get(id);
+    if (id.startsWith("node:")) return nodeRequire(id);
+    throw new Error(`${sample.page} ${sample.name} imports ${id}, which samples cannot use`);
+  };
+  const module = { exports: {} as Record<string, unknown> };
+  const quiet = { ...console, log() {}, info() {}, table() {} };
+  new Function("require", "module", "exports", "console", out.outputText)(
+    require,
+    module,
+    module.exports,
+    quiet,
+  );
+  return module.exports;
+}
+
+describe("the code samples of the docs", () => {
+  it("there are samples, and every page with TypeScript has some", () => {
+    expect(samples.length).toBeGreaterThan(10);
+    for (const page of [
+      "docs/getting-started.md",
+      "docs/kernel-side.md",
+      "docs/writing-a-heap.md",
+    ]) {
+      expect(
+        samples.some((s) => s.page === page),
+        page,
+      ).toBe(true);
+    }
+  });
+
+  it("type-check against the workspace's current API", { timeout: 120_000 }, () => {
+    expect(typeCheck()).toEqual([]);
+  });
+
+  for (const page of pages.filter((p) => samples.some((s) => s.page === p))) {
+    describe(page, () => {
+      const pageModules = new Map<string, unknown>();
+      for (const sample of samples.filter((s) => s.page === page)) {
+        const where = `${sample.name} (${page}, block ${sample.index + 1})`;
+        if (sample.attrs.source !== undefined) {
+          const path = sample.attrs.source;
+          it(`${where} is ${path}, verbatim`, () => {
+            expect(sample.code).toBe(readFileSync(join(root, path), "utf8"));
+          });
+        }
+        if (sample.attrs.module !== undefined || /\bdescribe\w*\(/.test(sample.code)) {
+          // Modules and suite declarations run while vitest collects, in page order.
+          const exports = run(sample, pageModules);
+          if (sample.attrs.module !== undefined) pageModules.set(sample.attrs.module, exports);
+          it(`${where} runs`, () => {
+            expect(exports).toBeDefined();
+          });
+        } else {
+          it(`${where} runs`, () => {
+            run(sample, pageModules);
+          });
+        }
+      }
+    });
+  }
+});

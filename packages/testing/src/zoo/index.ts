@@ -1,0 +1,262 @@
+// The zoo: deliberately broken plugins, each with the conformance cases that must catch it.
+
+import type { Kernel, PluginClass } from "@dmabuf/core";
+import type { FailureCode } from "../conformance/case.js";
+import type { CreatingExporter } from "../conformance/exporter/suite.js";
+import type { ImporterUnderTest } from "../conformance/importer/context.js";
+import { CachingExporter } from "./caching-exporter.js";
+import { DoubleReleaseHeap } from "./double-release.js";
+import { IgnoresPgoffHeap } from "./ignores-pgoff.js";
+import { KeepsMappingImporter } from "./keeps-mapping-importer.js";
+import { LeakOnEnomemHeap } from "./leak-on-enomem.js";
+import { NoDetachImporter } from "./no-detach-importer.js";
+import { NoReferenceImporter } from "./no-reference-importer.js";
+import { NotZeroingHeap } from "./not-zeroing.js";
+import { RevalidatingFlagsHeap } from "./revalidating-flags.js";
+import { ReversedTableHeap } from "./reversed-table.js";
+import { ScatteredContiguousHeap } from "./scattered-contiguous.js";
+import { SharedTableHeap } from "./shared-table.js";
+import { ShortTableHeap } from "./short-table.js";
+import { UnsyncedHeap } from "./unsynced.js";
+import { WrongDirectionImporter } from "./wrong-direction-importer.js";
+import { WrongErrnoHeap } from "./wrong-errno.js";
+import { WrongExpNameHeap } from "./wrong-exp-name.js";
+
+/** A deliberately broken plugin and what the suite must say about it. */
+export interface ZooEntry {
+  /** The plugin's name. */
+  readonly name: string;
+  /** Its one defect, in words. */
+  readonly defect: string;
+  /**
+   * Every case that fails on it, the case that names the defect first. The zoo's self-test
+   * requires exactly these to fail.
+   */
+  readonly catches: readonly [string, ...string[]];
+  /** The failure code of the first case in `catches`. */
+  readonly code: FailureCode;
+  /** The code of the error the plugin produced in that case, when it is one. */
+  readonly errorCode?: string;
+}
+
+/** A broken heap plugin (a variant of {@link ReferenceHeap}). */
+export interface HeapZooEntry extends ZooEntry {
+  /** The plugin class. */
+  readonly plugin: PluginClass;
+}
+
+/** A broken exporter plugin (a variant of {@link @dmabuf/core!PageExporter}). */
+export interface ExporterZooEntry extends ZooEntry {
+  /** The plugin class, with `create(size, flags)`. */
+  readonly plugin: PluginClass<CreatingExporter>;
+}
+
+/** A broken importer (a variant of {@link ReferenceImporter}). */
+export interface ImporterZooEntry extends ZooEntry {
+  /** Creates it in a kernel. */
+  readonly importer: (kernel: Kernel) => ImporterUnderTest;
+}
+
+/** Broken heaps: the heap suite must fail each of them with exactly `catches`. */
+export const heapZoo: readonly HeapZooEntry[] = [
+  {
+    name: "NotZeroingHeap",
+    plugin: NotZeroingHeap,
+    defect: "hands out pages without clearing them",
+    catches: ["heap.alloc.zeroed-after-reuse", "exporter.map.cleared"],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "ReversedTableHeap",
+    plugin: ReversedTableHeap,
+    defect: "lists the buffer's chunks in the sg table in reverse order",
+    catches: [
+      "exporter.map.cpu-view",
+      "exporter.mmap.shared",
+      "exporter.mmap.offset",
+      "exporter.vmap.roundtrip",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "LeakOnEnomemHeap",
+    plugin: LeakOnEnomemHeap,
+    defect: "keeps the pages already taken when an allocation runs out of memory",
+    catches: ["heap.alloc.enomem"],
+    code: "LEAK",
+  },
+  {
+    name: "DoubleReleaseHeap",
+    plugin: DoubleReleaseHeap,
+    defect: "calls its own release from vunmap, so the backing store is released twice",
+    catches: ["exporter.release.once", "exporter.vmap.roundtrip"],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "SharedTableHeap",
+    plugin: SharedTableHeap,
+    defect: "returns the same sg table for every mapping of a buffer",
+    catches: ["exporter.map.table-per-attachment"],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "UnsyncedHeap",
+    plugin: UnsyncedHeap,
+    defect: "does not sync mapped attachments around CPU access",
+    catches: ["exporter.cpu.syncs-mapped-attachments"],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "ScatteredContiguousHeap",
+    plugin: ScatteredContiguousHeap,
+    defect: "declares contiguous buffers but returns scattered pages",
+    catches: ["heap.alloc.contiguous"],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "WrongErrnoHeap",
+    plugin: WrongErrnoHeap,
+    defect: "reports running out of memory as EINVAL instead of ENOMEM",
+    catches: ["heap.alloc.enomem"],
+    code: "WRONG_ERROR",
+    errorCode: "EINVAL",
+  },
+  {
+    name: "RevalidatingFlagsHeap",
+    plugin: RevalidatingFlagsHeap,
+    defect: "re-validates fd_flags and refuses valid access modes with EACCES",
+    catches: ["heap.ioctl.fd-flags"],
+    code: "UNEXPECTED_ERROR",
+    errorCode: "EACCES",
+  },
+  {
+    name: "WrongExpNameHeap",
+    plugin: WrongExpNameHeap,
+    defect: "exports buffers under the implementation's name instead of the heap's",
+    catches: [
+      "heap.naming.exp-name",
+      "heap.observability.fdinfo",
+      "heap.observability.bufinfo",
+      "heap.observability.sysfs",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "ShortTableHeap",
+    plugin: ShortTableHeap,
+    defect: "leaves the buffer's last page out of the sg table",
+    catches: [
+      "exporter.map.sg-table",
+      "exporter.map.cpu-view",
+      "exporter.map.table-per-attachment",
+      "exporter.map.cleared",
+      "exporter.attach.multiple",
+      "exporter.cpu.syncs-mapped-attachments",
+      "exporter.mmap.shared",
+      "exporter.mmap.offset",
+      "exporter.vmap.roundtrip",
+      "exporter.release.once",
+      "exporter.release.importer-holds",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "IgnoresPgoffHeap",
+    plugin: IgnoresPgoffHeap,
+    defect: "maps page 0 at the start of every mapping, ignoring the page offset",
+    catches: ["exporter.mmap.offset"],
+    code: "EXPECTATION_FAILED",
+  },
+];
+
+/** Broken exporters: the exporter suite must fail each of them with exactly `catches`. */
+export const exporterZoo: readonly ExporterZooEntry[] = [
+  {
+    name: "CachingExporter",
+    plugin: CachingExporter,
+    defect: "caches one sg table per buffer and hands it to every attachment",
+    catches: [
+      "exporter.map.table-per-attachment",
+      "exporter.map.cpu-view",
+      "exporter.map.cleared",
+      "exporter.attach.multiple",
+      "exporter.release.once",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+];
+
+/** Broken importers: the importer suite must fail each of them with exactly `catches`. */
+export const importerZoo: readonly ImporterZooEntry[] = [
+  {
+    name: "NoReferenceImporter",
+    importer: (kernel) => new NoReferenceImporter(kernel),
+    defect: "uses the buffer behind the fd without taking a reference",
+    catches: [
+      "importer.import.reference",
+      "importer.release.last-reference",
+      "importer.leaks.process-exit",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "NoDetachImporter",
+    importer: (kernel) => new NoDetachImporter(kernel),
+    defect: "drops its reference without detaching",
+    catches: [
+      "importer.release.order",
+      "importer.import.reference",
+      "importer.import.attaches",
+      "importer.dma.read",
+      "importer.dma.write",
+      "importer.dma.mapped-directions",
+      "importer.release.last-reference",
+      "importer.leaks.process-exit",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "KeepsMappingImporter",
+    importer: (kernel) => new KeepsMappingImporter(kernel),
+    defect: "maps once, never unmaps, and detaches with the mapping live",
+    catches: [
+      "importer.release.order",
+      "importer.import.reference",
+      "importer.import.attaches",
+      "importer.dma.read",
+      "importer.dma.write",
+      "importer.dma.mapped-directions",
+      "importer.release.last-reference",
+      "importer.leaks.process-exit",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "WrongDirectionImporter",
+    importer: (kernel) => new WrongDirectionImporter(kernel),
+    defect: "maps DMA_TO_DEVICE for transfers in which the device writes",
+    catches: ["importer.dma.mapped-directions", "importer.dma.write", "importer.release.order"],
+    code: "UNEXPECTED_ERROR",
+    errorCode: "DMA_FAULT_DIRECTION",
+  },
+];
+
+export {
+  CachingExporter,
+  DoubleReleaseHeap,
+  IgnoresPgoffHeap,
+  KeepsMappingImporter,
+  LeakOnEnomemHeap,
+  NoDetachImporter,
+  NoReferenceImporter,
+  NotZeroingHeap,
+  RevalidatingFlagsHeap,
+  ReversedTableHeap,
+  ScatteredContiguousHeap,
+  SharedTableHeap,
+  ShortTableHeap,
+  UnsyncedHeap,
+  WrongDirectionImporter,
+  WrongErrnoHeap,
+  WrongExpNameHeap,
+};

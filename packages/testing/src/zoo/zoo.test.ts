@@ -1,0 +1,54 @@
+// The suites can fail: every broken plugin of the zoo fails exactly the cases that name its defect.
+
+import { describe, expect, it } from "vitest";
+import type { SuiteReport } from "../conformance/case.js";
+import { exporterConformanceCases, runExporterConformance } from "../conformance/exporter/suite.js";
+import { heapConformanceCases, runHeapConformance } from "../conformance/heap/suite.js";
+import { importerConformanceCases, runImporterConformance } from "../conformance/importer/suite.js";
+import { failedCaseIds } from "../conformance/runner.js";
+import { exporterZoo, heapZoo, importerZoo, type ZooEntry } from "./index.js";
+
+function expectCaught(
+  entry: ZooEntry,
+  report: SuiteReport,
+  known: readonly { id: string }[],
+): void {
+  const ids = new Set(known.map((c) => c.id));
+  for (const id of entry.catches) expect(ids.has(id), `${id} is a case id`).toBe(true);
+  expect(failedCaseIds(report).sort()).toEqual([...entry.catches].sort());
+  const first = report.results.find((r) => r.id === entry.catches[0]);
+  expect(first?.failure?.code).toBe(entry.code);
+  if (entry.errorCode !== undefined) expect(first?.failure?.errorCode).toBe(entry.errorCode);
+}
+
+describe("the heap zoo", () => {
+  it("holds at least ten broken heaps, each with its own name", () => {
+    expect(heapZoo.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(heapZoo.map((z) => z.name)).size).toBe(heapZoo.length);
+  });
+  for (const entry of heapZoo) {
+    it(`${entry.name} (${entry.defect}) fails ${entry.catches[0]}`, () => {
+      const reports = runHeapConformance({ plugin: entry.plugin });
+      expect(reports).toHaveLength(1);
+      expectCaught(entry, reports[0] as SuiteReport, heapConformanceCases);
+    });
+  }
+});
+
+describe("the exporter zoo", () => {
+  for (const entry of exporterZoo) {
+    it(`${entry.name} (${entry.defect}) fails ${entry.catches[0]}`, () => {
+      const report = runExporterConformance({ plugin: entry.plugin });
+      expectCaught(entry, report, exporterConformanceCases);
+    });
+  }
+});
+
+describe("the importer zoo", () => {
+  for (const entry of importerZoo) {
+    it(`${entry.name} (${entry.defect}) fails ${entry.catches[0]}`, () => {
+      const report = runImporterConformance({ name: entry.name, importer: entry.importer });
+      expectCaught(entry, report, importerConformanceCases);
+    });
+  }
+});
