@@ -72,7 +72,7 @@ export const kernelConfigSchema = z
               plugin: z.custom<PluginClass>((v) => typeof v === "function", {
                 error: "plugin must be a class",
               }),
-              config: z.unknown(),
+              config: z.unknown().optional(),
             }),
           ],
           { error: "a plugin must be a class or { plugin, config }" },

@@ -34,6 +34,8 @@ export interface PageBuffer {
   readonly pfns: Float64Array;
   /** Number of times `release` ran (exactly once is the contract). */
   releases: number;
+  /** Tables currently mapped, with the device each is mapped for. */
+  readonly mapped: Map<SgTable, DmaBufAttachment>;
 }
 
 /**
@@ -72,7 +74,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
       }
       pfns[i] = pfn;
     }
-    const priv: PageBuffer = { pfns, releases: 0 };
+    const priv: PageBuffer = { pfns, releases: 0, mapped: new Map() };
     try {
       return this.kernel.dmaBuf.export({ expName: name, ops: this, size: pages * ps, flags, priv });
     } catch (e) {
@@ -86,12 +88,30 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
     const priv = attachment.dmabuf.priv as PageBuffer;
     const sgt = SgTable.fromPfnRuns(this.kernel.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
     this.kernel.dma.mapSgtable(attachment.dev, sgt, dir);
+    priv.mapped.set(sgt, attachment);
     return sgt;
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
   unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
+    (attachment.dmabuf.priv as PageBuffer).mapped.delete(sgt);
     this.kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
+  }
+
+  /**
+   * Makes device writes visible to the CPU: syncs every mapped table for the CPU in the
+   * direction of the access, as the kernel's heaps do. {@inheritDoc @dmabuf/core!DmaBufOps.beginCpuAccess}
+   */
+  beginCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
+    for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForCpu(a.dev, sgt, dir);
+  }
+
+  /**
+   * Makes CPU writes visible to devices: syncs every mapped table for its device.
+   * {@inheritDoc @dmabuf/core!DmaBufOps.endCpuAccess}
+   */
+  endCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
+    for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForDevice(a.dev, sgt, dir);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mmap} */

@@ -95,12 +95,5 @@ describe("importer devices of @dmabuf/devices", () => {
       ],
     },
     importer: deviceModel(Vgem),
-    // The page exporter has no beginCpuAccess/endCpuAccess, so SYNC does not clean the CPU's
-    // lines for a non-coherent importer of its buffers: the cache model reports the stale
-    // reads. A gap of @dmabuf/core's PageExporter, not of the importer.
-    exclude: {
-      "importer.dma.read": "PageExporter does not sync mapped attachments on SYNC",
-      "importer.dma.write": "PageExporter does not sync mapped attachments on SYNC",
-    },
   });
 });
