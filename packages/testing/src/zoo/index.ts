@@ -180,6 +180,7 @@ export const exporterZoo: readonly ExporterZooEntry[] = [
       "exporter.map.cpu-view",
       "exporter.map.cleared",
       "exporter.attach.multiple",
+      "exporter.cpu.syncs-mapped-attachments",
       "exporter.release.once",
     ],
     code: "EXPECTATION_FAILED",
