@@ -100,7 +100,8 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
 
   /**
    * Makes device writes visible to the CPU: syncs every mapped table for the CPU in the
-   * direction of the access, as the kernel's heaps do. {@inheritDoc @dmabuf/core!DmaBufOps.beginCpuAccess}
+   * direction of the access, as the kernel's heaps do.
+   * @see {@link @dmabuf/core!DmaBufOps.beginCpuAccess}
    */
   beginCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
     for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForCpu(a.dev, sgt, dir);
@@ -108,7 +109,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
 
   /**
    * Makes CPU writes visible to devices: syncs every mapped table for its device.
-   * {@inheritDoc @dmabuf/core!DmaBufOps.endCpuAccess}
+   * @see {@link @dmabuf/core!DmaBufOps.endCpuAccess}
    */
   endCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
     for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForDevice(a.dev, sgt, dir);
