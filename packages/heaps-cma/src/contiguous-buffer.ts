@@ -172,6 +172,9 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
       }
       vma.ops = faultOps;
       vma.privateData = buf.priv;
+      // Newer kernels insert raw PFNs (VM_PFNMAP | VM_IO); 6.1 hands out struct pages, so
+      // its mappings can grow with mremap and be zapped with madvise.
+      vma.pfnmap = !kernel.profile.sgtCaching;
     },
 
     vmap(buf) {

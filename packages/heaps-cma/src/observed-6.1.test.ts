@@ -15,6 +15,7 @@ import {
   F_GETFL,
   FD_CLOEXEC,
   type Kernel,
+  MADV_DONTNEED,
   MAP_PRIVATE,
   MAP_SHARED,
   O_CLOEXEC,
@@ -484,20 +485,27 @@ describe("mmap (observed dmabuf.mmap): private mappings fail, unlike the system 
     );
   });
 
-  it("mremap_grown_tail_access: the page past the buffer has no frame (SIGBUS)", () => {
+  it("mremap_grow_by_page, then mremap_grown_tail_access: the grown tail raises SIGBUS", () => {
     const { proc, fd } = setup();
     const m = proc.mmap(fd, size, PROT_READ, MAP_SHARED);
-    // mremap is not modelled: a grown mapping would fault page size/PAGE_SIZE.
-    const frame = m.vma.ops?.fault?.(m.vma, size / 4096);
-    expect(frame === -1 ? "SIGBUS" : null).toBe(mm.mremap_grown_tail_access.read_signal);
+    const e = errnoOf(() => proc.munmap(proc.mremap(m, size + 4096)));
+    expect({ ok: e === null, errno: e }).toEqual(mm.mremap_grow_by_page);
+    const grown = proc.mremap(proc.mmap(fd, size, PROT_READ, MAP_SHARED), size + 4096);
+    let signal: string | null = null;
+    try {
+      grown.read(size, 1);
+    } catch (err) {
+      signal = (err as { code?: string }).code ?? null;
+    }
+    expect(signal).toBe(mm.mremap_grown_tail_access.read_signal);
   });
 
   it("madvise_dontneed: zapped pages fault back in with their data", () => {
     const { proc, fd } = setup();
     const m = proc.mmap(fd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
     m.write(0, filled(size));
-    // MADV_DONTNEED on a shared mapping drops the page table entries (not modelled as a call).
-    m.vma.pfns.fill(-1);
+    expect(errnoOf(() => proc.madvise(m, MADV_DONTNEED))).toBe(mm.madvise_dontneed.errno);
+    expect(m.vma.pfns.every((p) => p === -1)).toBe(true);
     expect(m.read()).toEqual(filled(size));
     expect(mm.madvise_dontneed.pattern_after.match).toBe(true);
   });

@@ -9,13 +9,16 @@ import {
   DMA_BUF_SYNC_RW,
   DMA_HEAP_IOCTL_ALLOC,
   decodeDmaHeapAllocationData,
+  EPOLL_CTL_ADD,
   encodeDmaBufSync,
   encodeDmaHeapAllocationData,
   errnoOf,
   F_GETFD,
   F_GETFL,
+  MADV_DONTNEED,
   MAP_PRIVATE,
   MAP_SHARED,
+  type Mapping,
   O_CLOEXEC,
   O_RDONLY,
   O_RDWR,
@@ -540,7 +543,25 @@ describe("6.1 oracle: mmap of a system-heap buffer", () => {
     );
   });
 
-  it.skip("mremap and madvise cases: mremap/madvise are not modelled", () => {});
+  it("mremap grows (EFAULT: a PFN mapping) and shrinks; madvise(DONTNEED) is refused", () => {
+    const { proc, fd } = setup();
+    const m = proc.mmap(fd, mm.buffer_size, PROT_READ | PROT_WRITE, MAP_SHARED);
+    m.fill(0x42);
+    const grow = errnoOf(() => proc.mremap(m, mm.buffer_size + 4096));
+    expect({ ok: grow === null, errno: grow }).toEqual(mm.mremap_grow_by_page);
+    expect(outcome(() => proc.madvise(m, MADV_DONTNEED))).toEqual({
+      ret: mm.madvise_dontneed.ret,
+      errno: mm.madvise_dontneed.errno,
+    });
+    expect(m.read().every((b) => b === 0x42)).toBe(mm.madvise_dontneed.pattern_after.match);
+    let small: Mapping | undefined;
+    const shrink = errnoOf(() => {
+      small = proc.mremap(m, 4096);
+    });
+    expect({ ok: shrink === null, errno: shrink }).toEqual(mm.mremap_shrink_to_page);
+    expect(small?.length).toBe(4096);
+    expect(small?.read(0, 1)[0]).toBe(0x42);
+  });
 });
 
 describe("6.1 oracle: poll on a system-heap buffer without fences", () => {
@@ -567,5 +588,26 @@ describe("6.1 oracle: poll on a system-heap buffer without fences", () => {
       );
     });
   }
-  it.skip("epoll and select: not modelled", () => {});
+  it("epoll and select", () => {
+    const { proc, heapFd } = boot();
+    const fd = alloc(proc, heapFd, 4096n);
+    const c = sys.dmabuf.poll;
+    const ep = proc.epollCreate();
+    expect(outcome(() => proc.epollCtl(ep, EPOLL_CTL_ADD, fd, POLLIN | POLLOUT))).toEqual(
+      c.epoll.ctl_add,
+    );
+    const events = proc.epollWait(ep, 8, 0);
+    expect(events.length).toBe(c.epoll.wait.ret);
+    expect(events[0]?.events).toBe(POLLIN | POLLOUT);
+    const sel = proc.select([fd], [fd], 0);
+    expect({
+      ret: sel.count,
+      readable: sel.readable.length > 0,
+      writable: sel.writable.length > 0,
+    }).toEqual({
+      ret: c.select.ret,
+      readable: c.select.readable,
+      writable: c.select.writable,
+    });
+  });
 });

@@ -86,7 +86,7 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   errno(
     "EFAULT",
     14,
-    "An ioctl argument is NULL or shorter than the struct it must hold, or a pointer in it leads outside it.",
+    "An ioctl argument is NULL or shorter than its struct, a pointer in it leads outside it, or mremap grows a PFN mapping.",
   ),
   errno(
     "EINTR",
@@ -117,6 +117,7 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   errno("ENOTTY", 25, "The ioctl request is not one the file handles."),
   errno("EOVERFLOW", 75, "An mmap offset plus length overflows."),
   errno("EOPNOTSUPP", 95, "fallocate on a file that does not support it."),
+  errno("EPERM", 1, "epoll_ctl of a file that cannot be polled."),
   errno("ESPIPE", 29, "lseek or pread on a file that is not seekable."),
   errno("ESRCH", 3, "A syscall on, or an fd sent to, a process that has exited."),
   {

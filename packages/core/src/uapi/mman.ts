@@ -25,3 +25,14 @@ export const MAP_ANONYMOUS = 0x20;
 export const MAP_POPULATE = 0x8000;
 /** Do not reserve swap space. */
 export const MAP_NORESERVE = 0x4000;
+
+/** madvise: no special treatment. */
+export const MADV_NORMAL = 0;
+/** madvise: expect random access. */
+export const MADV_RANDOM = 1;
+/** madvise: expect sequential access. */
+export const MADV_SEQUENTIAL = 2;
+/** madvise: will need these pages. */
+export const MADV_WILLNEED = 3;
+/** madvise: drop these pages (they fault in again). */
+export const MADV_DONTNEED = 4;

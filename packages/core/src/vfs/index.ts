@@ -8,6 +8,15 @@ export {
   type AnonInodeHost,
 } from "./anon-inode.js";
 export {
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  type EpollEvent,
+  EventPoll,
+  eventPollFops,
+} from "./eventpoll.js";
+export {
   File,
   type FileIdentity,
   type FileOperations,

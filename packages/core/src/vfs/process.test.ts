@@ -25,6 +25,8 @@ import {
 } from "../uapi/fcntl.js";
 import { FIOCLEX, FIONBIO, FIONCLEX } from "../uapi/ioctl.js";
 import {
+  MADV_DONTNEED,
+  MADV_WILLNEED,
   MAP_PRIVATE,
   MAP_SHARED,
   MAP_TYPE,
@@ -33,6 +35,7 @@ import {
   PROT_WRITE,
 } from "../uapi/mman.js";
 import { POLLIN, POLLNVAL, POLLOUT } from "../uapi/poll.js";
+import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from "./eventpoll.js";
 import type { Mapping } from "./mapping.js";
 import type { PollFd, Process } from "./process.js";
 import type { Vma } from "./vma.js";
@@ -782,5 +785,71 @@ describe("generic ioctls and read-only pseudo files", () => {
       );
     }
     expect(p.fds()).toEqual([]);
+  });
+});
+
+describe("select, epoll, mremap and madvise", () => {
+  const setup = () => {
+    const kernel = createKernel({ ram: "16MiB", plugins: [PageExporter] });
+    const p = kernel.spawn();
+    const buf = kernel.plugin(PageExporter).create(3 * 4096, O_RDWR);
+    const fd = kernel.dmaBuf.fd(buf, p, 0);
+    return { kernel, p, fd };
+  };
+
+  it("select reports readable and writable fds; EBADF for a closed one", () => {
+    const { p, fd } = setup();
+    expect(p.select([fd], [fd], 0)).toEqual({ count: 2, readable: [fd], writable: [fd] });
+    expect(() => p.select([9], [], 0)).toThrow(expect.objectContaining({ code: "EBADF" }));
+  });
+
+  it("epoll: add, wait, modify, delete, and the errnos of epoll_ctl", () => {
+    const { kernel, p, fd } = setup();
+    const ep = p.epollCreate(EPOLL_CLOEXEC);
+    expect(p.fcntl(ep, F_GETFD)).toBe(1);
+    expect(p.readlink(`/proc/self/fd/${ep}`)).toBe("anon_inode:[eventpoll]");
+    p.epollCtl(ep, EPOLL_CTL_ADD, fd, POLLIN);
+    expect(p.epollWait(ep, 4, 0)).toEqual([{ fd, events: POLLIN }]);
+    expect(() => p.epollCtl(ep, EPOLL_CTL_ADD, fd, POLLIN)).toThrow(
+      expect.objectContaining({ code: "EEXIST" }),
+    );
+    p.epollCtl(ep, EPOLL_CTL_MOD, fd, POLLOUT);
+    expect(p.epollWait(ep, 4, 0)).toEqual([{ fd, events: POLLOUT }]);
+    p.epollCtl(ep, EPOLL_CTL_DEL, fd);
+    expect(() => p.epollCtl(ep, EPOLL_CTL_DEL, fd)).toThrow(
+      expect.objectContaining({ code: "ENOENT" }),
+    );
+    expect(() => p.epollCtl(ep, EPOLL_CTL_ADD, ep, POLLIN)).toThrow(
+      expect.objectContaining({ code: "EINVAL" }),
+    );
+    expect(() => p.epollCtl(fd, EPOLL_CTL_ADD, ep, POLLIN)).toThrow(
+      expect.objectContaining({ code: "EINVAL" }),
+    );
+    const devnull = p.open("/dev/null", O_RDONLY);
+    expect(() => p.epollCtl(ep, EPOLL_CTL_ADD, devnull, POLLIN)).toThrow(
+      expect.objectContaining({ code: "EPERM" }),
+    );
+    expect(() => p.epollWait(ep, 4, -1)).toThrow(expect.objectContaining({ code: "EINTR" }));
+    expect(() => p.epollWait(ep, 0, 0)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    // The watch holds a file reference until the epoll file is released.
+    p.epollCtl(ep, EPOLL_CTL_ADD, fd, POLLIN);
+    p.close(fd);
+    expect(kernel.snapshot().buffers).toBe(1);
+    p.close(ep);
+    expect(kernel.snapshot().buffers).toBe(0);
+  });
+
+  it("mremap shrinks in place and refuses to grow a PFN mapping; madvise(DONTNEED) too", () => {
+    const { p, fd } = setup();
+    const m = p.mmap(fd, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED);
+    m.fill(5);
+    expect(() => p.mremap(m, 4 * 4096)).toThrow(expect.objectContaining({ code: "EFAULT" }));
+    expect(() => p.madvise(m, MADV_DONTNEED)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(p.madvise(m, MADV_WILLNEED)).toBeUndefined();
+    expect(() => p.madvise(m, 99)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const small = p.mremap(m, 4096);
+    expect([small.address, small.length, m.mapped]).toEqual([m.address, 4096, false]);
+    expect(small.read(0, 1)[0]).toBe(5);
+    expect(p.mappings()).toEqual([small]);
   });
 });

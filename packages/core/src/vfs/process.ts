@@ -20,6 +20,9 @@ import {
 } from "../uapi/fcntl.js";
 import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX } from "../uapi/ioctl.js";
 import {
+  MADV_DONTNEED,
+  MADV_NORMAL,
+  MADV_WILLNEED,
   MAP_PRIVATE,
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
@@ -28,7 +31,9 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from "../uapi/mman.js";
-import { DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLNVAL } from "../uapi/poll.js";
+import { DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from "../uapi/poll.js";
+import type { AnonInodeFs } from "./anon-inode.js";
+import { EPOLL_CLOEXEC, type EpollEvent, EventPoll, eventPollFops } from "./eventpoll.js";
 import type { File, IoctlArg } from "./file.js";
 import { type Stat, statOf } from "./inode.js";
 import { type CpuHolder, Mapping } from "./mapping.js";
@@ -52,6 +57,8 @@ export interface ProcessHost extends CpuHolder {
   readonly files: import("./file.js").FileTable;
   /** A fresh inode number for pseudo files. */
   nextPseudoIno(): number;
+  /** The anonymous-inode filesystem (epoll files). */
+  readonly anonInodes: AnonInodeFs;
 }
 
 /** One slot of the fd table. */
@@ -368,6 +375,57 @@ export class Process {
   }
 
   /**
+   * mremap(2) of a whole mapping to `newLength` bytes with MREMAP_MAYMOVE. Shrinking keeps the
+   * first pages in place; growing moves the mapping to a free range with the same pages and
+   * leaves the new tail to fault in through the driver. A mapping of raw page frames
+   * (VM_PFNMAP, as remapPfnRange makes) cannot grow, as in Linux.
+   * @returns the resized mapping (the old handle is unmapped)
+   * @throws KernelError EINVAL (not a live mapping, zero length); EFAULT (growing a PFN
+   * mapping); ENOMEM (no free address range).
+   */
+  mremap(mapping: Mapping, newLength: number): Mapping {
+    return this.#enter("mremap", () => {
+      const i = this.#maps.indexOf(mapping);
+      if (i < 0 || !(newLength > 0)) throw new KernelError("EINVAL", "mremap");
+      const old = mapping.vma;
+      const len = Math.ceil(newLength / old.pageSize) * old.pageSize;
+      if (len > old.length && old.pfnmap) {
+        throw new KernelError("EFAULT", "mremap", "cannot grow a PFN mapping");
+      }
+      const start = len > old.length ? this.#findGap(len) : old.start;
+      const vma = new Vma(start, len, old.pgoff, old.prot, old.flags, old.file, old.pageSize);
+      const kept = Math.min(vma.pageCount, old.pageCount);
+      vma.pfns.set(old.pfns.subarray(0, kept));
+      vma.ops = old.ops;
+      vma.privateData = old.privateData;
+      vma.pfnmap = old.pfnmap;
+      for (const [page, copy] of old.cowPages) if (page < kept) vma.cowPages.set(page, copy);
+      const m = new Mapping(vma, this.host);
+      mapping.markUnmapped();
+      this.#maps[i] = m;
+      return m;
+    });
+  }
+
+  /**
+   * madvise(2) over a whole mapping. MADV_DONTNEED drops the page table (pages fault in again
+   * through the driver) and private copies; it is refused for PFN mappings. MADV_NORMAL,
+   * MADV_RANDOM, MADV_SEQUENTIAL and MADV_WILLNEED are accepted and change nothing.
+   * @throws KernelError EINVAL (not a live mapping, unknown advice, DONTNEED on a PFN mapping).
+   */
+  madvise(mapping: Mapping, advice: number): void {
+    this.#enter("madvise", () => {
+      if (!this.#maps.includes(mapping)) throw new KernelError("EINVAL", "madvise");
+      const vma = mapping.vma;
+      if (advice >= MADV_NORMAL && advice <= MADV_WILLNEED) return;
+      if (advice !== MADV_DONTNEED) throw new KernelError("EINVAL", "madvise", `advice ${advice}`);
+      if (vma.pfnmap) throw new KernelError("EINVAL", "madvise", "PFN mapping");
+      vma.pfns.fill(-1);
+      vma.cowPages.clear();
+    });
+  }
+
+  /**
    * lseek(2).
    * @throws KernelError EBADF, ESPIPE (not seekable), EINVAL (the file refuses).
    */
@@ -542,6 +600,86 @@ export class Process {
         if (!ok && timeoutMs < 0) {
           // An infinite wait that no pending event can end: reported, not hung.
           throw new KernelError("EINTR", "poll", "no pending event can make these fds ready");
+        }
+      }
+      return ready;
+    });
+  }
+
+  /**
+   * select(2) over read and write sets, built on the files' poll methods.
+   * @returns the ready fds of each set and their total count
+   * @throws KernelError EBADF for a closed fd in either set; as {@link Process.poll}.
+   */
+  select(
+    readFds: readonly number[],
+    writeFds: readonly number[],
+    timeoutMs: number,
+  ): { count: number; readable: number[]; writable: number[] } {
+    for (const fd of [...readFds, ...writeFds]) this.fileOf(fd, "select");
+    const fds: PollFd[] = [
+      ...readFds.map((fd) => ({ fd, events: POLLIN })),
+      ...writeFds.map((fd) => ({ fd, events: POLLOUT })),
+    ];
+    this.poll(fds, timeoutMs);
+    const readable = readFds.filter(
+      (_fd, i) => ((fds[i]?.revents ?? 0) & (POLLIN | POLLERR | POLLHUP)) !== 0,
+    );
+    const writable = writeFds.filter(
+      (_fd, i) => ((fds[readFds.length + i]?.revents ?? 0) & (POLLOUT | POLLERR)) !== 0,
+    );
+    return { count: readable.length + writable.length, readable, writable };
+  }
+
+  /**
+   * epoll_create1(2): a new epoll instance.
+   * @throws KernelError EINVAL (flags other than EPOLL_CLOEXEC); EMFILE.
+   */
+  epollCreate(flags = 0): number {
+    return this.#enter("epoll_create1", () => {
+      if (flags & ~EPOLL_CLOEXEC) throw new KernelError("EINVAL", "epoll_create1");
+      this.unusedFd("epoll_create1");
+      const file = this.host.anonInodes.getFile("[eventpoll]", eventPollFops, new EventPoll(), 2);
+      return this.installFd(file, flags, "epoll_create1");
+    });
+  }
+
+  /**
+   * epoll_ctl(2).
+   * @throws KernelError EBADF (either fd); EINVAL (`epfd` is not an epoll, or is `fd`, bad
+   * op); EPERM (the file cannot be polled); EEXIST; ENOENT.
+   */
+  epollCtl(epfd: number, op: number, fd: number, events = 0): void {
+    this.#enter("epoll_ctl", () => {
+      const ep = this.fileOf(epfd, "epoll_ctl");
+      const target = this.fileOf(fd, "epoll_ctl");
+      if (!(ep.privateData instanceof EventPoll)) throw new KernelError("EINVAL", "epoll_ctl");
+      ep.privateData.ctl(op, fd, target, events, ep);
+    });
+  }
+
+  /**
+   * epoll_wait(2): the ready watched files (level-triggered), waiting on the virtual clock.
+   * @throws KernelError EBADF; EINVAL (not an epoll, `maxEvents` < 1); EINTR for an infinite
+   * wait nothing can end.
+   */
+  epollWait(epfd: number, maxEvents: number, timeoutMs: number): EpollEvent[] {
+    return this.#enter("epoll_wait", () => {
+      const ep = this.fileOf(epfd, "epoll_wait");
+      if (!(ep.privateData instanceof EventPoll) || !(maxEvents >= 1)) {
+        throw new KernelError("EINVAL", "epoll_wait");
+      }
+      const watch = ep.privateData;
+      let ready = watch.ready(maxEvents);
+      if (ready.length === 0 && timeoutMs !== 0) {
+        const clock = this.host.clock;
+        const deadline = timeoutMs < 0 ? Number.POSITIVE_INFINITY : clock.now + timeoutMs * 1e6;
+        const ok = clock.runUntil(() => {
+          ready = watch.ready(maxEvents);
+          return ready.length > 0;
+        }, deadline);
+        if (!ok && timeoutMs < 0) {
+          throw new KernelError("EINTR", "epoll_wait", "no pending event can make a file ready");
         }
       }
       return ready;

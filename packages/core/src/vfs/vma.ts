@@ -29,6 +29,8 @@ export class Vma {
   ops: VmaOperations | undefined;
   /** Driver-private data (`vm_private_data`). */
   privateData: unknown;
+  /** VM_PFNMAP: raw page frames were mapped (remapPfnRange/insertPfn); no struct pages. */
+  pfnmap = false;
   /** Private copies of pages written through a MAP_PRIVATE mapping, by page index. */
   readonly cowPages = new Map<number, Uint8Array>();
 
@@ -95,6 +97,7 @@ export class Vma {
     }
     const first = (addr - this.start) / ps;
     for (let i = 0; i < size / ps; i++) this.pfns[first + i] = pfn + i;
+    this.pfnmap = true;
   }
 
   /**
@@ -107,5 +110,6 @@ export class Vma {
       throw new KernelError("EINVAL", "vmf_insert_pfn", "address outside the mapping");
     }
     this.pfns[Math.floor((addr - this.start) / ps)] = pfn;
+    this.pfnmap = true;
   }
 }
