@@ -106,11 +106,9 @@ interface WriteRecord {
   readonly base: number;
 }
 
-const installed = new WeakMap<Kernel, CacheModel>();
-
-/** The cache model installed on `kernel`, if any. */
+/** The cache model installed on `kernel`, if any (an installed model is the kernel's CPU port). */
 export function cacheModelOf(kernel: Kernel): CacheModel | undefined {
-  return installed.get(kernel);
+  return kernel.cpu instanceof CacheModel ? kernel.cpu : undefined;
 }
 
 /**
@@ -240,11 +238,10 @@ export class CacheModel implements CpuPort, PluginProbe {
    */
   probe(): void {
     const k = this.kernel;
-    if (this.#probed || installed.has(k)) {
+    if (this.#probed || cacheModelOf(k)) {
       throw new KernelError("EEXIST", "cache_model_install", "the kernel has a cache model");
     }
     this.#probed = true;
-    installed.set(k, this);
     k.cpu = this;
     k.dma.hooks = this.syncHooks;
     k.dma.bus = this.bus;
