@@ -204,51 +204,8 @@ describe("6.1 oracle: DMA_HEAP_IOCTL_ALLOC", () => {
     },
   );
 
-  const abi = Object.entries<Record<string, unknown>>(sys.ioctl_abi).filter(([, c]) => "cmd" in c);
-  for (const [name, c] of abi) {
-    it(`ioctl_abi.${name} (${c.cmd})`, () => {
-      const { proc, heapFd } = boot();
-      const cmd = Number.parseInt(c.cmd as string, 16) >>> 0;
-      const size = Math.max(_IOC_SIZE(cmd), 8);
-      const arg = new Uint8Array(size);
-      const v = view(arg);
-      v.setBigUint64(0, 4096n, true);
-      if (size >= 16) v.setUint32(12, O_RDWR | O_CLOEXEC, true);
-      if (name === "size_32") arg.fill(0x5a, 24, 32);
-      const before = new Set(proc.fds());
-      expect(outcome(() => proc.ioctl(heapFd, cmd, arg))).toEqual({ ret: c.ret, errno: c.errno });
-      const reported = size >= 12 ? v.getUint32(8, true) : 0;
-      const fresh = proc.fds().filter((fd) => !before.has(fd));
-      const reportedOk = reported !== 0 && fresh.includes(reported);
-      expect(reportedOk).toBe(c.fd_reported_in_struct);
-      expect(fresh.length - (reportedOk ? 1 : 0)).toBe(c.unreported_new_fds);
-      if (reportedOk) expect(proc.lseek(reported, 0, SEEK_END)).toBe(c.reported_fd_size);
-      if (name === "size_32") expect(arg.subarray(24, 32).every((b) => b === 0x5a)).toBe(true);
-    });
-  }
-
-  it("ioctl_abi.null_arg: EFAULT, nothing allocated", () => {
-    const { kernel, proc, heapFd } = boot();
-    const before = kernel.snapshot();
-    expect(outcome(() => proc.ioctl(heapFd, DMA_HEAP_IOCTL_ALLOC, null))).toEqual({
-      ret: sys.ioctl_abi.null_arg.ret,
-      errno: sys.ioctl_abi.null_arg.errno,
-    });
-    expect(kernel.snapshot()).toEqual(before);
-  });
-
-  it("ioctl_abi.no_free_fd_rlimit_nofile: EMFILE, the buffer is released again", () => {
-    const { kernel, proc, heapFd } = boot();
-    proc.rlimitNofile = proc.fds().length;
-    const before = kernel.snapshot();
-    const arg = encodeDmaHeapAllocationData({ len: 4096n, fdFlags: O_RDWR });
-    expect(outcome(() => proc.ioctl(heapFd, DMA_HEAP_IOCTL_ALLOC, arg)).errno).toBe(
-      sys.ioctl_abi.no_free_fd_rlimit_nofile.errno,
-    );
-    expect(kernel.snapshot()).toEqual(before);
-  });
-
-  it.skip("ioctl_abi.readonly_arg: write-protected user memory is not modelled", () => {});
+  // The heap-independent ioctl_abi cases run for every heap in
+  // packages/testing/src/oracle-heap-ioctl.test.ts.
 
   it("alloc_huge: twice RAM and the largest page-aligned u64 fail cleanly with ENOMEM", () => {
     // Linux OOM-kills the caller inside the ioctl (observed: SIGKILL, memory returned); the
