@@ -36,7 +36,6 @@ import {
   SEEK_END,
   SEEK_HOLE,
   SEEK_SET,
-  view,
 } from "@dmabuf/core";
 import { describe, expect, it } from "vitest";
 import { SystemHeap } from "./system-heap.js";
