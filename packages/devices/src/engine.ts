@@ -8,7 +8,8 @@ import {
   type DmaFenceOps,
   type Kernel,
 } from "@dmabuf/core";
-import { DeviceModel, type ImportedBuffer } from "./device-model.js";
+import { z } from "zod";
+import { DeviceModel, deviceConfigSchema, type ImportedBuffer } from "./device-model.js";
 
 /** One piece of work for an engine. */
 export interface EngineJob {
@@ -54,13 +55,27 @@ export abstract class DmaEngine extends DeviceModel {
   /**
    * @param kernel - the kernel
    * @param spec - the device's DMA properties
+   * @param speed - bandwidth (bytes per virtual ns) and fixed latency (virtual ns) of a job,
+   * for engines whose jobs last as long as their transfer (default 8 bytes/ns, no latency)
    */
-  constructor(kernel: Kernel, spec: DeviceSpec) {
+  constructor(
+    kernel: Kernel,
+    spec: DeviceSpec,
+    private readonly speed: { readonly bytesPerNs: number; readonly latencyNs: number } = {
+      bytesPerNs: 8,
+      latencyNs: 0,
+    },
+  ) {
     super(kernel, spec);
     this.#ops = {
       getDriverName: () => this.driverName,
       getTimelineName: () => this.device.name,
     };
+  }
+
+  /** Virtual nanoseconds a job moving `bytes` takes on this engine. */
+  protected transferTime(bytes: number): number {
+    return transferTime(bytes, this.speed.bytesPerNs, this.speed.latencyNs);
   }
 
   /** Jobs submitted and not completed. */
@@ -142,4 +157,17 @@ export abstract class DmaEngine extends DeviceModel {
 /** Virtual nanoseconds to move `bytes` at `bytesPerNs`, plus a fixed `latencyNs`. */
 export function transferTime(bytes: number, bytesPerNs: number, latencyNs: number): number {
   return latencyNs + Math.ceil(bytes / bytesPerNs);
+}
+
+/**
+ * The configuration schema of an engine: the device's DMA properties plus its speed, with
+ * the engine's own defaults.
+ */
+export function engineConfigSchema(defaults: { bytesPerNs: number; latencyNs: number }) {
+  return deviceConfigSchema.extend({
+    /** Bandwidth in bytes per virtual nanosecond. */
+    bytesPerNs: z.number().positive().default(defaults.bytesPerNs),
+    /** Fixed cost of a job in virtual nanoseconds. */
+    latencyNs: z.number().nonnegative().default(defaults.latencyNs),
+  });
 }

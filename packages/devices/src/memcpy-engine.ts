@@ -3,16 +3,11 @@
 import { type DmaFence, device, Kernel, PLUGIN_CONFIG } from "@dmabuf/core";
 import { inject } from "tsyringe";
 import { z } from "zod";
-import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
-import { DmaEngine, transferTime } from "./engine.js";
+import { deviceSpec, type ImportedBuffer } from "./device-model.js";
+import { DmaEngine, engineConfigSchema } from "./engine.js";
 
 /** Configuration of {@link MemcpyEngine}. */
-export const memcpyEngineConfigSchema = deviceConfigSchema.extend({
-  /** Copy bandwidth in bytes per virtual nanosecond (default 8, i.e. 8 GB/s). */
-  bytesPerNs: z.number().positive().default(8),
-  /** Fixed cost of a job in virtual nanoseconds (default 2000). */
-  latencyNs: z.number().nonnegative().default(2000),
-});
+export const memcpyEngineConfigSchema = engineConfigSchema({ bytesPerNs: 8, latencyNs: 2000 });
 
 /** Input accepted as {@link MemcpyEngine} configuration. */
 export type MemcpyEngineConfigInput = z.input<typeof memcpyEngineConfigSchema>;
@@ -37,8 +32,6 @@ export type MemcpyEngineConfigInput = z.input<typeof memcpyEngineConfigSchema>;
 export class MemcpyEngine extends DmaEngine {
   /** {@inheritDoc DmaEngine.driverName} */
   readonly driverName = "dmabuf-memcpy";
-  readonly #bytesPerNs: number;
-  readonly #latencyNs: number;
 
   /**
    * @param kernel - the kernel (injected)
@@ -46,9 +39,7 @@ export class MemcpyEngine extends DmaEngine {
    */
   constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
     const c = memcpyEngineConfigSchema.parse(config ?? {});
-    super(kernel, deviceSpec({ name: "memcpy0", coherent: false }, c));
-    this.#bytesPerNs = c.bytesPerNs;
-    this.#latencyNs = c.latencyNs;
+    super(kernel, deviceSpec({ name: "memcpy0", coherent: false }, c), c);
   }
 
   /**
@@ -70,7 +61,7 @@ export class MemcpyEngine extends DmaEngine {
     return this.submit({
       reads: [src],
       writes: [dst],
-      duration: transferTime(length, this.#bytesPerNs, this.#latencyNs),
+      duration: this.transferTime(length),
       run: () =>
         this.port.copyTable(dst.sgt, dstOffset, src.sgt, srcOffset, length, dst.buf, src.buf),
     });

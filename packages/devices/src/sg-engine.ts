@@ -3,16 +3,11 @@
 import { type DmaFence, device, Kernel, PLUGIN_CONFIG } from "@dmabuf/core";
 import { inject } from "tsyringe";
 import { z } from "zod";
-import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
-import { DmaEngine, transferTime } from "./engine.js";
+import { deviceSpec, type ImportedBuffer } from "./device-model.js";
+import { DmaEngine, engineConfigSchema } from "./engine.js";
 
 /** Configuration of {@link SgEngine}. */
-export const sgEngineConfigSchema = deviceConfigSchema.extend({
-  /** Bandwidth in bytes per virtual nanosecond (default 16). */
-  bytesPerNs: z.number().positive().default(16),
-  /** Fixed cost of a job in virtual nanoseconds (default 5000). */
-  latencyNs: z.number().nonnegative().default(5000),
-});
+export const sgEngineConfigSchema = engineConfigSchema({ bytesPerNs: 16, latencyNs: 5000 });
 
 /** Input accepted as {@link SgEngine} configuration. */
 export type SgEngineConfigInput = z.input<typeof sgEngineConfigSchema>;
@@ -26,8 +21,6 @@ export type SgEngineConfigInput = z.input<typeof sgEngineConfigSchema>;
 export class SgEngine extends DmaEngine {
   /** {@inheritDoc DmaEngine.driverName} */
   readonly driverName = "dmabuf-sg";
-  readonly #bytesPerNs: number;
-  readonly #latencyNs: number;
 
   /**
    * @param kernel - the kernel (injected)
@@ -35,13 +28,11 @@ export class SgEngine extends DmaEngine {
    */
   constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
     const c = sgEngineConfigSchema.parse(config ?? {});
-    super(kernel, deviceSpec({ name: "sg0", coherent: true, iommu: true, dmaMask: 0xffffffff }, c));
-    this.#bytesPerNs = c.bytesPerNs;
-    this.#latencyNs = c.latencyNs;
-  }
-
-  #time(bytes: number): number {
-    return transferTime(bytes, this.#bytesPerNs, this.#latencyNs);
+    super(
+      kernel,
+      deviceSpec({ name: "sg0", coherent: true, iommu: true, dmaMask: 0xffffffff }, c),
+      c,
+    );
   }
 
   /** Fills `length` bytes of `dst` at `offset` with `value`. @returns the job's fence */
@@ -50,7 +41,7 @@ export class SgEngine extends DmaEngine {
     return this.submit({
       reads: [],
       writes: [dst],
-      duration: this.#time(length),
+      duration: this.transferTime(length),
       run: () => dst.fill(value, offset, length),
     });
   }
@@ -62,7 +53,7 @@ export class SgEngine extends DmaEngine {
     return this.submit({
       reads: [],
       writes: [dst],
-      duration: this.#time(data.length),
+      duration: this.transferTime(data.length),
       run: () => dst.write(offset, data),
     });
   }
@@ -76,7 +67,7 @@ export class SgEngine extends DmaEngine {
     return this.submit({
       reads: [src],
       writes: [],
-      duration: this.#time(length),
+      duration: this.transferTime(length),
       run: () => {
         into.set(src.read(offset, length));
       },
@@ -96,7 +87,7 @@ export class SgEngine extends DmaEngine {
     return this.submit({
       reads: [src],
       writes: [dst],
-      duration: this.#time(length),
+      duration: this.transferTime(length),
       run: () =>
         this.port.copyTable(dst.sgt, dstOffset, src.sgt, srcOffset, length, dst.buf, src.buf),
     });
