@@ -124,6 +124,38 @@ const dirFops: FileOperations = {
   },
 };
 
+/** A file on a fresh inode of a pseudo filesystem (procfs, sysfs, debugfs). */
+function pseudoFile(
+  host: OpenHost,
+  path: string,
+  mode: number,
+  fops: FileOperations,
+  fflags: number,
+  openFlags: number,
+  seekable: boolean,
+): File {
+  const inode: Inode = {
+    ino: host.nextPseudoIno(),
+    mode,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    dev: [0, 0],
+    rdev: [0, 0],
+    nlink: (mode & S_IFDIR) === S_IFDIR ? 2 : 1,
+    blocks: 0,
+    blksize: 4096,
+  };
+  return new File(
+    inode,
+    fops,
+    { path: () => path, mntId: 22, fsMagic: pseudoFsMagic(path) },
+    fflags,
+    fmodeFor(openFlags, fops, seekable),
+    host.files,
+  );
+}
+
 /**
  * Opens the node at `path` for `cred`.
  * @throws KernelError ENOENT, ENOTDIR, EACCES, EISDIR (a directory opened for writing), and
@@ -132,7 +164,6 @@ const dirFops: FileOperations = {
 export function openNode(host: OpenHost, cred: Credentials, path: string, flags: number): File {
   const node: Node = host.namespace.resolve(path, "open");
   const fflags = fileFlagsFromOpen(flags);
-  const dev: [number, number] = [0, 0];
   switch (node.kind) {
     case "chr": {
       checkPermission(cred, node, flags, "open");
@@ -165,77 +196,27 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
         // Pseudo files have no write method: sysfs/debugfs refuse write opens even for root.
         throw new KernelError("EACCES", "open", `${path} cannot be written`);
       }
-      const bytes = new TextEncoder().encode(node.render());
-      const inode: Inode = {
-        ino: host.nextPseudoIno(),
-        mode: S_IFREG | node.mode,
-        uid: 0,
-        gid: 0,
-        size: 0,
-        dev,
-        rdev: [0, 0],
-        nlink: 1,
-        blocks: 0,
-        blksize: 4096,
-      };
-      const file = new File(
-        inode,
-        textFops,
-        { path: () => path, mntId: 22, fsMagic: pseudoFsMagic(path) },
-        fflags,
-        fmodeFor(flags, textFops, true),
-        host.files,
-      );
-      file.privateData = bytes;
+      const file = pseudoFile(host, path, S_IFREG | node.mode, textFops, fflags, flags, true);
+      file.privateData = new TextEncoder().encode(node.render());
       return file;
     }
     case "reg": {
       checkPermission(cred, node, flags, "open");
       const privateData = node.open?.(cred);
-      const inode: Inode = {
-        ino: host.nextPseudoIno(),
-        mode: S_IFREG | node.mode,
-        uid: 0,
-        gid: 0,
-        size: 0,
-        dev,
-        rdev: [0, 0],
-        nlink: 1,
-        blocks: 0,
-        blksize: 4096,
-      };
-      const file = new File(
-        inode,
-        node.fops,
-        { path: () => path, mntId: 22, fsMagic: pseudoFsMagic(path) },
-        fflags,
-        fmodeFor(flags, node.fops, false),
-        host.files,
-      );
+      const file = pseudoFile(host, path, S_IFREG | node.mode, node.fops, fflags, flags, false);
       file.privateData = privateData;
       return file;
     }
     case "dir": {
       if ((flags & O_ACCMODE) !== O_RDONLY) throw new KernelError("EISDIR", "open", path);
-      const inode: Inode = {
-        ino: host.nextPseudoIno(),
-        mode: S_IFDIR | node.mode,
-        uid: 0,
-        gid: 0,
-        size: 0,
-        dev,
-        rdev: [0, 0],
-        nlink: 2,
-        blocks: 0,
-        blksize: 4096,
-      };
-      return new File(
-        inode,
+      return pseudoFile(
+        host,
+        path,
+        S_IFDIR | node.mode,
         dirFops,
-        { path: () => path, mntId: 22, fsMagic: pseudoFsMagic(path) },
         fflags | O_DIRECTORY,
-        fmodeFor(flags, dirFops, true),
-        host.files,
+        flags,
+        true,
       );
     }
     case "link":
