@@ -110,6 +110,26 @@ export const kernelConfigSchema = z
           .default([]),
       })
       .default({ regions: [] }),
+    /**
+     * `hugepages=N` on the command line: N huge pages of 2 MiB taken from RAM at boot for
+     * hugetlbfs files (memfd_create with MFD_HUGETLB). Default 0: such files exist but get no
+     * pages.
+     */
+    hugepages: z.number().int().nonnegative().default(0),
+    /**
+     * CONFIG_UDMABUF and the module parameters of /dev/udmabuf. `enabled` false leaves the
+     * device out, as a kernel built without it.
+     */
+    udmabuf: z
+      .object({
+        /** Whether /dev/udmabuf exists (CONFIG_UDMABUF). */
+        enabled: z.boolean().default(true),
+        /** `list_limit`: most items UDMABUF_CREATE_LIST accepts. */
+        listLimit: z.number().int().nonnegative().default(1024),
+        /** `size_limit_mb`: largest buffer, in MiB. */
+        sizeLimitMb: z.number().int().nonnegative().default(64),
+      })
+      .default({ enabled: true, listLimit: 1024, sizeLimitMb: 64 }),
   })
   .check((ctx) => {
     const c = ctx.value;

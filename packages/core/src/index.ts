@@ -42,5 +42,6 @@ export {
 export * from "./profile.js";
 export { SimClock } from "./time/clock.js";
 export * from "./uapi/index.js";
+export * from "./udmabuf/index.js";
 export * from "./user/index.js";
 export * from "./vfs/index.js";

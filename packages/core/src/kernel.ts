@@ -14,14 +14,17 @@ import { KernelLog } from "./kernel-log.js";
 import { BuddyAllocator } from "./mm/buddy.js";
 import { CmaArea } from "./mm/cma.js";
 import { CoherentCpuPort, type CpuPort } from "./mm/cpu-port.js";
+import { HugeTlb } from "./mm/hugetlb.js";
 import { PageFrames } from "./mm/page-frames.js";
 import { PhysicalMemory } from "./mm/physical-memory.js";
 import { MemoryReservations } from "./mm/reserve.js";
+import { ShmemFs, type ShmemHost } from "./mm/shmem.js";
 import { KERNEL, type PluginClass } from "./plugin/metadata.js";
 import { registerPlugins } from "./plugin/registry.js";
 import { type KernelProfile, PROFILES } from "./profile.js";
 import { SimClock } from "./time/clock.js";
 import { O_RDONLY, O_WRONLY } from "./uapi/fcntl.js";
+import { UdmabufDevice, type UdmabufHost } from "./udmabuf/udmabuf.js";
 import { AnonInodeFs } from "./vfs/anon-inode.js";
 import type { File, FileTable } from "./vfs/file.js";
 import { devNull } from "./vfs/mem-devices.js";
@@ -76,7 +79,7 @@ export interface KernelSnapshot {
  * One simulated Linux kernel. Create it with {@link createKernel}; nothing is shared between
  * kernels, so tests can make thousands.
  */
-export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
+export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, UdmabufHost {
   /** The validated configuration. */
   readonly config: KernelConfig;
   /** Behaviour switches of the kernel version. */
@@ -111,6 +114,12 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
   readonly cmaAreas: CmaArea[] = [];
   /** The default CMA area (`dma_contiguous_default_area`): the `cma=` area if configured. */
   readonly defaultCmaArea: CmaArea | undefined;
+  /** The huge page pools (2 MiB filled from the `hugepages` setting; 1 GiB empty). */
+  readonly hugetlb: HugeTlb;
+  /** The internal tmpfs and hugetlbfs mounts memfd_create makes its files on. */
+  readonly shmem: ShmemFs;
+  /** /dev/udmabuf, unless the configuration leaves it out (`udmabuf.enabled: false`). */
+  readonly udmabuf: UdmabufDevice | undefined;
   /** The DMA-BUF heap framework. */
   readonly heaps: DmaHeapRegistry;
   /** Permission bits of /dev/dma_heap nodes. */
@@ -154,7 +163,14 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
       this.defaultCmaArea = this.#reserveCma("reserved", config.cma.size, undefined);
       this.cmaAreas.push(this.defaultCmaArea);
     }
+    this.hugetlb = new HugeTlb(this.buddy, this.pageSize, config.hugepages);
     this.log = new KernelLog(() => this.clock.now);
+    const huge = this.hugetlb.defaultPool.total;
+    if (huge < config.hugepages) {
+      this.log.warn(
+        `hugetlb: only ${huge} of ${config.hugepages} huge pages of 2 MiB were allocated`,
+      );
+    }
     this.dma = new DmaMappingApi(config.pageSize, {
       memory: this.memory,
       log: this.log,
@@ -177,6 +193,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
       signalPending: () => this.#current?.fatalSignalPending ?? false,
     });
     this.dmaBuf = new DmaBufCore(this);
+    this.shmem = new ShmemFs(this);
     this.container = rootContainer.createChildContainer();
     this.container.registerInstance(Kernel, this);
     this.container.registerInstance(KERNEL, this);
@@ -190,6 +207,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost {
       current: () => this.#current,
     });
     this.#plugins = registerPlugins(this, config.plugins);
+    this.udmabuf = config.udmabuf.enabled ? new UdmabufDevice(this, config.udmabuf) : undefined;
   }
 
   #reserveCma(name: string, size: number, base: number | undefined): CmaArea {

@@ -40,6 +40,24 @@ export interface KernelProfile {
   readonly fenceNamesDetachOnSignal: boolean;
   /** Fence deadline hints: SYNC_IOC_SET_DEADLINE and SW_SYNC_GET_DEADLINE exist (6.3+). */
   readonly fenceDeadlines: boolean;
+  /**
+   * memfd_create accepts MFD_NOEXEC_SEAL and MFD_EXEC, and F_SEAL_EXEC exists (6.3+). 6.1
+   * refuses both flags and the seal with EINVAL.
+   */
+  readonly memfdExec: boolean;
+  /**
+   * F_ADD_SEALS uses only the low 32 bits of its argument (`1 << 32` adds nothing); 6.1 refuses
+   * an argument above 0xffffffff with EINVAL.
+   */
+  readonly sealArgLow32: boolean;
+  /**
+   * udmabuf after its folio rework (post-6.1): the pages are pinned with memfd_pin_folios
+   * (hugetlb pages are allocated when pinned instead of having to be present), each device
+   * mapping has one sg entry per page, mmap is a PFN mapping pre-faulted on first touch, and
+   * vmap exists. 6.1 coalesces contiguous pages into one entry, faults pages in one at a time
+   * and has no vmap (EINVAL).
+   */
+  readonly udmabufFolios: boolean;
 }
 
 /** Every profile, by version. */
@@ -53,6 +71,9 @@ export const PROFILES: Readonly<Record<KernelVersion, KernelProfile>> = {
     resvAddSeqnoCheck: true,
     fenceNamesDetachOnSignal: true,
     fenceDeadlines: true,
+    memfdExec: true,
+    sealArgLow32: true,
+    udmabufFolios: true,
   },
   "6.1": {
     version: "6.1",
@@ -63,5 +84,8 @@ export const PROFILES: Readonly<Record<KernelVersion, KernelProfile>> = {
     resvAddSeqnoCheck: false,
     fenceNamesDetachOnSignal: false,
     fenceDeadlines: false,
+    memfdExec: false,
+    sealArgLow32: false,
+    udmabufFolios: false,
   },
 };

@@ -54,6 +54,13 @@ export class DmaDebug {
   );
   /** Every report, oldest first. */
   readonly reports: DmaDebugReport[] = [];
+  /**
+   * Devices whose reports are logged and recorded but never thrown: kernel drivers whose
+   * DMA-API misuse user space cannot avoid. The udmabuf misc device is one: like Linux's
+   * udmabuf it maps its CPU-access table in the direction of the first SYNC START, syncs it in
+   * whatever direction later SYNCs ask for, and unmaps it as DMA_BIDIRECTIONAL.
+   */
+  readonly tolerated = new WeakSet<Device>();
 
   /**
    * @param log - where reports are printed (dmesg)
@@ -72,7 +79,8 @@ export class DmaDebug {
 
   /**
    * Reports `bug` (its code must be a {@link DmaDebugCode}) for `dev`: logs it, records it and
-   * throws it when its code is fatal. Does nothing when checks are disabled.
+   * throws it when its code is fatal (unless `dev` is tolerated). Does nothing when checks are
+   * disabled.
    * @throws KernelBug `bug` itself when fatal
    */
   report(dev: Device, bug: KernelBug, detail: string): void {
@@ -80,6 +88,6 @@ export class DmaDebug {
     const code = bug.code as DmaDebugCode;
     this.reports.push({ code, device: dev.name, detail, time: this.now() });
     this.log?.log("err", `DMA-API: ${dev.name}: ${detail}`);
-    if (this.fatal.has(code)) throw bug;
+    if (this.fatal.has(code) && !this.tolerated.has(dev)) throw bug;
   }
 }

@@ -74,9 +74,14 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     "The fd is not open, or not open for the access (read/write on the wrong mode).",
   ),
   errno(
+    "EBADFD",
+    77,
+    "A udmabuf item's memfd is not an open fd, or not a memfd (tmpfs or hugetlbfs file).",
+  ),
+  errno(
     "EBUSY",
     16,
-    "All 128 heap minors are in use, or (6.1) a cached attachment mapping is requested in a conflicting direction.",
+    "All 128 heap minors are in use, (6.1) a cached attachment mapping is requested in a conflicting direction, or F_SEAL_WRITE meets a writable shared mapping or pinned pages.",
   ),
   errno(
     "EEXIST",
@@ -102,7 +107,11 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   errno("EISDIR", 21, "A directory was opened for writing or read as a file."),
   errno("ELOOP", 40, "Too many symbolic links, or open() of a link the model does not follow."),
   errno("EMFILE", 24, "No free fd below RLIMIT_NOFILE."),
-  errno("ENODEV", 19, "The file has no mmap method."),
+  errno(
+    "ENODEV",
+    19,
+    "The file has no mmap method, or no huge page pool has the size memfd_create asks for.",
+  ),
   errno(
     "ENOENT",
     2,
@@ -111,13 +120,23 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   errno(
     "ENOMEM",
     12,
-    "Pages ran out, a length exceeds any memory, an exporter mapped nothing, or the address space is full.",
+    "Pages ran out, a length exceeds any memory, an exporter mapped nothing, the address space is full, or a hugetlbfs mapping cannot reserve its huge pages.",
   ),
+  errno("ENOSPC", 28, "fallocate on a hugetlbfs file finds no free huge page."),
   errno("ENOTDIR", 20, "A path component is not a directory."),
   errno("ENOTTY", 25, "The ioctl request is not one the file handles."),
+  errno(
+    "ENXIO",
+    6,
+    "lseek SEEK_DATA/SEEK_HOLE at or past the end of a memfd, or no data after the offset.",
+  ),
   errno("EOVERFLOW", 75, "An mmap offset plus length overflows."),
   errno("EOPNOTSUPP", 95, "fallocate on a file that does not support it."),
-  errno("EPERM", 1, "epoll_ctl of a file that cannot be polled."),
+  errno(
+    "EPERM",
+    1,
+    "epoll_ctl of a file that cannot be polled, or a memfd seal forbids the change (or adding seals).",
+  ),
   errno("ESPIPE", 29, "lseek or pread on a file that is not seekable."),
   errno("ESRCH", 3, "A syscall on, or an fd sent to, a process that has exited."),
   {

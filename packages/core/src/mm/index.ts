@@ -11,6 +11,13 @@ export {
 export { CmaArea, type FreeRunStats } from "./cma.js";
 export { CoherentCpuPort, type CpuPort } from "./cpu-port.js";
 export {
+  HUGE_PAGE_SIZE_1G,
+  HUGE_PAGE_SIZE_2M,
+  HUGETLBFS_MAGIC,
+  HugePagePool,
+  HugeTlb,
+} from "./hugetlb.js";
+export {
   MAX_PAGE_FRAMES,
   PageFrames,
   PG_BUDDY,
@@ -21,3 +28,13 @@ export {
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
 export { MemoryReservations, type ReservedRegion, type ReserveRequest } from "./reserve.js";
 export { SgTable } from "./sg-table.js";
+export {
+  HUGETLBFS_DEV,
+  SHMEM_DEV,
+  SHMEM_MNT_ID,
+  ShmemFs,
+  type ShmemHost,
+  ShmemInode,
+  type ShmemPin,
+  shmemInodeOf,
+} from "./shmem.js";

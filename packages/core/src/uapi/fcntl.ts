@@ -92,3 +92,25 @@ export const FMODE_CAN_READ = 0x20000;
 export const FMODE_CAN_WRITE = 0x40000;
 /** f_mode: the file is fully opened (6.1 value). */
 export const FMODE_OPENED = 0x80000;
+
+/** fcntl: add seals to a memfd (F_LINUX_SPECIFIC_BASE + 9). */
+export const F_ADD_SEALS = 1033;
+/** fcntl: read a memfd's seals (F_LINUX_SPECIFIC_BASE + 10). */
+export const F_GET_SEALS = 1034;
+/** Seal: no further seals may be added. */
+export const F_SEAL_SEAL = 0x01;
+/** Seal: the file may not shrink. */
+export const F_SEAL_SHRINK = 0x02;
+/** Seal: the file may not grow. */
+export const F_SEAL_GROW = 0x04;
+/** Seal: the contents may not change (write, hole punch, writable shared mappings). */
+export const F_SEAL_WRITE = 0x08;
+/** Seal: like F_SEAL_WRITE for new writers only; existing writable shared mappings keep working. */
+export const F_SEAL_FUTURE_WRITE = 0x10;
+/** Seal (Linux 6.3+): the exec bits of the mode may no longer change. */
+export const F_SEAL_EXEC = 0x20;
+
+/** fallocate: do not change the file size. */
+export const FALLOC_FL_KEEP_SIZE = 0x01;
+/** fallocate: deallocate the range (needs FALLOC_FL_KEEP_SIZE). */
+export const FALLOC_FL_PUNCH_HOLE = 0x02;

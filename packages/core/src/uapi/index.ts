@@ -4,6 +4,7 @@ export * from "./dma-buf.js";
 export * from "./dma-heap.js";
 export * from "./fcntl.js";
 export * from "./ioctl.js";
+export * from "./memfd.js";
 export * from "./mman.js";
 export * from "./poll.js";
 export * from "./sw-sync.js";

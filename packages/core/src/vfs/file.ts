@@ -30,6 +30,22 @@ export interface FileOperations {
   /** Write bytes at the file position. Called by write(). **Optional** (EINVAL without it). */
   write?(file: File, bytes: Uint8Array): number;
   /**
+   * Set the file's size. Called by ftruncate() after the VFS checks (length not negative, file
+   * open for writing). **Optional**: without it ftruncate() fails with EINVAL, as for anything
+   * that is not a regular file.
+   * @throws KernelError EPERM when a seal forbids the change; EINVAL for a size the
+   * filesystem refuses.
+   */
+  truncate?(file: File, length: number): void;
+  /**
+   * Allocate (mode 0 or FALLOC_FL_KEEP_SIZE) or punch out (FALLOC_FL_PUNCH_HOLE |
+   * FALLOC_FL_KEEP_SIZE) a byte range. Called by fallocate() after the VFS checks (offset and
+   * length, mode, write access, regular file). **Optional**: without it fallocate() fails with
+   * EOPNOTSUPP.
+   * @throws KernelError EPERM when a seal forbids it; ENOMEM or ENOSPC when pages run out.
+   */
+  fallocate?(file: File, mode: number, offset: number, length: number): void;
+  /**
    * Handle an ioctl. Called by ioctl() for every request. **Optional**: without it ioctl()
    * fails with ENOTTY.
    * @returns the ioctl's return value (0 or a new fd)

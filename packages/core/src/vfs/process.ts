@@ -2,14 +2,20 @@
 
 import type { ErrnoCode } from "../errors/errno.js";
 import { KernelError } from "../errors/kernel-error.js";
+import type { ShmemFs } from "../mm/shmem.js";
 import type { SimClock } from "../time/clock.js";
 import {
+  F_ADD_SEALS,
+  F_GET_SEALS,
   F_GETFD,
   F_GETFL,
   F_SETFD,
+  FALLOC_FL_KEEP_SIZE,
+  FALLOC_FL_PUNCH_HOLE,
   FASYNC,
   FD_CLOEXEC,
   FMODE_PREAD,
+  FMODE_PWRITE,
   FMODE_READ,
   FMODE_WRITE,
   O_CLOEXEC,
@@ -37,6 +43,7 @@ import { EPOLL_CLOEXEC, type EpollEvent, EventPoll, eventPollFops } from "./even
 import type { File, IoctlArg } from "./file.js";
 import { type Stat, statOf } from "./inode.js";
 import { type CpuHolder, Mapping } from "./mapping.js";
+import { memfdCreate, memfdFcntl } from "./memfd.js";
 import type { Namespace } from "./namespace.js";
 import { openNode } from "./open.js";
 import { Vma } from "./vma.js";
@@ -59,6 +66,8 @@ export interface ProcessHost extends CpuHolder {
   nextPseudoIno(): number;
   /** The anonymous-inode filesystem (epoll files). */
   readonly anonInodes: AnonInodeFs;
+  /** The internal tmpfs and hugetlbfs mounts (memfd_create). */
+  readonly shmem: ShmemFs;
 }
 
 /** One slot of the fd table. */
@@ -228,8 +237,11 @@ export class Process {
   }
 
   /**
-   * fcntl(2) for F_GETFD, F_SETFD and F_GETFL.
-   * @throws KernelError EBADF, EINVAL for other commands.
+   * fcntl(2) for F_GETFD, F_SETFD, F_GETFL, and F_ADD_SEALS / F_GET_SEALS of a memfd (see
+   * {@link Process.memfdCreate}).
+   * @throws KernelError EBADF, EINVAL for other commands; for the seal commands EPERM (fd not
+   * open for writing, F_SEAL_SEAL set), EINVAL (unknown seal bits, not a memfd), EBUSY
+   * (F_SEAL_WRITE while a writable shared mapping exists or pages are pinned).
    */
   fcntl(fd: number, cmd: number, arg = 0): number {
     return this.#enter("fcntl", () => {
@@ -243,6 +255,9 @@ export class Process {
           return 0;
         case F_GETFL:
           return file.fFlags;
+        case F_ADD_SEALS:
+        case F_GET_SEALS:
+          return memfdFcntl(this.host.shmem, file, cmd, arg);
         default:
           throw new KernelError("EINVAL", "fcntl", `command ${cmd} is not modelled`);
       }
@@ -333,6 +348,7 @@ export class Process {
         file,
         ps,
       );
+      if (type !== MAP_PRIVATE && (file.fMode & FMODE_WRITE) === 0) vma.mayWrite = false;
       file.get();
       try {
         file.fops.mmap(file, vma);
@@ -370,6 +386,7 @@ export class Process {
       if (i < 0) throw new KernelError("EINVAL", "munmap", "not a mapping of this process");
       this.#maps.splice(i, 1);
       mapping.markUnmapped();
+      mapping.vma.ops?.close?.(mapping.vma);
       mapping.vma.file.put();
     });
   }
@@ -399,7 +416,10 @@ export class Process {
       vma.ops = old.ops;
       vma.privateData = old.privateData;
       vma.pfnmap = old.pfnmap;
+      vma.mayWrite = old.mayWrite;
       for (const [page, copy] of old.cowPages) if (page < kept) vma.cowPages.set(page, copy);
+      vma.ops?.open?.(vma);
+      old.ops?.close?.(old);
       const m = new Mapping(vma, this.host);
       mapping.markUnmapped();
       this.#maps[i] = m;
@@ -438,6 +458,24 @@ export class Process {
   }
 
   /**
+   * memfd_create(2): an anonymous in-memory file, open O_RDWR, named `/memfd:<name> (deleted)`
+   * in /proc. Its pages come from the page allocator on first write, fault or pin (with
+   * MFD_HUGETLB: 2 MiB pages from the `hugepages` pool). Without MFD_ALLOW_SEALING it starts
+   * sealed with F_SEAL_SEAL.
+   * @param name - the name after `memfd:` (at most 249 bytes; it is cut at a NUL), or `null`
+   * for a NULL pointer
+   * @param flags - MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB with an MFD_HUGE_* size; 6.3+
+   * also MFD_NOEXEC_SEAL and MFD_EXEC
+   * @returns the new fd
+   * @throws KernelError EINVAL (unknown flags, a size field without MFD_HUGETLB, MFD_EXEC with
+   * MFD_NOEXEC_SEAL, name longer than 249 bytes); EFAULT (`null` name); EMFILE; ENODEV (no
+   * huge page pool of the requested size).
+   */
+  memfdCreate(name: string | null, flags: number): number {
+    return this.#enter("memfd_create", () => memfdCreate(this.host.shmem, this, name, flags));
+  }
+
+  /**
    * fstat(2).
    * @throws KernelError EBADF.
    */
@@ -458,11 +496,12 @@ export class Process {
 
   /**
    * pread(2): read at an offset without moving the file position.
-   * @throws KernelError EBADF; ESPIPE when the file has no positional reads (dma-bufs, heap
+   * @throws KernelError EINVAL (negative offset); EBADF; ESPIPE when the file has no positional reads (dma-bufs, heap
    * and other character devices without pread); EINVAL when it cannot be read.
    */
   pread(fd: number, count: number, offset: number): Uint8Array {
     return this.#enter("pread64", () => {
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new KernelError("EINVAL", "pread64");
       const file = this.fileOf(fd, "pread64");
       if ((file.fMode & FMODE_READ) === 0) throw new KernelError("EBADF", "pread64");
       if ((file.fMode & FMODE_PREAD) === 0) throw new KernelError("ESPIPE", "pread64");
@@ -478,27 +517,78 @@ export class Process {
   }
 
   /**
-   * ftruncate(2). No file in the model can change size.
-   * @throws KernelError EBADF; EINVAL (not a regular file, or not open for writing).
+   * pwrite(2): write at an offset without moving the file position.
+   * @returns the number of bytes written (short when a seal stops the write part way)
+   * @throws KernelError EINVAL (negative offset, or the file cannot be written); EBADF (not
+   * open, or not open for writing); ESPIPE (no positional writes); and what the file's write
+   * method throws (memfd: EPERM under a write or grow seal).
    */
-  ftruncate(fd: number, _length: number): void {
-    this.#enter("ftruncate", () => {
-      this.fileOf(fd, "ftruncate");
-      throw new KernelError("EINVAL", "ftruncate", "not a regular file open for writing");
+  pwrite(fd: number, bytes: Uint8Array, offset: number): number {
+    return this.#enter("pwrite64", () => {
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new KernelError("EINVAL", "pwrite64");
+      const file = this.fileOf(fd, "pwrite64");
+      if ((file.fMode & FMODE_PWRITE) === 0) throw new KernelError("ESPIPE", "pwrite64");
+      if ((file.fMode & FMODE_WRITE) === 0) throw new KernelError("EBADF", "pwrite64");
+      if (!file.fops.write) throw new KernelError("EINVAL", "pwrite64");
+      const saved = file.pos;
+      file.pos = offset;
+      try {
+        return file.fops.write(file, bytes);
+      } finally {
+        file.pos = saved;
+      }
     });
   }
 
   /**
-   * fallocate(2).
-   * @throws KernelError EBADF; ENODEV (neither a regular file nor a directory, e.g. a
-   * dma-buf); EOPNOTSUPP otherwise.
+   * ftruncate(2): dispatched to the file's `truncate` method (a memfd's).
+   * @throws KernelError EINVAL (negative length; a file without a truncate method, i.e. not a
+   * regular file, or not open for writing); EBADF; and what the method throws (memfd: EPERM
+   * under a shrink or grow seal, EINVAL for a hugetlbfs size that is not a whole huge page).
    */
-  fallocate(fd: number, _mode: number, _offset: number, _length: number): void {
+  ftruncate(fd: number, length: number): void {
+    this.#enter("ftruncate", () => {
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw new KernelError("EINVAL", "ftruncate", "negative length");
+      }
+      const file = this.fileOf(fd, "ftruncate");
+      if (!file.fops.truncate || (file.fMode & FMODE_WRITE) === 0) {
+        throw new KernelError("EINVAL", "ftruncate", "not a regular file open for writing");
+      }
+      file.fops.truncate(file, length);
+    });
+  }
+
+  /**
+   * fallocate(2) with mode 0, FALLOC_FL_KEEP_SIZE or FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+   * dispatched to the file's `fallocate` method (a memfd's).
+   * @throws KernelError EBADF (not open, or not open for writing); EINVAL (negative offset,
+   * length not positive); EOPNOTSUPP (other modes, a hole punch without KEEP_SIZE, a regular
+   * file without the method); ENODEV (neither a regular file nor a directory, e.g. a dma-buf);
+   * and what the method throws (memfd: EPERM under seals, ENOMEM/ENOSPC).
+   */
+  fallocate(fd: number, mode: number, offset: number, length: number): void {
     this.#enter("fallocate", () => {
       const file = this.fileOf(fd, "fallocate");
+      if (
+        !Number.isSafeInteger(offset) ||
+        offset < 0 ||
+        !Number.isSafeInteger(length) ||
+        length <= 0
+      ) {
+        throw new KernelError("EINVAL", "fallocate", "bad offset or length");
+      }
+      if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) {
+        throw new KernelError("EOPNOTSUPP", "fallocate", `mode ${mode}`);
+      }
+      if (mode & FALLOC_FL_PUNCH_HOLE && !(mode & FALLOC_FL_KEEP_SIZE)) {
+        throw new KernelError("EOPNOTSUPP", "fallocate", "PUNCH_HOLE needs KEEP_SIZE");
+      }
+      if ((file.fMode & FMODE_WRITE) === 0) throw new KernelError("EBADF", "fallocate");
       const type = file.inode.mode & S_IFMT;
       if (type !== S_IFREG && type !== S_IFDIR) throw new KernelError("ENODEV", "fallocate");
-      throw new KernelError("EOPNOTSUPP", "fallocate");
+      if (!file.fops.fallocate) throw new KernelError("EOPNOTSUPP", "fallocate");
+      file.fops.fallocate(file, mode, offset, length);
     });
   }
 
@@ -528,8 +618,8 @@ export class Process {
         throw new KernelError("EINVAL", "mprotect", "unknown protection bits");
       }
       const vma = mapping.vma;
-      if (vma.shared && prot & PROT_WRITE && (vma.file.fMode & FMODE_WRITE) === 0) {
-        throw new KernelError("EACCES", "mprotect", "file not open for writing");
+      if (vma.shared && prot & PROT_WRITE && !vma.mayWrite) {
+        throw new KernelError("EACCES", "mprotect", "file not open for writing, or write-sealed");
       }
       vma.prot = prot;
     });

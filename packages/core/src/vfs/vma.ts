@@ -15,6 +15,13 @@ export interface VmaOperations {
    * @returns the page frame number, or `-1` to raise SIGBUS
    */
   fault?(vma: Vma, pgoff: number): number;
+  /**
+   * A copy of the mapping was made (mremap moves a mapping by copying it, then closing the
+   * old one). Called with the new VMA, which already carries these ops. **Optional**.
+   */
+  open?(vma: Vma): void;
+  /** The mapping goes away (munmap, exit, or the old half of an mremap). **Optional**. */
+  close?(vma: Vma): void;
 }
 
 /**
@@ -33,6 +40,11 @@ export class Vma {
   pfnmap = false;
   /** Private copies of pages written through a MAP_PRIVATE mapping, by page index. */
   readonly cowPages = new Map<number, Uint8Array>();
+  /**
+   * VM_MAYWRITE: mprotect may add PROT_WRITE. mmap clears it for a shared mapping of a file not
+   * open for writing; a driver's mmap method may clear it too (a write-sealed memfd does).
+   */
+  mayWrite = true;
 
   /**
    * @param start - first address
