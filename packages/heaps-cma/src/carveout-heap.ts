@@ -164,7 +164,7 @@ export class CarveoutHeap implements DmaHeapOps, PluginProbe {
       throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", `${region.name}: no free run`);
     }
     kernel.memory.zero(pfn * ps, len);
-    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps);
+    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps, kernel.dma);
     try {
       return kernel.dmaBuf.export({
         expName: heap.name,

@@ -161,7 +161,7 @@ export class CmaHeap implements DmaHeapOps, PluginProbe {
       area.release(pfn, pagecount);
       throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", "fatal signal pending");
     }
-    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps);
+    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps, kernel.dma);
     try {
       return kernel.dmaBuf.export({
         expName: heap.name,

@@ -1,9 +1,11 @@
 // A physically contiguous heap buffer and its dma_buf_ops (shared by the CMA and carveout heaps).
 
 import {
+  type DmaBuf,
   type DmaBufAttachment,
   type DmaBufOps,
-  type DmaDirection,
+  type DmaMappingApi,
+  HeapAttachments,
   type Kernel,
   KernelError,
   KernelMapping,
@@ -32,20 +34,10 @@ export interface ContiguousBuffer {
   readonly vmapCount: number;
 }
 
-/** What the heap keeps per attachment (`attachment.priv`). */
-interface AttachmentRecord {
-  /** The attaching device's hold on the buffer. */
-  readonly attachment: DmaBufAttachment;
-  /** This attachment's own table, built from the page array. */
-  readonly table: SgTable;
-  /** Whether `table` is currently DMA-mapped. */
-  mapped: boolean;
-}
-
 /** The private data behind every contiguous-heap buffer. */
 export class HeapBuffer implements ContiguousBuffer {
-  /** Attachments, in attach order. */
-  readonly attachments: AttachmentRecord[] = [];
+  /** The attachments, each with its own table, and what is mapped for them. */
+  readonly records: HeapAttachments;
   /** The heap's own vmap count. */
   vmapCount = 0;
   /** The kernel mapping while `vmapCount > 0`. */
@@ -61,6 +53,7 @@ export class HeapBuffer implements ContiguousBuffer {
    * @param basePfn - first frame
    * @param pagecount - number of pages
    * @param pageSize - page size in bytes
+   * @param dma - the DMA mapping API attachments are mapped with
    */
   constructor(
     readonly heapName: string,
@@ -68,10 +61,17 @@ export class HeapBuffer implements ContiguousBuffer {
     readonly basePfn: number,
     readonly pagecount: number,
     pageSize: number,
+    dma: DmaMappingApi,
   ) {
+    this.records = new HeapAttachments(dma);
     this.len = pagecount * pageSize;
     this.pages = new Float64Array(pagecount);
     for (let i = 0; i < pagecount; i++) this.pages[i] = basePfn + i;
+  }
+
+  /** The live attachments, in attach order. */
+  get attachments(): DmaBufAttachment[] {
+    return this.records.attachments();
   }
 
   /**
@@ -99,7 +99,7 @@ const faultOps: VmaOperations = {
  * `endCpuAccess`, so the core refuses mmap and vmap with EINVAL and SYNC has nothing to do.
  */
 export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufOps<HeapBuffer> {
-  const recordOf = (attachment: DmaBufAttachment) => attachment.priv as AttachmentRecord;
+  const recordsOf = (buf: DmaBuf) => (buf.priv as HeapBuffer).records;
   const ps = kernel.pageSize;
 
   const deviceOps: DmaBufOps<HeapBuffer> = {
@@ -107,22 +107,16 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
     // device with the default segment limit gets a single entry.
     attach(buf, attachment) {
       const table = SgTable.fromPfnRuns(ps, buf.priv.pages, attachment.dev.maxSegmentSize);
-      const record: AttachmentRecord = { attachment, table, mapped: false };
-      attachment.priv = record;
-      buf.priv.attachments.push(record);
+      buf.priv.records.attach(attachment, table);
     },
 
     detach(buf, attachment) {
-      const list = buf.priv.attachments;
-      const i = list.indexOf(recordOf(attachment));
-      if (i >= 0) list.splice(i, 1);
-      attachment.priv = undefined;
+      buf.priv.records.detach(attachment);
     },
 
     mapDmaBuf(attachment, dir) {
-      const record = recordOf(attachment);
       try {
-        kernel.dma.mapSgtable(attachment.dev, record.table, dir);
+        return recordsOf(attachment.dmabuf).map(attachment, dir);
       } catch (e) {
         // The CMA heap reports every mapping failure as ENOMEM.
         if (e instanceof KernelError) {
@@ -130,13 +124,10 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
         }
         throw e;
       }
-      record.mapped = true;
-      return record.table;
     },
 
     unmapDmaBuf(attachment, sgt, dir) {
-      recordOf(attachment).mapped = false;
-      kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
+      recordsOf(attachment.dmabuf).unmap(attachment, sgt, dir);
     },
 
     release(buf) {
@@ -159,11 +150,11 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
     // As in the system heap: the modelled caches are physically indexed, so the vmap range
     // needs no maintenance of its own; only mapped attachments are synced.
     beginCpuAccess(buf, dir) {
-      syncAttachments(kernel, buf.priv, dir, "cpu");
+      buf.priv.records.syncForCpu(dir);
     },
 
     endCpuAccess(buf, dir) {
-      syncAttachments(kernel, buf.priv, dir, "device");
+      buf.priv.records.syncForDevice(dir);
     },
 
     mmap(buf, vma) {
@@ -193,18 +184,4 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
       if (b.vmapCount > 0 && --b.vmapCount === 0) b.vaddr = null;
     },
   };
-}
-
-/** Syncs the table of every currently mapped attachment for the CPU or for its device. */
-function syncAttachments(
-  kernel: Kernel,
-  b: HeapBuffer,
-  dir: DmaDirection,
-  to: "cpu" | "device",
-): void {
-  for (const a of b.attachments) {
-    if (!a.mapped) continue;
-    if (to === "cpu") kernel.dma.syncSgtableForCpu(a.attachment.dev, a.table, dir);
-    else kernel.dma.syncSgtableForDevice(a.attachment.dev, a.table, dir);
-  }
 }

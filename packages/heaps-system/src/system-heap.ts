@@ -2,11 +2,10 @@
 
 import {
   type DmaBuf,
-  type DmaBufAttachment,
   type DmaBufOps,
-  type DmaDirection,
   type DmaHeapHandle,
   type DmaHeapOps,
+  HeapAttachments,
   heap,
   Kernel,
   KernelError,
@@ -40,29 +39,21 @@ export interface SystemHeapBuffer {
   readonly table: SgTable;
 }
 
-/** What the heap keeps per attachment (`attachment.priv`). */
-interface AttachmentRecord {
-  /** The attaching device's hold on the buffer. */
-  readonly attachment: DmaBufAttachment;
-  /** A private duplicate of the buffer's table, mapped for this device only. */
-  readonly table: SgTable;
-  /** Whether `table` is currently DMA-mapped. */
-  mapped: boolean;
-}
-
 /** The private data behind every system-heap buffer. */
 class HeapBuffer implements SystemHeapBuffer {
   /** First buffer page of each chunk (prefix sums of the chunk page counts). */
   readonly chunkFirstPage: Float64Array;
-  /** Attachments, in attach order. */
-  readonly attachments: AttachmentRecord[] = [];
+  /** Attachments, in attach order, each with a private duplicate of `table`. */
+  readonly attachments: HeapAttachments;
 
   constructor(
+    kernel: Kernel,
     readonly len: number,
     readonly chunkPfns: Float64Array,
     readonly chunkOrders: Uint8Array,
     readonly table: SgTable,
   ) {
+    this.attachments = new HeapAttachments(kernel.dma);
     const n = chunkPfns.length;
     this.chunkFirstPage = new Float64Array(n);
     let page = 0;
@@ -226,7 +217,13 @@ export class SystemHeap implements DmaHeapOps {
       for (let i = 0; i < n; i++) {
         table.append(chunks.pfns[i] as number, ps * 2 ** (chunks.orders[i] as number));
       }
-      buffer = new HeapBuffer(len, chunks.pfns.slice(0, n), chunks.orders.slice(0, n), table);
+      buffer = new HeapBuffer(
+        kernel,
+        len,
+        chunks.pfns.slice(0, n),
+        chunks.orders.slice(0, n),
+        table,
+      );
     } catch (e) {
       freeChunks(kernel, chunks.pfns, chunks.orders, chunks.count);
       throw e;
@@ -256,31 +253,22 @@ function freeChunks(kernel: Kernel, pfns: Float64Array, orders: Uint8Array, coun
 
 /** The system heap's `dma_buf_ops`, closed over its kernel. */
 function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
-  const recordOf = (attachment: DmaBufAttachment) => attachment.priv as AttachmentRecord;
+  const attachmentsOf = (buf: DmaBuf) => (buf.priv as HeapBuffer).attachments;
   return {
     attach(buf, attachment) {
-      const record: AttachmentRecord = { attachment, table: buf.priv.table.clone(), mapped: false };
-      attachment.priv = record;
-      buf.priv.attachments.push(record);
+      buf.priv.attachments.attach(attachment, buf.priv.table.clone());
     },
 
     detach(buf, attachment) {
-      const list = buf.priv.attachments;
-      const i = list.indexOf(recordOf(attachment));
-      if (i >= 0) list.splice(i, 1);
-      attachment.priv = undefined;
+      buf.priv.attachments.detach(attachment);
     },
 
     mapDmaBuf(attachment, dir) {
-      const record = recordOf(attachment);
-      kernel.dma.mapSgtable(attachment.dev, record.table, dir);
-      record.mapped = true;
-      return record.table;
+      return attachmentsOf(attachment.dmabuf).map(attachment, dir);
     },
 
     unmapDmaBuf(attachment, sgt, dir) {
-      recordOf(attachment).mapped = false;
-      kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
+      attachmentsOf(attachment.dmabuf).unmap(attachment, sgt, dir);
     },
 
     // A vmap needs no cache maintenance of its own here: the modelled CPU caches are indexed
@@ -288,11 +276,11 @@ function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
     // vmap-range invalidate/flush only matters for aliasing caches). Only the devices'
     // mappings are synced.
     beginCpuAccess(buf, dir) {
-      syncAttachments(kernel, buf.priv, dir, "cpu");
+      buf.priv.attachments.syncForCpu(dir);
     },
 
     endCpuAccess(buf, dir) {
-      syncAttachments(kernel, buf.priv, dir, "device");
+      buf.priv.attachments.syncForDevice(dir);
     },
 
     mmap(buf, vma) {
@@ -317,20 +305,6 @@ function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
       freeChunks(kernel, b.chunkPfns, b.chunkOrders, b.chunkPfns.length);
     },
   };
-}
-
-/** Syncs the table of every currently mapped attachment for the CPU or for its device. */
-function syncAttachments(
-  kernel: Kernel,
-  b: HeapBuffer,
-  dir: DmaDirection,
-  to: "cpu" | "device",
-): void {
-  for (const a of b.attachments) {
-    if (!a.mapped) continue;
-    if (to === "cpu") kernel.dma.syncSgtableForCpu(a.attachment.dev, a.table, dir);
-    else kernel.dma.syncSgtableForDevice(a.attachment.dev, a.table, dir);
-  }
 }
 
 /**

@@ -63,8 +63,10 @@ export type {
   ImporterCapabilities,
   ImporterCase,
   ImporterCaseContext,
+  ImporterReadWork,
   ImporterSession,
   ImporterUnderTest,
+  ImporterWork,
   ImportHandle,
   SourceBuffer,
 } from "./conformance/importer/context.js";
@@ -106,11 +108,7 @@ export {
   describeImporterConformance,
   type VitestRunnerOptions,
 } from "./conformance/vitest.js";
-export {
-  type ReferenceAttachment,
-  type ReferenceBuffer,
-  ReferenceHeap,
-} from "./reference/reference-heap.js";
+export { type ReferenceBuffer, ReferenceHeap } from "./reference/reference-heap.js";
 export { ReferenceImporter } from "./reference/reference-importer.js";
 export { describeDmabufHeapsSelftest, type HeapSelftestOptions } from "./selftest/dmabuf-heaps.js";
 export {

@@ -2,11 +2,10 @@
 
 import {
   type DmaBuf,
-  type DmaBufAttachment,
   type DmaBufOps,
-  type DmaDirection,
   type DmaHeapHandle,
   type DmaHeapOps,
+  HeapAttachments,
   heap,
   Kernel,
   KernelError,
@@ -26,7 +25,7 @@ export interface AcmeBuffer {
   /** Pages in the buffer. */
   readonly pages: number;
   /** Live attachments, each with the tables mapped for it and not yet unmapped. */
-  readonly mapped: Map<DmaBufAttachment, Set<SgTable>>;
+  readonly attachments: HeapAttachments;
 }
 
 /**
@@ -65,7 +64,7 @@ export class AcmeHeap implements DmaHeapOps {
         ops: this.#ops,
         size: len,
         flags: fdFlags,
-        priv: { pfn, order, pages, mapped: new Map() },
+        priv: { pfn, order, pages, attachments: new HeapAttachments(this.kernel.dma) },
       });
     } catch (e) {
       buddy.freePages(pfn, order);
@@ -77,40 +76,33 @@ export class AcmeHeap implements DmaHeapOps {
 /** The buffer methods of the acme heap, closed over its kernel. */
 function acmeBufferOps(kernel: Kernel): DmaBufOps<AcmeBuffer> {
   const ps = kernel.pageSize;
-  const bufferOf = (a: DmaBufAttachment) => a.dmabuf.priv as AcmeBuffer;
+  const attachmentsOf = (buf: DmaBuf) => (buf.priv as AcmeBuffer).attachments;
   return {
     attach(buf, attachment) {
-      buf.priv.mapped.set(attachment, new Set());
+      buf.priv.attachments.attach(attachment);
     },
 
     detach(buf, attachment) {
-      buf.priv.mapped.delete(attachment);
+      buf.priv.attachments.detach(attachment);
     },
 
     mapDmaBuf(attachment, dir) {
-      const b = bufferOf(attachment);
+      const { pfn, pages } = attachment.dmabuf.priv as AcmeBuffer;
       const table = new SgTable(1);
-      table.append(b.pfn, b.pages * ps);
-      kernel.dma.mapSgtable(attachment.dev, table, dir);
-      b.mapped.get(attachment)?.add(table);
-      return table;
+      table.append(pfn, pages * ps);
+      return attachmentsOf(attachment.dmabuf).map(attachment, dir, table);
     },
 
     unmapDmaBuf(attachment, table, dir) {
-      bufferOf(attachment).mapped.get(attachment)?.delete(table);
-      kernel.dma.unmapSgtable(attachment.dev, table, dir);
+      attachmentsOf(attachment.dmabuf).unmap(attachment, table, dir);
     },
 
-    beginCpuAccess(buf, dir: DmaDirection) {
-      for (const [a, tables] of buf.priv.mapped) {
-        for (const t of tables) kernel.dma.syncSgtableForCpu(a.dev, t, dir);
-      }
+    beginCpuAccess(buf, dir) {
+      buf.priv.attachments.syncForCpu(dir);
     },
 
-    endCpuAccess(buf, dir: DmaDirection) {
-      for (const [a, tables] of buf.priv.mapped) {
-        for (const t of tables) kernel.dma.syncSgtableForDevice(a.dev, t, dir);
-      }
+    endCpuAccess(buf, dir) {
+      buf.priv.attachments.syncForDevice(dir);
     },
 
     mmap(buf, vma) {

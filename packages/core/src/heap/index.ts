@@ -8,4 +8,5 @@ export {
   DmaHeapRegistry,
   NUM_HEAP_MINORS,
 } from "./dma-heap.js";
+export { HeapAttachments } from "./heap-attachments.js";
 export type { DmaHeapHandle, DmaHeapOps, HeapCapabilities } from "./ops.js";

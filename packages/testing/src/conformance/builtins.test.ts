@@ -1,10 +1,17 @@
 // The suites pass on every built-in plugin and on the reference heap and importer.
 
-import { DMA_BIDIRECTIONAL, type Kernel, PageExporter, type PluginClass } from "@dmabuf/core";
+import {
+  DMA_BIDIRECTIONAL,
+  type DmaFence,
+  type Kernel,
+  PageExporter,
+  type PluginClass,
+} from "@dmabuf/core";
 import {
   CacheModel,
   Camera,
   type DeviceModel,
+  type ImportedBuffer,
   MemcpyEngine,
   SgEngine,
   Vgem,
@@ -14,7 +21,7 @@ import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe } from "vitest";
 import { ReferenceHeap } from "../reference/reference-heap.js";
 import { ReferenceImporter } from "../reference/reference-importer.js";
-import type { ImporterUnderTest } from "./importer/context.js";
+import type { ImporterUnderTest, ImporterWork, ImportHandle } from "./importer/context.js";
 import {
   describeExporterConformance,
   describeHeapConformance,
@@ -28,6 +35,39 @@ function deviceModel(cls: PluginClass<DeviceModel>): (kernel: Kernel) => Importe
     return {
       device: model.device,
       importFd: (proc, fd) => model.importFd(proc, fd, DMA_BIDIRECTIONAL),
+    };
+  };
+}
+
+/** An engine job as the importer suite's queued work. */
+function work<T extends object>(fence: DmaFence, extra?: T): ImporterWork & T {
+  return {
+    ...(extra as T),
+    get done() {
+      return fence.isSignaled();
+    },
+    wait: () => fence.wait(true),
+  };
+}
+
+/** The importer-suite view of a `@dmabuf/devices` engine, with its jobs as queued work. */
+function engineModel<M extends DeviceModel>(
+  cls: PluginClass<M>,
+  queue: (model: M, imported: ImportedBuffer) => Pick<ImportHandle, "queueRead" | "queueWrite">,
+): (kernel: Kernel) => ImporterUnderTest {
+  return (kernel) => {
+    const model = kernel.plugin(cls);
+    return {
+      device: model.device,
+      importFd: (proc, fd) => {
+        const imported = model.importFd(proc, fd, DMA_BIDIRECTIONAL);
+        return {
+          read: (offset, length) => imported.read(offset, length),
+          write: (offset, bytes) => imported.write(offset, bytes),
+          release: () => imported.release(),
+          ...queue(model, imported),
+        };
+      },
     };
   };
 }
@@ -79,13 +119,31 @@ describe("importer devices of @dmabuf/devices", () => {
     kernelConfig: { plugins: [Vgem] },
     importer: deviceModel(Vgem),
   });
-  for (const model of [SgEngine, MemcpyEngine, Camera]) {
-    describeImporterConformance({
-      name: model.name,
-      kernelConfig: { plugins: [model] },
-      importer: deviceModel(model),
-    });
-  }
+  describeImporterConformance({
+    name: SgEngine.name,
+    kernelConfig: { plugins: [SgEngine] },
+    capabilities: { asyncWork: true },
+    importer: engineModel(SgEngine, (engine, imported) => ({
+      queueRead: (offset, length) => {
+        const bytes = new Uint8Array(length);
+        return work(engine.readback(imported, bytes, offset, length), { bytes });
+      },
+      queueWrite: (offset, bytes) => work(engine.upload(imported, offset, bytes)),
+    })),
+  });
+  describeImporterConformance({
+    name: Camera.name,
+    kernelConfig: { plugins: [Camera] },
+    capabilities: { asyncWork: true },
+    importer: engineModel(Camera, (camera, imported) => ({
+      queueWrite: (offset, bytes) => work(camera.capture(imported, bytes.slice(), offset)),
+    })),
+  });
+  describeImporterConformance({
+    name: MemcpyEngine.name,
+    kernelConfig: { plugins: [MemcpyEngine] },
+    importer: deviceModel(MemcpyEngine),
+  });
   describeImporterConformance({
     name: "non-coherent vgem under the checking cache model",
     kernelConfig: {

@@ -8,6 +8,7 @@ import {
   type DmaDirection,
   type DmaHeapHandle,
   type DmaHeapOps,
+  HeapAttachments,
   heap,
   Kernel,
   KernelError,
@@ -16,20 +17,12 @@ import {
   type Vma,
 } from "@dmabuf/core";
 
-/** What a {@link ReferenceHeap} keeps for one attachment (`attachment.priv`). */
-export interface ReferenceAttachment {
-  /** The importing device. */
-  readonly dev: Device;
-  /** Tables mapped for the device and not yet unmapped; each map gets a fresh one. */
-  readonly mapped: Set<SgTable>;
-}
-
 /** A {@link ReferenceHeap} buffer's private data (`dmabuf->priv`). */
 export interface ReferenceBuffer {
   /** The page frame of every page, in buffer order. */
   readonly pfns: Float64Array;
-  /** The live attachments. */
-  readonly attachments: Set<ReferenceAttachment>;
+  /** The live attachments, with the tables mapped for them; each map gets a fresh one. */
+  readonly attachments: HeapAttachments;
 }
 
 /**
@@ -68,7 +61,7 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
         ops: this,
         size: len,
         flags: fdFlags,
-        priv: { pfns, attachments: new Set() },
+        priv: { pfns, attachments: new HeapAttachments(this.kernel.dma) },
       });
     } catch (e) {
       this.freePages(pfns);
@@ -119,45 +112,34 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.attach} */
   attach(buf: DmaBuf<ReferenceBuffer>, attachment: DmaBufAttachment): void {
-    const record: ReferenceAttachment = { dev: attachment.dev, mapped: new Set() };
-    attachment.priv = record;
-    buf.priv.attachments.add(record);
+    buf.priv.attachments.attach(attachment);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.detach} */
   detach(buf: DmaBuf<ReferenceBuffer>, attachment: DmaBufAttachment): void {
-    buf.priv.attachments.delete(attachment.priv as ReferenceAttachment);
-    attachment.priv = undefined;
+    buf.priv.attachments.detach(attachment);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
-    const record = attachment.priv as ReferenceAttachment;
     const buf = attachment.dmabuf as DmaBuf<ReferenceBuffer>;
     const table = this.tableFor(buf.priv.pfns, attachment.dev);
-    this.kernel.dma.mapSgtable(attachment.dev, table, dir);
-    record.mapped.add(table);
-    return table;
+    return buf.priv.attachments.map(attachment, dir, table);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
   unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
-    (attachment.priv as ReferenceAttachment).mapped.delete(sgt);
-    this.kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
+    (attachment.dmabuf as DmaBuf<ReferenceBuffer>).priv.attachments.unmap(attachment, sgt, dir);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.beginCpuAccess} */
   beginCpuAccess(buf: DmaBuf<ReferenceBuffer>, dir: DmaDirection): void {
-    for (const a of buf.priv.attachments) {
-      for (const t of a.mapped) this.kernel.dma.syncSgtableForCpu(a.dev, t, dir);
-    }
+    buf.priv.attachments.syncForCpu(dir);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.endCpuAccess} */
   endCpuAccess(buf: DmaBuf<ReferenceBuffer>, dir: DmaDirection): void {
-    for (const a of buf.priv.attachments) {
-      for (const t of a.mapped) this.kernel.dma.syncSgtableForDevice(a.dev, t, dir);
-    }
+    buf.priv.attachments.syncForDevice(dir);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mmap} */

@@ -3,7 +3,7 @@
 import type { Kernel, PluginClass } from "@dmabuf/core";
 import type { FailureCode } from "../conformance/case.js";
 import type { CreatingExporter } from "../conformance/exporter/suite.js";
-import type { ImporterUnderTest } from "../conformance/importer/context.js";
+import type { ImporterCapabilities, ImporterUnderTest } from "../conformance/importer/context.js";
 import { CachingExporter } from "./caching-exporter.js";
 import { DoubleReleaseHeap } from "./double-release.js";
 import { IgnoresPgoffHeap } from "./ignores-pgoff.js";
@@ -17,6 +17,7 @@ import { ReversedTableHeap } from "./reversed-table.js";
 import { ScatteredContiguousHeap } from "./scattered-contiguous.js";
 import { SharedTableHeap } from "./shared-table.js";
 import { ShortTableHeap } from "./short-table.js";
+import { UnfencedImporter } from "./unfenced-importer.js";
 import { UnsyncedHeap } from "./unsynced.js";
 import { WrongDirectionImporter } from "./wrong-direction-importer.js";
 import { WrongErrnoHeap } from "./wrong-errno.js";
@@ -55,6 +56,8 @@ export interface ExporterZooEntry extends ZooEntry {
 export interface ImporterZooEntry extends ZooEntry {
   /** Creates it in a kernel. */
   readonly importer: (kernel: Kernel) => ImporterUnderTest;
+  /** What it declares it can do (default: nothing optional). */
+  readonly capabilities?: Partial<ImporterCapabilities>;
 }
 
 /** Broken heaps: the heap suite must fail each of them with exactly `catches`. */
@@ -240,6 +243,14 @@ export const importerZoo: readonly ImporterZooEntry[] = [
     code: "UNEXPECTED_ERROR",
     errorCode: "DMA_FAULT_DIRECTION",
   },
+  {
+    name: "UnfencedImporter",
+    importer: (kernel) => new UnfencedImporter(kernel),
+    capabilities: { asyncWork: true },
+    defect: "queues device work without adding its fence to the buffer's reservation object",
+    catches: ["importer.fences.adds-fence"],
+    code: "EXPECTATION_FAILED",
+  },
 ];
 
 export {
@@ -256,6 +267,7 @@ export {
   ScatteredContiguousHeap,
   SharedTableHeap,
   ShortTableHeap,
+  UnfencedImporter,
   UnsyncedHeap,
   WrongDirectionImporter,
   WrongErrnoHeap,

@@ -47,7 +47,11 @@ describe("the exporter zoo", () => {
 describe("the importer zoo", () => {
   for (const entry of importerZoo) {
     it(`${entry.name} (${entry.defect}) fails ${entry.catches[0]}`, () => {
-      const report = runImporterConformance({ name: entry.name, importer: entry.importer });
+      const report = runImporterConformance({
+        name: entry.name,
+        importer: entry.importer,
+        ...(entry.capabilities ? { capabilities: entry.capabilities } : {}),
+      });
       expectCaught(entry, report, importerConformanceCases);
     });
   }

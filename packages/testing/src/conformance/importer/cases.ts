@@ -3,9 +3,12 @@
 import {
   DMA_BIDIRECTIONAL,
   DMA_FROM_DEVICE,
+  DMA_RESV_USAGE_READ,
+  DMA_RESV_USAGE_WRITE,
   DMA_TO_DEVICE,
   type DmaBuf,
   type DmaDirection,
+  DmaFence,
   type Kernel,
   MAP_SHARED,
   O_RDWR,
@@ -25,7 +28,13 @@ import {
 import { firstDifference, pagePattern } from "../device-view.js";
 import { KiB } from "../exporter/context.js";
 import { BUFINFO, parseBufinfo } from "../observability.js";
-import type { BufferSource, ImporterCase, ImportHandle, SourceBuffer } from "./context.js";
+import type {
+  BufferSource,
+  ImporterCapabilities,
+  ImporterCase,
+  ImportHandle,
+  SourceBuffer,
+} from "./context.js";
 import type { TracedCall } from "./traced-exporter.js";
 
 /** 1 MiB + 64 KiB + 12 KiB: several sg entries from the system heap. */
@@ -87,6 +96,31 @@ function mappingsInUse(calls: readonly TracedCall[], from: number, dev: string):
   }
   return live;
 }
+
+/** The importer must declare asynchronous work for the fence cases. */
+function needsAsyncWork(c: ImporterCapabilities): string | undefined {
+  return c.asyncWork ? undefined : "the importer declares no asynchronous work (asyncWork)";
+}
+
+/** The queueing methods of an import whose importer declared `asyncWork`. */
+function asyncOps(imp: ImportHandle): Pick<ImportHandle, "queueRead" | "queueWrite"> {
+  if (!imp.queueRead && !imp.queueWrite) {
+    throw new ConformanceFailure(
+      "EXPECTATION_FAILED",
+      "the importer declares asyncWork but its imports have neither queueRead nor queueWrite",
+    );
+  }
+  return { queueRead: imp.queueRead?.bind(imp), queueWrite: imp.queueWrite?.bind(imp) };
+}
+
+/** An unsignalled fence of a pretend writer, signalled when the case says (a sw_sync point). */
+function writerFence(kernel: Kernel): DmaFence {
+  const ops = { getDriverName: () => "conformance", getTimelineName: () => "writer" };
+  return new DmaFence(kernel.fences, ops, kernel.fences.contextAlloc(1), 1);
+}
+
+/** Virtual nanoseconds the pretend writer takes before its fence signals. */
+const WRITER_NS = 10_000_000;
 
 const READABLE: readonly DmaDirection[] = [DMA_TO_DEVICE, DMA_BIDIRECTIONAL];
 const WRITABLE: readonly DmaDirection[] = [DMA_FROM_DEVICE, DMA_BIDIRECTIONAL];
@@ -313,6 +347,99 @@ export const importerCases: readonly ImporterCase[] = [
         imp.release();
       }
       checkUnchanged(s.kernel, before, "kernel state after every import was released");
+    },
+  },
+  {
+    id: "importer.fences.adds-fence",
+    title:
+      "Queued device work keeps a fence on the buffer (WRITE for writes) until done; SYNC START waits for it",
+    spec: "SPEC §4.7, §5.1",
+    requires: needsAsyncWork,
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      for (const source of s.sources) {
+        const b = source.create(SIZE);
+        const imp = importOf(s.proc, s.importer, b, source);
+        const { queueRead, queueWrite } = asyncOps(imp);
+        const expected = pagePattern(SIZE, ps, 7);
+        cpuWrite(s.proc, b, 0, expected);
+        const at = 2 * ps + 5;
+        if (queueWrite) {
+          const bytes = pagePattern(4 * ps, ps, 8);
+          const work = queueWrite(at, bytes);
+          check(!work.done, `a queued write to a ${source.name} buffer completed at once`);
+          check(
+            !b.buf.resv.testSignaled(DMA_RESV_USAGE_WRITE),
+            `no unsignalled WRITE fence on a ${source.name} buffer while a device write is queued`,
+          );
+          const seen = cpuRead(s.proc, b);
+          check(work.done, `SYNC START on a ${source.name} buffer returned before the write ended`);
+          expected.set(bytes, at);
+          checkBytes(seen, expected, `CPU read after a queued write to a ${source.name} buffer`);
+        }
+        if (queueRead) {
+          const work = queueRead(at, 4 * ps);
+          check(!work.done, `a queued read of a ${source.name} buffer completed at once`);
+          check(
+            !b.buf.resv.testSignaled(DMA_RESV_USAGE_READ),
+            `no unsignalled fence on a ${source.name} buffer while a device read is queued`,
+          );
+          cpuWrite(s.proc, b, 0, pagePattern(SIZE, ps, 9));
+          check(work.done, `SYNC START on a ${source.name} buffer returned before the read ended`);
+          checkBytes(
+            work.bytes,
+            expected.subarray(at, at + 4 * ps),
+            `a queued device read of a ${source.name} buffer (the CPU wrote after SYNC START)`,
+          );
+        }
+        imp.release();
+        s.proc.close(b.fd);
+      }
+    },
+  },
+  {
+    id: "importer.fences.waits-for-writers",
+    title: "Queued device work waits for an unsignalled WRITE fence already on the buffer",
+    spec: "SPEC §4.7",
+    requires: needsAsyncWork,
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      for (const source of s.sources) {
+        const b = source.create(SIZE);
+        const imp = importOf(s.proc, s.importer, b, source);
+        const { queueRead, queueWrite } = asyncOps(imp);
+        const expected = pagePattern(SIZE, ps, 10);
+        cpuWrite(s.proc, b, 0, expected);
+        const writer = writerFence(s.kernel);
+        b.buf.resv.add(writer, DMA_RESV_USAGE_WRITE);
+        s.kernel.clock.schedule(WRITER_NS, () => writer.signal());
+        const at = 3 * ps + 11;
+        const read = queueRead?.(at, 2 * ps);
+        const bytes = pagePattern(2 * ps, ps, 11);
+        const write = queueWrite?.(at, bytes);
+        s.kernel.clock.advance(WRITER_NS / 2);
+        check(!writer.isSignaled(), "the pretend writer's fence signalled early");
+        check(!read?.done, `a device read of a ${source.name} buffer ran before its writer ended`);
+        check(
+          !write?.done,
+          `a device write to a ${source.name} buffer ran before its writer ended`,
+        );
+        read?.wait();
+        write?.wait();
+        check(writer.isSignaled(), "queued work completed, yet the writer's fence never signalled");
+        if (read) {
+          checkBytes(read.bytes, expected.subarray(at, at + 2 * ps), "a read after the writer");
+        }
+        if (write) {
+          expected.set(bytes, at);
+          checkBytes(cpuRead(s.proc, b), expected, "a CPU read after a write after the writer");
+        }
+        writer.put();
+        imp.release();
+        s.proc.close(b.fd);
+      }
     },
   },
 ];

@@ -28,6 +28,33 @@ export interface ImportHandle {
   write(offset: number, bytes: Uint8Array): void;
   /** Ends the import: unmaps every mapping, detaches, drops the importer's reference. */
   release(): void;
+  /**
+   * Queues a device read of `length` bytes at `offset` that runs later on the kernel's virtual
+   * clock, following the implicit-sync rules (it waits for the buffer's WRITE fences and adds
+   * a READ fence). Importers that declare `asyncWork` provide this, {@link ImportHandle.queueWrite}
+   * or both.
+   */
+  queueRead?(offset: number, length: number): ImporterReadWork;
+  /**
+   * Queues a device write of `bytes` at `offset` that runs later on the kernel's virtual clock,
+   * following the implicit-sync rules (it waits for every READ and WRITE fence of the buffer
+   * and adds a WRITE fence).
+   */
+  queueWrite?(offset: number, bytes: Uint8Array): ImporterWork;
+}
+
+/** Device work an importer queued on the virtual clock. */
+export interface ImporterWork {
+  /** Whether the work completed (its bytes moved and its fence signalled). */
+  readonly done: boolean;
+  /** Blocks until the work completed, running the virtual clock. */
+  wait(): void;
+}
+
+/** A queued device read. */
+export interface ImporterReadWork extends ImporterWork {
+  /** The bytes the device read; meaningful once {@link ImporterWork.done}. */
+  readonly bytes: Uint8Array;
 }
 
 /** A buffer to import, with the fd of it the case's process holds. */
@@ -66,8 +93,15 @@ export interface ImporterCaseContext {
   boot(): ImporterSession;
 }
 
-/** The importer suite selects cases by no capability yet; the record is kept for reports. */
-export type ImporterCapabilities = Readonly<Record<string, never>>;
+/** What an importer declares it can do; cases it cannot run are reported as skipped. */
+export interface ImporterCapabilities {
+  /**
+   * Its imports queue asynchronous device work ({@link ImportHandle.queueRead},
+   * {@link ImportHandle.queueWrite}) that follows the implicit-sync rules of the buffer's
+   * reservation object.
+   */
+  readonly asyncWork: boolean;
+}
 
 /** A case of the importer suite. */
 export type ImporterCase = ConformanceCase<ImporterCaseContext, ImporterCapabilities>;

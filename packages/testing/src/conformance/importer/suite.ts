@@ -49,6 +49,8 @@ export interface ImporterConformanceOptions {
   readonly kernelConfig?: KernelConfigInput;
   /** Case ids not to run, each with the reason (reported as skipped). */
   readonly exclude?: Readonly<Record<string, string>>;
+  /** What the importer declares it can do (default: nothing optional). */
+  readonly capabilities?: Partial<ImporterCapabilities>;
 }
 
 /** Every case of the importer suite, in order. */
@@ -98,7 +100,7 @@ export function prepareImporterSuite(
   return {
     kind: "importer",
     target: options.name,
-    capabilities: {},
+    capabilities: { asyncWork: false, ...options.capabilities },
     cases: importerConformanceCases,
     exclude: options.exclude ?? {},
     context: (tracker: KernelTracker) => ({
