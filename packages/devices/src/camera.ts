@@ -47,7 +47,11 @@ export class Camera extends DmaEngine {
    */
   constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
     const c = cameraConfigSchema.parse(config ?? {});
-    super(kernel, deviceSpec({ name: "camera0", coherent: false, dmaMask: 0xffffffff }, c));
+    super(kernel, deviceSpec({ name: "camera0", coherent: false, dmaMask: 0xffffffff }, c), {
+      bytesPerNs: 8,
+      latencyNs: 0,
+      dynamic: c.dynamic,
+    });
     this.#periodNs = Math.round(1e9 / c.fps);
   }
 

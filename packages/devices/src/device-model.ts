@@ -35,7 +35,22 @@ export const deviceConfigSchema = z.object({
   dmaMask: z.number().int().nonnegative().optional(),
   /** Largest DMA segment the device takes, in bytes. */
   maxSegmentSize: z.number().int().positive().optional(),
+  /** Import as a dynamic importer (see {@link DeviceImportOptions.dynamic}). */
+  dynamic: z.boolean().optional(),
 });
+
+/** How a device model imports buffers. */
+export interface DeviceImportOptions {
+  /**
+   * Attach with `dma_buf_dynamic_attach` and importer ops instead of `dma_buf_attach`
+   * (default false). The importer's `moveNotify` drops the import's mapping (unmaps it, with
+   * the reservation lock held as the exporter called it); the next device access re-maps the
+   * attachment before it touches memory, so it sees the buffer's new location. The model never
+   * pins (`dma_buf_pin`): the core pins the mapping itself when CONFIG_DMABUF_MOVE_NOTIFY is
+   * off (`kernel.moveNotify` false), and then the exporter cannot move the buffer.
+   */
+  readonly dynamic?: boolean | undefined;
+}
 
 /** Input accepted as a device plugin's configuration. */
 export type DeviceConfigInput = z.input<typeof deviceConfigSchema>;
@@ -59,6 +74,9 @@ export function deviceSpec(defaults: DeviceSpec, config: DeviceConfigInput): Dev
  */
 export class ImportedBuffer {
   #released = false;
+  #sgt: SgTable | null;
+  /** The last table mapped (what a late access after release still points at). */
+  #last: SgTable;
 
   /**
    * @param model - the importing device model
@@ -72,10 +90,46 @@ export class ImportedBuffer {
     readonly model: DeviceModel,
     readonly buf: DmaBuf,
     readonly attachment: DmaBufAttachment,
-    readonly sgt: SgTable,
+    sgt: SgTable,
     readonly dir: DmaDirection,
     readonly ownsReference: boolean,
-  ) {}
+  ) {
+    this.#sgt = sgt;
+    this.#last = sgt;
+  }
+
+  /**
+   * The mapped table. For a dynamic import whose mapping a move dropped, reading it re-maps
+   * the attachment first (`dma_buf_map_attachment`, with a contiguous-only device's check).
+   * After release it is the last table, no longer mapped (an access through it faults).
+   * @throws KernelError the errors of the re-map (the exporter's error; EINVAL when a
+   * contiguous-only device gets a scattered mapping)
+   */
+  get sgt(): SgTable {
+    if (this.#released) return this.#last;
+    if (!this.#sgt) {
+      this.#sgt = this.model.mapImport(this.attachment, this.dir);
+      this.#last = this.#sgt;
+    }
+    return this.#sgt;
+  }
+
+  /** Whether the import holds a mapping now (false after a move dropped it, until re-mapped). */
+  get mapped(): boolean {
+    return this.#sgt !== null;
+  }
+
+  /**
+   * The importer's `moveNotify` for a dynamic import: unmaps the current mapping, if any; the
+   * next access re-maps. Called by the dma-buf core with the reservation lock held.
+   * @see {@link @dmabuf/core!DmaBufAttachOps.moveNotify}
+   */
+  moveNotify(): void {
+    const sgt = this.#sgt;
+    if (!sgt || this.#released) return;
+    this.#sgt = null;
+    this.model.kernel.dmaBuf.unmapAttachment(this.attachment, sgt, this.dir);
+  }
 
   /** The importing device. */
   get device(): Device {
@@ -115,7 +169,8 @@ export class ImportedBuffer {
   release(): void {
     if (this.#released) return;
     const core = this.model.kernel.dmaBuf;
-    core.unmapAttachment(this.attachment, this.sgt, this.dir);
+    if (this.#sgt) core.unmapAttachment(this.attachment, this.#sgt, this.dir);
+    this.#sgt = null;
     this.#released = true;
     core.detach(this.buf, this.attachment);
     if (this.ownsReference) core.put(this.buf);
@@ -132,17 +187,22 @@ export class ImportedBuffer {
 export abstract class DeviceModel implements PluginProbe {
   /** The device. */
   readonly device: Device;
+  /** Whether imports attach dynamically (see {@link DeviceImportOptions.dynamic}). */
+  readonly dynamic: boolean;
   readonly #imports = new Set<ImportedBuffer>();
 
   /**
    * @param kernel - the kernel the device belongs to
    * @param spec - the device's DMA properties
+   * @param options - how the device imports (default: static attachments)
    */
   constructor(
     readonly kernel: Kernel,
     spec: DeviceSpec,
+    options: DeviceImportOptions = {},
   ) {
     this.device = new Device(spec);
+    this.dynamic = options.dynamic ?? false;
   }
 
   /** The device's port to memory. */
@@ -167,34 +227,52 @@ export abstract class DeviceModel implements PluginProbe {
    * Imports a buffer for DMA (`dma_buf_attach` + `dma_buf_map_attachment`). A contiguous-only
    * device then needs the mapping to be one contiguous bus range covering the buffer
    * (`drm_gem_dma_prime_import_sg_table`'s rule): a scattered buffer without an IOMMU is
-   * refused with EINVAL, and nothing stays attached.
+   * refused with EINVAL, and nothing stays attached. A {@link DeviceModel.dynamic} model
+   * attaches with `dma_buf_dynamic_attach` and importer ops whose `moveNotify` is
+   * {@link ImportedBuffer.moveNotify}.
    * @param takeReference - take a buffer reference (`get_dma_buf`) held until release
    * @throws KernelError EINVAL (not contiguous; bad direction), the exporter's attach or map
    * error (e.g. EIO above the dma mask).
    */
   import(buf: DmaBuf, dir: DmaDirection, takeReference = false): ImportedBuffer {
     const core = this.kernel.dmaBuf;
-    const attachment = core.attach(buf, this.device);
+    let imported: ImportedBuffer | undefined;
+    const attachment = this.dynamic
+      ? core.dynamicAttach(buf, this.device, { moveNotify: () => imported?.moveNotify() })
+      : core.attach(buf, this.device);
     let sgt: SgTable;
     try {
-      sgt = core.mapAttachment(attachment, dir);
+      sgt = this.mapImport(attachment, dir);
     } catch (e) {
       core.detach(buf, attachment);
       throw e;
     }
+    if (takeReference) core.getDmaBuf(buf);
+    imported = new ImportedBuffer(this, buf, attachment, sgt, dir, takeReference);
+    this.#imports.add(imported);
+    return imported;
+  }
+
+  /**
+   * Maps an attachment of this device (`dma_buf_map_attachment`) and, for a contiguous-only
+   * device, checks that the mapping is one contiguous bus range covering the buffer; a
+   * mapping that fails the check is unmapped again. Used at import and when a dynamic import
+   * re-maps after a move. @internal
+   * @throws KernelError EINVAL (not contiguous; detached attachment), the exporter's map error.
+   */
+  mapImport(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
+    const core = this.kernel.dmaBuf;
+    const buf = attachment.dmabuf;
+    const sgt = core.mapAttachment(attachment, dir);
     if (this.device.contiguousOnly && dmaContiguousSize(sgt) < buf.size) {
       core.unmapAttachment(attachment, sgt, dir);
-      core.detach(buf, attachment);
       throw new KernelError(
         "EINVAL",
         "drm_gem_dma_prime_import_sg_table",
         `${this.device.name} needs a contiguous buffer: ${dmaContiguousSize(sgt)} of ${buf.size} bytes are contiguous`,
       );
     }
-    if (takeReference) core.getDmaBuf(buf);
-    const imported = new ImportedBuffer(this, buf, attachment, sgt, dir, takeReference);
-    this.#imports.add(imported);
-    return imported;
+    return sgt;
   }
 
   /**

@@ -9,7 +9,12 @@ import {
   type Kernel,
 } from "@dmabuf/core";
 import { z } from "zod";
-import { DeviceModel, deviceConfigSchema, type ImportedBuffer } from "./device-model.js";
+import {
+  type DeviceImportOptions,
+  DeviceModel,
+  deviceConfigSchema,
+  type ImportedBuffer,
+} from "./device-model.js";
 
 /** One piece of work for an engine. */
 export interface EngineJob {
@@ -56,17 +61,22 @@ export abstract class DmaEngine extends DeviceModel {
    * @param kernel - the kernel
    * @param spec - the device's DMA properties
    * @param speed - bandwidth (bytes per virtual ns) and fixed latency (virtual ns) of a job,
-   * for engines whose jobs last as long as their transfer (default 8 bytes/ns, no latency)
+   * for engines whose jobs last as long as their transfer (default 8 bytes/ns, no latency),
+   * and whether it imports dynamically ({@link DeviceImportOptions.dynamic})
    */
   constructor(
     kernel: Kernel,
     spec: DeviceSpec,
-    private readonly speed: { readonly bytesPerNs: number; readonly latencyNs: number } = {
+    private readonly speed: {
+      readonly bytesPerNs: number;
+      readonly latencyNs: number;
+      readonly dynamic?: boolean | undefined;
+    } = {
       bytesPerNs: 8,
       latencyNs: 0,
     },
   ) {
-    super(kernel, spec);
+    super(kernel, spec, { dynamic: speed.dynamic });
     this.#ops = {
       getDriverName: () => this.driverName,
       getTimelineName: () => this.device.name,

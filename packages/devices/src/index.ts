@@ -21,6 +21,7 @@ export {
 } from "./coherency.js";
 export {
   type DeviceConfigInput,
+  type DeviceImportOptions,
   DeviceModel,
   deviceConfigSchema,
   deviceSpec,

@@ -52,6 +52,7 @@ export class Scanout extends DmaEngine {
         { name: "scanout0", coherent: false, dmaMask: 0xffffffff, contiguousOnly: true },
         c,
       ),
+      { bytesPerNs: 8, latencyNs: 0, dynamic: c.dynamic },
     );
     this.#periodNs = Math.round(1e9 / c.refreshHz);
   }

@@ -35,10 +35,8 @@ export class Vgem extends DeviceModel {
    * @param config - device overrides (injected from the plugin entry)
    */
   constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
-    super(
-      kernel,
-      deviceSpec({ name: "vgem", coherent: true }, deviceConfigSchema.parse(config ?? {})),
-    );
+    const c = deviceConfigSchema.parse(config ?? {});
+    super(kernel, deviceSpec({ name: "vgem", coherent: true }, c), c);
   }
 
   /**

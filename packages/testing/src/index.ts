@@ -70,6 +70,7 @@ export type {
   ImportHandle,
   SourceBuffer,
 } from "./conformance/importer/context.js";
+export { PinnablePageExporter } from "./conformance/importer/pinnable-exporter.js";
 export {
   type ImporterConformanceOptions,
   importerConformanceCases,

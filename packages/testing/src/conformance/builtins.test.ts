@@ -139,6 +139,14 @@ describe("importer devices of @dmabuf/devices", () => {
       queueWrite: (offset, bytes) => work(camera.capture(imported, bytes.slice(), offset)),
     })),
   });
+  for (const moveNotify of [true, false]) {
+    describeImporterConformance({
+      name: `dynamic vgem (moveNotify ${moveNotify})`,
+      kernelConfig: { moveNotify, plugins: [{ plugin: Vgem, config: { dynamic: true } }] },
+      capabilities: { dynamic: true },
+      importer: deviceModel(Vgem),
+    });
+  }
   describeImporterConformance({
     name: MemcpyEngine.name,
     kernelConfig: { plugins: [MemcpyEngine] },

@@ -42,7 +42,7 @@ export class ReferenceImporter implements ImporterUnderTest {
     const buf = this.acquire(proc, fd);
     let attachment: DmaBufAttachment;
     try {
-      attachment = this.kernel.dmaBuf.attach(buf, this.device);
+      attachment = this.attachDevice(buf);
     } catch (e) {
       this.kernel.dmaBuf.put(buf);
       throw e;
@@ -67,6 +67,14 @@ export class ReferenceImporter implements ImporterUnderTest {
    */
   protected acquire(proc: Process, fd: number): DmaBuf {
     return this.kernel.dmaBuf.get(proc, fd);
+  }
+
+  /**
+   * Attaches the importer's device to the buffer (`dma_buf_attach`: a static importer).
+   * @throws KernelError the exporter's attach error.
+   */
+  protected attachDevice(buf: DmaBuf): DmaBufAttachment {
+    return this.kernel.dmaBuf.attach(buf, this.device);
   }
 
   /** Ends an import: detaches the device, then drops the reference (`dma_buf_put`). */

@@ -1,6 +1,6 @@
 // The zoo: deliberately broken plugins, each with the conformance cases that must catch it.
 
-import type { Kernel, PluginClass } from "@dmabuf/core";
+import type { Kernel, KernelConfigInput, PluginClass } from "@dmabuf/core";
 import type { FailureCode } from "../conformance/case.js";
 import type { CreatingExporter } from "../conformance/exporter/suite.js";
 import type { ImporterCapabilities, ImporterUnderTest } from "../conformance/importer/context.js";
@@ -17,6 +17,7 @@ import { ReversedTableHeap } from "./reversed-table.js";
 import { ScatteredContiguousHeap } from "./scattered-contiguous.js";
 import { SharedTableHeap } from "./shared-table.js";
 import { ShortTableHeap } from "./short-table.js";
+import { StaleMappingImporter } from "./stale-mapping-importer.js";
 import { UnfencedImporter } from "./unfenced-importer.js";
 import { UnsyncedHeap } from "./unsynced.js";
 import { WrongDirectionImporter } from "./wrong-direction-importer.js";
@@ -58,6 +59,8 @@ export interface ImporterZooEntry extends ZooEntry {
   readonly importer: (kernel: Kernel) => ImporterUnderTest;
   /** What it declares it can do (default: nothing optional). */
   readonly capabilities?: Partial<ImporterCapabilities>;
+  /** The kernel configuration it is tested under (default: the suite's). */
+  readonly kernelConfig?: KernelConfigInput;
 }
 
 /** Broken heaps: the heap suite must fail each of them with exactly `catches`. */
@@ -251,6 +254,15 @@ export const importerZoo: readonly ImporterZooEntry[] = [
     catches: ["importer.fences.adds-fence"],
     code: "EXPECTATION_FAILED",
   },
+  {
+    name: "StaleMappingImporter",
+    importer: (kernel) => new StaleMappingImporter(kernel),
+    capabilities: { dynamic: true },
+    kernelConfig: { moveNotify: true },
+    defect: "attaches dynamically but ignores move_notify and keeps using its stale mapping",
+    catches: ["importer.dynamic.move-notify"],
+    code: "EXPECTATION_FAILED",
+  },
 ];
 
 export {
@@ -267,6 +279,7 @@ export {
   ScatteredContiguousHeap,
   SharedTableHeap,
   ShortTableHeap,
+  StaleMappingImporter,
   UnfencedImporter,
   UnsyncedHeap,
   WrongDirectionImporter,

@@ -51,6 +51,7 @@ describe("the importer zoo", () => {
         name: entry.name,
         importer: entry.importer,
         ...(entry.capabilities ? { capabilities: entry.capabilities } : {}),
+        ...(entry.kernelConfig ? { kernelConfig: entry.kernelConfig } : {}),
       });
       expectCaught(entry, report, importerConformanceCases);
     });

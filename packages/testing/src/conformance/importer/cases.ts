@@ -35,6 +35,7 @@ import type {
   ImportHandle,
   SourceBuffer,
 } from "./context.js";
+import { PinnablePageExporter } from "./pinnable-exporter.js";
 import type { TracedCall } from "./traced-exporter.js";
 
 /** 1 MiB + 64 KiB + 12 KiB: several sg entries from the system heap. */
@@ -100,6 +101,11 @@ function mappingsInUse(calls: readonly TracedCall[], from: number, dev: string):
 /** The importer must declare asynchronous work for the fence cases. */
 function needsAsyncWork(c: ImporterCapabilities): string | undefined {
   return c.asyncWork ? undefined : "the importer declares no asynchronous work (asyncWork)";
+}
+
+/** The importer must declare dynamic imports for the move-notify case. */
+function needsDynamic(c: ImporterCapabilities): string | undefined {
+  return c.dynamic ? undefined : "the importer declares no dynamic imports (dynamic)";
 }
 
 /** The queueing methods of an import whose importer declared `asyncWork`. */
@@ -440,6 +446,51 @@ export const importerCases: readonly ImporterCase[] = [
         imp.release();
         s.proc.close(b.fd);
       }
+    },
+  },
+  {
+    id: "importer.dynamic.move-notify",
+    title:
+      "A dynamic importer stops using its mappings after move_notify: it re-maps and reads and writes the moved buffer",
+    spec: "SPEC §4.2, §4.5, §4.6",
+    requires: needsDynamic,
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      const exporter = s.kernel.plugin(PinnablePageExporter);
+      const size = 16 * ps;
+      const buf = exporter.create(size, O_RDWR, "pinnable");
+      const b: SourceBuffer = { buf, fd: s.kernel.dmaBuf.fd(buf, s.proc, 0) };
+      const expected = pagePattern(size, ps, 12);
+      cpuWrite(s.proc, b, 0, expected);
+      const imp = expectSuccess(
+        () => s.importer.importFd(s.proc, b.fd),
+        "importing a pinnable page-exporter buffer",
+      );
+      checkBytes(imp.read(0, size), expected, "device read before the move");
+      const mine = buf.attachments.filter((a) => a.dev === s.importer.device);
+      check(mine.length > 0, "the importer's device is not attached");
+      check(
+        mine.every((a) => a.isDynamic),
+        "the importer declares dynamic imports but attached without importer ops",
+      );
+      if (exporter.pinCount(buf) > 0) {
+        // Pinned (dma_buf_pin, or pin-on-map without move-notify): the buffer cannot move.
+        expectError(() => exporter.move(buf), "EBUSY", "moving a pinned buffer");
+      } else {
+        expectSuccess(() => exporter.move(buf), "moving the buffer");
+        expected.set(pagePattern(size, ps, 13));
+        cpuWrite(s.proc, b, 0, expected);
+      }
+      checkBytes(imp.read(0, size), expected, "device read after the move (stale mapping?)");
+      const bytes = pagePattern(3 * ps, ps, 14);
+      imp.write(5 * ps + 9, bytes);
+      expected.set(bytes, 5 * ps + 9);
+      checkBytes(cpuRead(s.proc, b), expected, "CPU read of a device write after the move");
+      imp.release();
+      checkEqual(exporter.pinCount(buf), 0, "pins left on the buffer after release");
+      checkEqual(buf.priv.mapped.size, 0, "mappings of the buffer left after release");
+      s.proc.close(b.fd);
     },
   },
 ];

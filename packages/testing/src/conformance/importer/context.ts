@@ -101,6 +101,12 @@ export interface ImporterCapabilities {
    * reservation object.
    */
   readonly asyncWork: boolean;
+  /**
+   * It attaches dynamically (`dma_buf_dynamic_attach` with a `moveNotify`) and handles moves:
+   * after `moveNotify` it stops using its old mappings and re-maps before its next access
+   * (or it pins the buffer with `dma_buf_pin`, and then the exporter cannot move it).
+   */
+  readonly dynamic: boolean;
 }
 
 /** A case of the importer suite. */

@@ -22,6 +22,7 @@ import type {
   ImporterSession,
   ImporterUnderTest,
 } from "./context.js";
+import { PinnablePageExporter } from "./pinnable-exporter.js";
 import { TracedPageExporter } from "./traced-exporter.js";
 
 /** The `plugins` list of a kernel configuration. */
@@ -29,8 +30,9 @@ type KernelPlugins = NonNullable<KernelConfigInput["plugins"]>;
 
 /**
  * What the importer suite tests. Every case boots `createKernel({ ram: "64MiB",
- * ...kernelConfig, plugins: [...kernelConfig.plugins, TracedPageExporter, SystemHeap] })`,
- * creates the importer in it with `importer(kernel)`, and imports buffers of both exporters.
+ * ...kernelConfig, plugins: [...kernelConfig.plugins, TracedPageExporter, SystemHeap,
+ * PinnablePageExporter] })`, creates the importer in it with `importer(kernel)`, and imports
+ * buffers of the first two exporters (the dynamic cases also of the pinnable one).
  *
  * @example
  * ```ts
@@ -61,6 +63,7 @@ function bootKernel(options: ImporterConformanceOptions): Kernel {
   const plugins: KernelPlugins = [...(base.plugins ?? [])];
   if (!plugins.includes(TracedPageExporter)) plugins.push(TracedPageExporter);
   if (!plugins.includes(SystemHeap)) plugins.push(SystemHeap);
+  if (!plugins.includes(PinnablePageExporter)) plugins.push(PinnablePageExporter);
   return createKernel({ ...base, plugins });
 }
 
@@ -100,7 +103,7 @@ export function prepareImporterSuite(
   return {
     kind: "importer",
     target: options.name,
-    capabilities: { asyncWork: false, ...options.capabilities },
+    capabilities: { asyncWork: false, dynamic: false, ...options.capabilities },
     cases: importerConformanceCases,
     exclude: options.exclude ?? {},
     context: (tracker: KernelTracker) => ({
