@@ -14,6 +14,7 @@ import {
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
+import { outcome } from "./oracle/dmabuf-fd.js";
 
 const observed = JSON.parse(
   readFileSync(new URL("../../../fixtures/linux-6.1-observed.json", import.meta.url), "utf8"),
@@ -30,17 +31,6 @@ function boot(heap: string) {
   const proc = kernel.spawn({ name: "probe", stdio: true });
   const heapFd = proc.open(`/dev/dma_heap/${heap}`, O_RDWR | O_CLOEXEC);
   return { kernel, proc, heapFd };
-}
-
-function outcome(fn: () => unknown): { ret: number; errno: string | null } {
-  try {
-    const ret = fn();
-    return { ret: typeof ret === "number" ? ret : 0, errno: null };
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== "string") throw e;
-    return { ret: -1, errno: code };
-  }
 }
 
 it("the oracle listed exactly the heaps this kernel lists, with the same device numbers", () => {
