@@ -1,21 +1,18 @@
 // Replays what a real Linux 6.1.176 kernel answered (linux-6.1-observed.json): the `fences`
 // section (a sw_sync fence imported into two buffers, polled, synced, exported, signalled, and
-// a timeline closed under a pending fence) and heaps.system.dmabuf.sync_file (EXPORT/IMPORT
-// errnos). Buffers come from the page exporter named "system"; inode numbers are renumbered.
+// a timeline closed under a pending fence). Buffers come from the page exporter named "system";
+// inode numbers are renumbered. The per-exporter sync_file sections replay on real buffers in
+// packages/testing/src/oracle-dmabuf-fd.test.ts.
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Kernel } from "../kernel.js";
 import {
-  DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
-  DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_READ,
   DMA_BUF_SYNC_RW,
   DMA_BUF_SYNC_WRITE,
-  encodeDmaBufSyncFile,
 } from "../uapi/dma-buf.js";
-import { F_GETFD, FD_CLOEXEC } from "../uapi/fcntl.js";
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from "../uapi/mman.js";
 import { POLLIN, POLLOUT } from "../uapi/poll.js";
 import type { SyncFileInfo } from "../uapi/sync-file.js";
@@ -102,27 +99,8 @@ interface Fences {
     dmabuf_poll_in_out: ObservedPoll;
   };
 }
-interface ObservedSyncFileExport extends Outcome {
-  flags?: string;
-  sync_fd_cloexec?: boolean;
-  sync_fd_readlink?: string;
-  sync_file_info?: ObservedInfo;
-  sync_fd_poll_in?: ObservedPoll;
-}
-interface SyncFileSection {
-  supported: boolean;
-  export: Record<string, ObservedSyncFileExport>;
-  import: Record<string, Outcome & { flags?: string }>;
-  export_after_import: Outcome & { sync_file_info: ObservedInfo };
-  dmabuf_poll_after_import: ObservedPoll;
-}
-
-const observed = JSON.parse(readFileSync(OBSERVED, "utf8")) as {
-  fences: Fences;
-  heaps: { system: { dmabuf: { sync_file: SyncFileSection } } };
-};
+const observed = JSON.parse(readFileSync(OBSERVED, "utf8")) as { fences: Fences };
 const fences = observed.fences;
-const syncFile = observed.heaps.system.dmabuf.sync_file;
 
 const POLL_BITS: Record<string, number> = { POLLIN, POLLOUT };
 const bits = (names: string[]): number => names.reduce((m, n) => m | (POLL_BITS[n] ?? 0), 0);
@@ -250,64 +228,5 @@ describe("observed fences (6.1.176): a sw_sync fence imported into two buffers",
     expect(errnoOf(() => proc.close(tl))).toBe(c.errno);
     expectInfo(proc, pending, c.fence_info_after_timeline_close);
     expectPoll(kernel, proc, writeBuf, c.dmabuf_poll_in_out);
-  });
-});
-
-describe("observed heaps.system.dmabuf.sync_file (6.1.176)", () => {
-  const flagsOf = (o: { flags?: string }): number => Number(o.flags);
-
-  it("is supported", () => {
-    expect(syncFile.supported).toBe(true);
-  });
-
-  it.each(Object.entries(syncFile.export))("EXPORT_SYNC_FILE %s", (_name, want) => {
-    const { kernel, proc } = setup("6.1");
-    const buf = buffer(kernel, proc);
-    const arg =
-      want.flags === undefined ? null : encodeDmaBufSyncFile({ flags: flagsOf(want), fd: -1 });
-    const before = kernel.snapshot();
-    const errno = errnoOf(() => proc.ioctl(buf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, arg));
-    expect(errno).toBe(want.errno);
-    if (errno !== null) {
-      expect(kernel.snapshot()).toEqual(before);
-      return;
-    }
-    const fd = new DataView((arg as Uint8Array).buffer).getInt32(4, true);
-    expect((proc.fcntl(fd, F_GETFD) & FD_CLOEXEC) !== 0).toBe(want.sync_fd_cloexec);
-    expect(proc.readlink(`/proc/self/fd/${fd}`)).toBe(want.sync_fd_readlink);
-    expectInfo(proc, fd, want.sync_file_info as ObservedInfo);
-    expectPoll(kernel, proc, fd, want.sync_fd_poll_in as ObservedPoll);
-  });
-
-  it.each(Object.entries(syncFile.import))("IMPORT_SYNC_FILE %s", (name, want) => {
-    const { kernel, proc } = setup("6.1");
-    const buf = buffer(kernel, proc);
-    const valid = exportSync(proc, buf, DMA_BUF_SYNC_RW);
-    const closed = exportSync(proc, buf, DMA_BUF_SYNC_RW);
-    proc.close(closed);
-    const fd =
-      name === "fd_minus_1"
-        ? -1
-        : name === "fd_is_a_dmabuf"
-          ? buf
-          : name === "fd_closed_number"
-            ? closed
-            : valid;
-    const arg =
-      want.flags === undefined ? null : encodeDmaBufSyncFile({ flags: flagsOf(want), fd });
-    const before = kernel.snapshot();
-    expect(errnoOf(() => proc.ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, arg))).toBe(want.errno);
-    if (want.errno !== null) expect(kernel.snapshot()).toEqual(before);
-  });
-
-  it("export after import, and poll after import", () => {
-    const { kernel, proc } = setup("6.1");
-    const buf = buffer(kernel, proc);
-    const stub = exportSync(proc, buf, DMA_BUF_SYNC_RW);
-    importSync(proc, buf, stub, DMA_BUF_SYNC_RW);
-    const again = exportSync(proc, buf, DMA_BUF_SYNC_RW);
-    expect(syncFile.export_after_import.errno).toBeNull();
-    expectInfo(proc, again, syncFile.export_after_import.sync_file_info);
-    expectPoll(kernel, proc, buf, syncFile.dmabuf_poll_after_import);
   });
 });
