@@ -1,6 +1,7 @@
 // A kernel virtual mapping of pages (vmap / iosys_map): CPU access to a buffer from the kernel.
 
 import type { CpuPort } from "../mm/cpu-port.js";
+import { forEachPhysRun } from "../mm/phys-runs.js";
 
 /**
  * A virtually contiguous kernel mapping of a list of page frames, as `vmap()` returns and
@@ -47,26 +48,6 @@ export class KernelMapping {
     if (offset < 0 || length < 0 || offset + length > this.length) {
       throw new RangeError("access outside the kernel mapping");
     }
-    const ps = this.pageSize;
-    let pos = offset;
-    const end = offset + length;
-    let runPhys = -1;
-    let runLen = 0;
-    let runAt = 0;
-    while (pos < end) {
-      const page = Math.floor(pos / ps);
-      const inPage = pos - page * ps;
-      const len = Math.min(ps - inPage, end - pos);
-      const phys = (this.pfns[page] as number) * ps + inPage;
-      if (runLen > 0 && runPhys + runLen === phys) runLen += len;
-      else {
-        if (runLen > 0) fn(runPhys, runLen, runAt);
-        runPhys = phys;
-        runLen = len;
-        runAt = pos - offset;
-      }
-      pos += len;
-    }
-    if (runLen > 0) fn(runPhys, runLen, runAt);
+    forEachPhysRun(this.pageSize, offset, length, (page) => this.pfns[page] as number, fn);
   }
 }

@@ -25,6 +25,7 @@ export {
   PG_HEAD,
   PG_RESERVED,
 } from "./page-frames.js";
+export { forEachPhysRun } from "./phys-runs.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
 export { MemoryReservations, type ReservedRegion, type ReserveRequest } from "./reserve.js";
 export { SgTable } from "./sg-table.js";

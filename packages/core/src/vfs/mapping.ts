@@ -2,6 +2,7 @@
 
 import { KernelSignal } from "../errors/kernel-bug.js";
 import type { CpuPort } from "../mm/cpu-port.js";
+import { forEachPhysRun } from "../mm/phys-runs.js";
 import { PROT_READ, PROT_WRITE } from "../uapi/mman.js";
 import type { Vma } from "./vma.js";
 
@@ -92,9 +93,9 @@ export class Mapping {
   }
 
   /**
-   * Walks [offset, offset+length) page by page, resolving frames (faulting them in) and
-   * calling `fn` once per physically contiguous run, or per private (copy-on-write) page with
-   * the page's host copy and the in-page offset as `phys`.
+   * Walks [offset, offset+length), resolving frames (faulting them in) and calling `fn` once
+   * per physically contiguous run, or per private (copy-on-write) page with the page's host
+   * copy and the in-page offset as `phys`. A write to a private mapping copies the page first.
    */
   #walk(
     offset: number,
@@ -104,41 +105,22 @@ export class Mapping {
   ): void {
     const vma = this.vma;
     const ps = vma.pageSize;
-    let runPhys = -1;
-    let runLen = 0;
-    let runAt = 0;
-    const flush = () => {
-      if (runLen > 0) fn(runPhys, runLen, runAt);
-      runLen = 0;
-    };
-    let pos = offset;
-    const end = offset + length;
-    while (pos < end) {
-      const page = Math.floor(pos / ps);
-      const inPage = pos - page * ps;
-      const len = Math.min(ps - inPage, end - pos);
-      let cow = vma.cowPages.get(page);
-      if (!cow && writing && vma.isCow) {
-        cow = new Uint8Array(ps);
-        this.host.cpu.read(this.#frame(page) * ps, ps, cow, 0);
-        vma.cowPages.set(page, cow);
-      }
-      if (cow) {
-        flush();
-        fn(inPage, len, pos - offset, cow);
-      } else {
-        const phys = this.#frame(page) * ps + inPage;
-        if (runLen > 0 && runPhys + runLen === phys) runLen += len;
-        else {
-          flush();
-          runPhys = phys;
-          runLen = len;
-          runAt = pos - offset;
-        }
-      }
-      pos += len;
-    }
-    flush();
+    forEachPhysRun(
+      ps,
+      offset,
+      length,
+      (page) => {
+        if (vma.cowPages.has(page)) return -1;
+        const pfn = this.#frame(page);
+        if (!writing || !vma.isCow) return pfn;
+        const copy = new Uint8Array(ps);
+        this.host.cpu.read(pfn * ps, ps, copy, 0);
+        vma.cowPages.set(page, copy);
+        return -1;
+      },
+      (phys, len, at) => fn(phys, len, at),
+      (page, inPage, len, at) => fn(inPage, len, at, vma.cowPages.get(page)),
+    );
   }
 
   #frame(page: number): number {
