@@ -20,6 +20,17 @@ export {
 export * from "./kernel-log.js";
 export * from "./mm/index.js";
 export {
+  type CpuCacheHooks,
+  createDeviceHost,
+  createExporterHost,
+  createHeapHost,
+  type DeviceHost,
+  type ExporterHost,
+  type HeapHost,
+  installedCpuCache,
+  type PluginHost,
+} from "./plugin/hosts.js";
+export {
   type DeviceMetadata,
   device,
   type ExporterMetadata,
@@ -29,6 +40,7 @@ export {
   KERNEL,
   PLUGIN_CONFIG,
   type PluginClass,
+  type PluginDecorator,
   type PluginMetadata,
   type PluginProbe,
   pluginMetadata,

@@ -1,6 +1,5 @@
 // Tests of createKernel: isolation between kernels, sparse RAM, and plugin registration.
 
-import { inject } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { DmaBuf } from "./dma-buf/dma-buf.js";
@@ -9,8 +8,14 @@ import { KernelError } from "./errors/kernel-error.js";
 import { PageExporter } from "./examples/page-exporter.js";
 import { NUM_HEAP_MINORS } from "./heap/dma-heap.js";
 import type { DmaHeapHandle, DmaHeapOps } from "./heap/ops.js";
-import { createKernel, Kernel } from "./kernel.js";
-import { exporter, heap, KERNEL, PLUGIN_CONFIG } from "./plugin/metadata.js";
+import { createKernel } from "./kernel.js";
+import {
+  type DeviceHost,
+  type ExporterHost,
+  type HeapHost,
+  installedCpuCache,
+} from "./plugin/hosts.js";
+import { device, exporter, heap } from "./plugin/metadata.js";
 import { O_RDWR } from "./uapi/fcntl.js";
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from "./uapi/mman.js";
 
@@ -282,13 +287,13 @@ describe("plugin registration", () => {
   it("a plugin without a name may add several heaps from probe", () => {
     @heap({})
     class Regions implements DmaHeapOps {
-      constructor(@inject(KERNEL) private readonly kernel: Kernel) {}
+      constructor(private readonly host: HeapHost) {}
       allocate(): DmaBuf {
         return noAllocate();
       }
       probe() {
         for (const name of ["region_a", "region_b"]) {
-          this.kernel.heaps.add({ name, ops: this, priv: name });
+          this.host.addHeap({ name, ops: this, priv: name });
         }
       }
     }
@@ -349,34 +354,122 @@ describe("plugin registration", () => {
     expectErrno(() => createKernel({ ram: "16MiB", plugins: [Failing] }), "ENODEV", 19);
   });
 
-  it("plugins get their own kernel injected (by class and by the KERNEL token)", () => {
-    @exporter({ name: "both" })
-    class Both {
-      constructor(
-        readonly byClass: Kernel,
-        @inject(KERNEL) readonly byToken: unknown,
-      ) {}
+  it("plugins are constructed as new Cls(host, config) with a frozen host of their kind", () => {
+    const seen: unknown[][] = [];
+    @exporter({ name: "args" })
+    class Args {
+      constructor(...args: unknown[]) {
+        seen.push(args);
+      }
       mapDmaBuf() {
         return null;
       }
       unmapDmaBuf() {}
       release() {}
     }
-    const k1 = createKernel({ ram: "16MiB", plugins: [Both] });
-    const k2 = createKernel({ ram: "16MiB", plugins: [Both] });
-    expect(k1.plugin(Both).byClass).toBe(k1);
-    expect(k1.plugin(Both).byToken).toBe(k1);
-    expect(k2.plugin(Both).byClass).toBe(k2);
+    const k1 = createKernel({ ram: "16MiB", plugins: [Args] });
+    const k2 = createKernel({ ram: "16MiB", plugins: [{ plugin: Args, config: { a: 1 } }] });
+    expect(seen.map((a) => a.length)).toEqual([2, 2]);
+    const [h1, c1] = seen[0] as [ExporterHost, unknown];
+    const [h2, c2] = seen[1] as [ExporterHost, unknown];
+    expect(c1).toBeUndefined();
+    expect(c2).toEqual({ a: 1 });
+    expect(Object.isFrozen(h1)).toBe(true);
+    expect(h1).not.toBe(k1);
+    expect(h1.buddy).toBe(k1.buddy);
+    expect(h2.buddy).toBe(k2.buddy);
+    expect(h1.dmaBuf).toBe(k1.dmaBuf);
+    expect(Object.keys(h1).sort()).toEqual(
+      ["buddy", "clock", "cpu", "current", "dma", "dmaBuf", "fatalSignalPending", "log"]
+        .concat(["pageSize", "profile"])
+        .sort(),
+    );
+    expect(() => {
+      (h1 as { buddy: unknown }).buddy = null;
+    }).toThrow(TypeError);
+    expect(k1.container.resolve(Args)).toBe(k1.plugin(Args));
   });
 
-  describe("PLUGIN_CONFIG", () => {
+  it("heaps get a HeapHost, devices a DeviceHost: only what their kind needs", () => {
+    let heapHost: HeapHost | undefined;
+    let deviceHost: DeviceHost | undefined;
+    @heap({ name: "hosted" })
+    class Hosted implements DmaHeapOps {
+      constructor(host: HeapHost) {
+        heapHost = host;
+      }
+      allocate(): DmaBuf {
+        return noAllocate();
+      }
+    }
+    @device({ name: "probe-only" })
+    class ProbeOnly {
+      constructor(host: DeviceHost) {
+        deviceHost = host;
+      }
+      probe() {}
+    }
+    const kernel = createKernel({ ram: "16MiB", plugins: [Hosted, ProbeOnly] });
+    const h = heapHost as HeapHost;
+    const d = deviceHost as DeviceHost;
+    expect(Object.isFrozen(h) && Object.isFrozen(d)).toBe(true);
+    expect("addHeap" in h && "installCpuCache" in h).toBe(false);
+    expect("installCpuCache" in d && "addHeap" in d).toBe(false);
+    expect("container" in h || "heaps" in h || "namespace" in h || "spawn" in h).toBe(false);
+    expect("buddy" in d || "reservations" in d).toBe(false);
+    expect(h.cmaAreas).toEqual(kernel.cmaAreas);
+    expect(d.processes()).toBe(kernel.processes());
+    // current and the fatal-signal check follow the running syscall.
+    const proc = kernel.spawn();
+    expect(h.current).toBeUndefined();
+    expect(h.fatalSignalPending()).toBe(false);
+    kernel.runAs(proc, () => {
+      expect(h.current).toBe(proc);
+      proc.fatalSignalPending = true;
+      expect(h.fatalSignalPending()).toBe(true);
+    });
+  });
+
+  it("installCpuCache installs a port once; a second installation is EEXIST", () => {
+    let host: DeviceHost | undefined;
+    @device({ name: "grab" })
+    class Grab {
+      constructor(h: DeviceHost) {
+        host = h;
+      }
+      probe() {}
+    }
+    const kernel = createKernel({ ram: "16MiB", plugins: [Grab] });
+    const h = host as DeviceHost;
+    const coherent = kernel.cpu;
+    const writes: number[][] = [];
+    const hooks = {
+      sync: kernel.dma.hooks,
+      bus: kernel.dma.bus,
+      onMemoryWrite: (phys: number, len: number) => writes.push([phys, len]),
+    };
+    h.installCpuCache(coherent, hooks);
+    expect(installedCpuCache(kernel)).toBe(coherent);
+    kernel.memory.zero(8192, 16);
+    expect(writes).toEqual([[8192, 16]]);
+    const e = expectErrno(() => h.installCpuCache(coherent, hooks), "EEXIST", 17);
+    expect(e.syscall).toBe("cpu_cache_install");
+    // Wrapping the CPU port afterwards does not hide the installed cache.
+    kernel.cpu = { ...coherent };
+    expect(installedCpuCache(kernel)).toBe(coherent);
+  });
+
+  describe("plugin configuration", () => {
     const schema = z.object({
       sizeMiB: z.number().int().positive().default(4),
       label: z.string().default("dflt"),
     });
     @heap({ name: "configured", configSchema: schema })
     class Configured implements DmaHeapOps {
-      constructor(@inject(PLUGIN_CONFIG) readonly config: z.output<typeof schema>) {}
+      constructor(
+        _host: HeapHost,
+        readonly config: z.output<typeof schema>,
+      ) {}
       allocate(): DmaBuf {
         return noAllocate();
       }
@@ -413,7 +506,10 @@ describe("plugin registration", () => {
     it("an exporter gets its configuration as given; without one, undefined", () => {
       @exporter({ name: "cfg-exporter" })
       class CfgExporter {
-        constructor(@inject(PLUGIN_CONFIG) readonly config: unknown) {}
+        constructor(
+          _host: ExporterHost,
+          readonly config: unknown,
+        ) {}
         mapDmaBuf() {
           return null;
         }

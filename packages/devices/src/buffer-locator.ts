@@ -1,6 +1,6 @@
 // Which live dma-buf a physical address belongs to, for reports of CPU-side violations.
 
-import type { DmaBuf, Kernel, SgTable } from "@dmabuf/core";
+import type { DeviceHost, DmaBuf, SgTable } from "@dmabuf/core";
 
 /** A buffer and the byte offset of an address in it. */
 export interface BufferLocation {
@@ -26,7 +26,10 @@ function offsetInTable(sgt: SgTable, pageSize: number, phys: number): number {
  * is reported, so the fast paths of the cache model never pay for it.
  * @returns the buffer and offset, or undefined when no live buffer maps the address
  */
-export function locateBuffer(kernel: Kernel, phys: number): BufferLocation | undefined {
+export function locateBuffer(
+  kernel: Pick<DeviceHost, "pageSize" | "dmaBuf" | "processes">,
+  phys: number,
+): BufferLocation | undefined {
   const ps = kernel.pageSize;
   const pfn = Math.floor(phys / ps);
   for (const buffer of kernel.dmaBuf.list()) {

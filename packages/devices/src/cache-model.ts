@@ -2,20 +2,21 @@
 
 import {
   type CpuPort,
+  createDeviceHost,
   type Device,
+  type DeviceHost,
   DMA_TO_DEVICE,
   type DmaBufferLabel,
   type DmaBus,
   type DmaDirection,
   type DmaSyncHooks,
   device,
-  Kernel,
+  installedCpuCache,
+  type Kernel,
   KernelError,
   PhysicalMemory,
-  PLUGIN_CONFIG,
   type PluginProbe,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
 import { z } from "zod";
 import { locateBuffer } from "./buffer-locator.js";
 import {
@@ -106,9 +107,13 @@ interface WriteRecord {
   readonly base: number;
 }
 
-/** The cache model installed on `kernel`, if any (an installed model is the kernel's CPU port). */
+/**
+ * The cache model installed on `kernel`, if any: the CPU cache its device host installed,
+ * found even when something wrapped `kernel.cpu` afterwards.
+ */
 export function cacheModelOf(kernel: Kernel): CacheModel | undefined {
-  return kernel.cpu instanceof CacheModel ? kernel.cpu : undefined;
+  const port = installedCpuCache(kernel);
+  return port instanceof CacheModel ? port : undefined;
 }
 
 /**
@@ -117,7 +122,7 @@ export function cacheModelOf(kernel: Kernel): CacheModel | undefined {
  * @throws KernelError EEXIST when the kernel has one already; ZodError on a bad config.
  */
 export function installCacheModel(kernel: Kernel, config: CacheModelConfigInput = {}): CacheModel {
-  const model = new CacheModel(kernel, config);
+  const model = new CacheModel(createDeviceHost(kernel), config);
   model.probe();
   return model;
 }
@@ -173,17 +178,17 @@ export class CacheModel implements CpuPort, PluginProbe {
   #probed = false;
 
   /**
-   * @param kernel - the kernel whose CPU this cache fronts (injected)
-   * @param config - {@link CacheModelConfigInput} (injected from the plugin entry)
+   * @param host - the device host of the kernel whose CPU this cache fronts
+   * @param config - {@link CacheModelConfigInput} (the plugin entry's config)
    * @throws ZodError on an invalid configuration; RangeError when the line is larger than a page
    */
   constructor(
-    readonly kernel: Kernel,
-    @inject(PLUGIN_CONFIG) config?: unknown,
+    readonly host: DeviceHost,
+    config?: unknown,
   ) {
     this.config = cacheModelConfigSchema.parse(config ?? {});
     this.lineSize = this.config.lineSize;
-    const ram = kernel.memory;
+    const ram = host.memory;
     if (this.lineSize > ram.pageSize) throw new RangeError("lineSize exceeds the page size");
     this.#ram = ram;
     this.#shadow = new PhysicalMemory({
@@ -200,7 +205,7 @@ export class CacheModel implements CpuPort, PluginProbe {
       this.config.mode === "realistic"
         ? new SetAssociativeLru(this.config.capacity / this.lineSize, this.config.associativity)
         : null;
-    this.checker = new CoherencyChecker(kernel.log);
+    this.checker = new CoherencyChecker(host.log);
     this.checker.enabled = this.config.checker;
     this.checker.fatal = this.config.fatal;
     this.bus = {
@@ -232,21 +237,31 @@ export class CacheModel implements CpuPort, PluginProbe {
   }
 
   /**
-   * Installs the model on its kernel: CPU port, DMA sync hooks, device bus, and the RAM write
-   * observer; with `dmaDebugFatal`, DMA-API debugging's detach report becomes fatal.
-   * @throws KernelError EEXIST when the kernel already has a cache model.
+   * Installs the model on its kernel through {@link @dmabuf/core!DeviceHost.installCpuCache}:
+   * CPU port, DMA sync hooks, device bus, and the RAM write observer; with `dmaDebugFatal`,
+   * DMA-API debugging's detach report becomes fatal.
+   * @throws KernelError EEXIST when the kernel already has a CPU cache (the model is then not
+   * installed).
    */
   probe(): void {
-    const k = this.kernel;
-    if (this.#probed || cacheModelOf(k)) {
-      throw new KernelError("EEXIST", "cache_model_install", "the kernel has a cache model");
+    const host = this.host;
+    if (this.#probed) {
+      throw new KernelError("EEXIST", "cache_model_install", "the model is installed already");
+    }
+    try {
+      host.installCpuCache(this, {
+        sync: this.syncHooks,
+        bus: this.bus,
+        onMemoryWrite: (phys, length) => this.#external(phys, length),
+      });
+    } catch (e) {
+      if (e instanceof KernelError && e.code === "EEXIST") {
+        throw new KernelError("EEXIST", "cache_model_install", "the kernel has a cache model");
+      }
+      throw e;
     }
     this.#probed = true;
-    k.cpu = this;
-    k.dma.hooks = this.syncHooks;
-    k.dma.bus = this.bus;
-    k.memory.writeObserver = (phys, length) => this.#external(phys, length);
-    if (this.config.dmaDebugFatal) k.dma.debug.fatal.add("DMA_API_DETACH_MAPPED");
+    if (this.config.dmaDebugFatal) host.dma.debug.fatal.add("DMA_API_DETACH_MAPPED");
   }
 
   // --- CPU port -------------------------------------------------------------------------
@@ -530,7 +545,7 @@ export class CacheModel implements CpuPort, PluginProbe {
     let buf: ViolationBuffer | null = buffer ? violationBuffer(buffer) : null;
     let off = offset;
     if (!buf) {
-      const found = locateBuffer(this.kernel, phys);
+      const found = locateBuffer(this.host, phys);
       buf = found ? violationBuffer(found.buffer) : null;
       off = found ? found.offset : phys;
     }
@@ -542,7 +557,7 @@ export class CacheModel implements CpuPort, PluginProbe {
       phys,
       writer,
       reader,
-      this.kernel.clock.now,
+      this.host.clock.now,
     );
   }
 

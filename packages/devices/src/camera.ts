@@ -1,7 +1,6 @@
 // A camera-like producer: writes frames into imported buffers on the virtual clock.
 
-import { type DmaFence, device, Kernel, PLUGIN_CONFIG } from "@dmabuf/core";
-import { inject } from "tsyringe";
+import { type DeviceHost, type DmaFence, device } from "@dmabuf/core";
 import { z } from "zod";
 import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine } from "./engine.js";
@@ -42,12 +41,12 @@ export class Camera extends DmaEngine {
   #nextFrame = 0;
 
   /**
-   * @param kernel - the kernel (injected)
-   * @param config - {@link CameraConfigInput} (injected from the plugin entry)
+   * @param host - the device host (given by `createKernel`)
+   * @param config - {@link CameraConfigInput} (the plugin entry's config)
    */
-  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+  constructor(host: DeviceHost, config?: unknown) {
     const c = cameraConfigSchema.parse(config ?? {});
-    super(kernel, deviceSpec({ name: "camera0", coherent: false, dmaMask: 0xffffffff }, c), {
+    super(host, deviceSpec({ name: "camera0", coherent: false, dmaMask: 0xffffffff }, c), {
       bytesPerNs: 8,
       latencyNs: 0,
       dynamic: c.dynamic,

@@ -2,6 +2,7 @@
 
 import {
   Device,
+  type DeviceHost,
   type DeviceSpec,
   DMA_BIDIRECTIONAL,
   DMA_DIRECTION_NAMES,
@@ -12,7 +13,6 @@ import {
   type DmaDirection,
   type DmaPort,
   dmaContiguousSize,
-  type Kernel,
   KernelError,
   type PluginProbe,
   type Process,
@@ -128,7 +128,7 @@ export class ImportedBuffer {
     const sgt = this.#sgt;
     if (!sgt || this.#released) return;
     this.#sgt = null;
-    this.model.kernel.dmaBuf.unmapAttachment(this.attachment, sgt, this.dir);
+    this.model.host.dmaBuf.unmapAttachment(this.attachment, sgt, this.dir);
   }
 
   /** The importing device. */
@@ -168,7 +168,7 @@ export class ImportedBuffer {
    */
   release(): void {
     if (this.#released) return;
-    const core = this.model.kernel.dmaBuf;
+    const core = this.model.host.dmaBuf;
     if (this.#sgt) core.unmapAttachment(this.attachment, this.#sgt, this.dir);
     this.#sgt = null;
     this.#released = true;
@@ -192,12 +192,12 @@ export abstract class DeviceModel implements PluginProbe {
   readonly #imports = new Set<ImportedBuffer>();
 
   /**
-   * @param kernel - the kernel the device belongs to
+   * @param host - the device host of the kernel the device belongs to
    * @param spec - the device's DMA properties
    * @param options - how the device imports (default: static attachments)
    */
   constructor(
-    readonly kernel: Kernel,
+    readonly host: DeviceHost,
     spec: DeviceSpec,
     options: DeviceImportOptions = {},
   ) {
@@ -207,7 +207,7 @@ export abstract class DeviceModel implements PluginProbe {
 
   /** The device's port to memory. */
   get port(): DmaPort {
-    return this.kernel.dma.port(this.device);
+    return this.host.dma.port(this.device);
   }
 
   /**
@@ -215,7 +215,7 @@ export abstract class DeviceModel implements PluginProbe {
    * @throws KernelError EEXIST when a device of that name exists.
    */
   probe(): void {
-    this.kernel.dma.addDevice(this.device);
+    this.host.dma.addDevice(this.device);
   }
 
   /** Buffers imported and not yet released, oldest first. */
@@ -235,7 +235,7 @@ export abstract class DeviceModel implements PluginProbe {
    * error (e.g. EIO above the dma mask).
    */
   import(buf: DmaBuf, dir: DmaDirection, takeReference = false): ImportedBuffer {
-    const core = this.kernel.dmaBuf;
+    const core = this.host.dmaBuf;
     let imported: ImportedBuffer | undefined;
     const attachment = this.dynamic
       ? core.dynamicAttach(buf, this.device, { moveNotify: () => imported?.moveNotify() })
@@ -261,7 +261,7 @@ export abstract class DeviceModel implements PluginProbe {
    * @throws KernelError EINVAL (not contiguous; detached attachment), the exporter's map error.
    */
   mapImport(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
-    const core = this.kernel.dmaBuf;
+    const core = this.host.dmaBuf;
     const buf = attachment.dmabuf;
     const sgt = core.mapAttachment(attachment, dir);
     if (this.device.contiguousOnly && dmaContiguousSize(sgt) < buf.size) {
@@ -281,7 +281,7 @@ export abstract class DeviceModel implements PluginProbe {
    * @throws KernelError EBADF, EINVAL (not a dma-buf), and the errors of import.
    */
   importFd(proc: Process, fd: number, dir: DmaDirection): ImportedBuffer {
-    const core = this.kernel.dmaBuf;
+    const core = this.host.dmaBuf;
     const buf = core.get(proc, fd);
     try {
       const imported = this.import(buf, dir, true);

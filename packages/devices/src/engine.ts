@@ -1,12 +1,12 @@
 // A DMA engine on the virtual clock: a serial job queue with implicit sync through fences.
 
 import {
+  type DeviceHost,
   type DeviceSpec,
   DMA_RESV_USAGE_READ,
   DMA_RESV_USAGE_WRITE,
   DmaFence,
   type DmaFenceOps,
-  type Kernel,
 } from "@dmabuf/core";
 import { z } from "zod";
 import {
@@ -58,14 +58,14 @@ export abstract class DmaEngine extends DeviceModel {
   readonly #ops: DmaFenceOps;
 
   /**
-   * @param kernel - the kernel
+   * @param host - the device host
    * @param spec - the device's DMA properties
    * @param speed - bandwidth (bytes per virtual ns) and fixed latency (virtual ns) of a job,
    * for engines whose jobs last as long as their transfer (default 8 bytes/ns, no latency),
    * and whether it imports dynamically ({@link DeviceImportOptions.dynamic})
    */
   constructor(
-    kernel: Kernel,
+    host: DeviceHost,
     spec: DeviceSpec,
     private readonly speed: {
       readonly bytesPerNs: number;
@@ -76,7 +76,7 @@ export abstract class DmaEngine extends DeviceModel {
       latencyNs: 0,
     },
   ) {
-    super(kernel, spec, { dynamic: speed.dynamic });
+    super(host, spec, { dynamic: speed.dynamic });
     this.#ops = {
       getDriverName: () => this.driverName,
       getTimelineName: () => this.device.name,
@@ -98,8 +98,8 @@ export abstract class DmaEngine extends DeviceModel {
    * reservation objects hold theirs).
    */
   submit(job: EngineJob): DmaFence {
-    if (this.#context < 0) this.#context = this.kernel.fences.contextAlloc(1);
-    const fence = new DmaFence(this.kernel.fences, this.#ops, this.#context, ++this.#seqno);
+    if (this.#context < 0) this.#context = this.host.fences.contextAlloc(1);
+    const fence = new DmaFence(this.host.fences, this.#ops, this.#context, ++this.#seqno);
     const deps: DmaFence[] = [];
     for (const b of job.writes) deps.push(...b.buf.resv.getFences(DMA_RESV_USAGE_READ));
     for (const b of job.reads) deps.push(...b.buf.resv.getFences(DMA_RESV_USAGE_WRITE));
@@ -144,7 +144,7 @@ export abstract class DmaEngine extends DeviceModel {
       dep.put();
     }
     this.#running = true;
-    this.kernel.clock.schedule(head.job.duration, () => this.#complete(head));
+    this.host.clock.schedule(head.job.duration, () => this.#complete(head));
   }
 
   #complete(entry: Queued): void {

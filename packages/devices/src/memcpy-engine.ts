@@ -1,7 +1,6 @@
 // A memcpy DMA engine: copies bytes from one imported buffer to another through its port.
 
-import { type DmaFence, device, Kernel, PLUGIN_CONFIG } from "@dmabuf/core";
-import { inject } from "tsyringe";
+import { type DeviceHost, type DmaFence, device } from "@dmabuf/core";
 import { z } from "zod";
 import { deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine, engineConfigSchema } from "./engine.js";
@@ -34,12 +33,12 @@ export class MemcpyEngine extends DmaEngine {
   readonly driverName = "dmabuf-memcpy";
 
   /**
-   * @param kernel - the kernel (injected)
-   * @param config - {@link MemcpyEngineConfigInput} (injected from the plugin entry)
+   * @param host - the device host (given by `createKernel`)
+   * @param config - {@link MemcpyEngineConfigInput} (the plugin entry's config)
    */
-  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+  constructor(host: DeviceHost, config?: unknown) {
     const c = memcpyEngineConfigSchema.parse(config ?? {});
-    super(kernel, deviceSpec({ name: "memcpy0", coherent: false }, c), c);
+    super(host, deviceSpec({ name: "memcpy0", coherent: false }, c), c);
   }
 
   /**

@@ -1,15 +1,13 @@
 // A display controller's scanout: reads contiguous framebuffers at each refresh.
 
 import {
+  type DeviceHost,
   DMA_TO_DEVICE,
   type DmaBuf,
   type DmaFence,
   device,
-  Kernel,
-  PLUGIN_CONFIG,
   type Process,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
 import { z } from "zod";
 import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine } from "./engine.js";
@@ -41,13 +39,13 @@ export class Scanout extends DmaEngine {
   readonly #periodNs: number;
 
   /**
-   * @param kernel - the kernel (injected)
-   * @param config - {@link ScanoutConfigInput} (injected from the plugin entry)
+   * @param host - the device host (given by `createKernel`)
+   * @param config - {@link ScanoutConfigInput} (the plugin entry's config)
    */
-  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+  constructor(host: DeviceHost, config?: unknown) {
     const c = scanoutConfigSchema.parse(config ?? {});
     super(
-      kernel,
+      host,
       deviceSpec(
         { name: "scanout0", coherent: false, dmaMask: 0xffffffff, contiguousOnly: true },
         c,

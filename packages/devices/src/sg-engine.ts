@@ -1,7 +1,6 @@
 // A scatter-gather DMA engine behind an IOMMU (GPU-like): fills, uploads, copies, readbacks.
 
-import { type DmaFence, device, Kernel, PLUGIN_CONFIG } from "@dmabuf/core";
-import { inject } from "tsyringe";
+import { type DeviceHost, type DmaFence, device } from "@dmabuf/core";
 import { z } from "zod";
 import { deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine, engineConfigSchema } from "./engine.js";
@@ -23,13 +22,13 @@ export class SgEngine extends DmaEngine {
   readonly driverName = "dmabuf-sg";
 
   /**
-   * @param kernel - the kernel (injected)
-   * @param config - {@link SgEngineConfigInput} (injected from the plugin entry)
+   * @param host - the device host (given by `createKernel`)
+   * @param config - {@link SgEngineConfigInput} (the plugin entry's config)
    */
-  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+  constructor(host: DeviceHost, config?: unknown) {
     const c = sgEngineConfigSchema.parse(config ?? {});
     super(
-      kernel,
+      host,
       deviceSpec({ name: "sg0", coherent: true, iommu: true, dmaMask: 0xffffffff }, c),
       c,
     );

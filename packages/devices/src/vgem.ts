@@ -1,15 +1,13 @@
 // A vgem-like test importer: PRIME import (attach + map) and GEM close, nothing else.
 
 import {
+  type DeviceHost,
   DMA_BIDIRECTIONAL,
   type DmaBuf,
   device,
-  Kernel,
   KernelError,
-  PLUGIN_CONFIG,
   type Process,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
 import {
   DeviceModel,
   deviceConfigSchema,
@@ -31,12 +29,12 @@ export class Vgem extends DeviceModel {
   #nextHandle = 1;
 
   /**
-   * @param kernel - the kernel (injected)
-   * @param config - device overrides (injected from the plugin entry)
+   * @param host - the device host (given by `createKernel`)
+   * @param config - device overrides (the plugin entry's config)
    */
-  constructor(kernel: Kernel, @inject(PLUGIN_CONFIG) config?: unknown) {
+  constructor(host: DeviceHost, config?: unknown) {
     const c = deviceConfigSchema.parse(config ?? {});
-    super(kernel, deviceSpec({ name: "vgem", coherent: true }, c), c);
+    super(host, deviceSpec({ name: "vgem", coherent: true }, c), c);
   }
 
   /**
@@ -45,7 +43,7 @@ export class Vgem extends DeviceModel {
    * @throws KernelError EBADF, EINVAL (not a dma-buf), and the exporter's attach/map errors.
    */
   primeFdToHandle(proc: Process, fd: number): number {
-    const core = this.kernel.dmaBuf;
+    const core = this.host.dmaBuf;
     const buf = core.get(proc, fd);
     try {
       const known = this.#byBuffer.get(proc)?.get(buf);

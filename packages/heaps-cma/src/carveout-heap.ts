@@ -7,13 +7,11 @@ import {
   type DmaHeapHandle,
   type DmaHeapOps,
   type HeapCapabilities,
+  type HeapHost,
   heap,
-  Kernel,
   KernelError,
-  PLUGIN_CONFIG,
   type PluginProbe,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
 import { z } from "zod";
 import { type ContiguousBuffer, contiguousBufferOps, HeapBuffer } from "./contiguous-buffer.js";
 import { installFragmentationFile } from "./fragmentation.js";
@@ -98,15 +96,15 @@ export class CarveoutHeap implements DmaHeapOps, PluginProbe {
   readonly #protectedOps: DmaBufOps<HeapBuffer>;
 
   /**
-   * @param kernel - the kernel whose RAM is carved out (injected)
-   * @param config - the validated configuration (injected)
+   * @param host - the heap host whose RAM is carved out (given by `createKernel`)
+   * @param config - the validated configuration of the plugin entry
    */
   constructor(
-    readonly kernel: Kernel,
-    @inject(PLUGIN_CONFIG) readonly config: CarveoutConfig,
+    readonly host: HeapHost,
+    readonly config: CarveoutConfig,
   ) {
-    this.#ops = contiguousBufferOps(kernel, true);
-    this.#protectedOps = contiguousBufferOps(kernel, false);
+    this.#ops = contiguousBufferOps(host, true);
+    this.#protectedOps = contiguousBufferOps(host, false);
   }
 
   /**
@@ -115,27 +113,27 @@ export class CarveoutHeap implements DmaHeapOps, PluginProbe {
    * granule; EBUSY: base overlaps; ENOMEM: no room) or from `dma_heap_add` (EEXIST).
    */
   probe(): void {
-    const kernel = this.kernel;
-    const ps = kernel.pageSize;
+    const host = this.host;
+    const ps = host.pageSize;
     for (const c of this.config.heaps) {
-      const region = kernel.reservations.reserve({
+      const region = host.reservations.reserve({
         name: c.name,
         size: c.size,
         alignBytes: ps * 2 ** c.minOrder,
         ...(c.base !== undefined ? { base: c.base } : {}),
       });
       const pool = new GenPool(c.name, region.basePfn, region.pageCount, c.allocator, c.minOrder);
-      const priv = new PoolRegion(pool, c.protected, kernel);
+      const priv = new PoolRegion(pool, c.protected, host);
       const capabilities: HeapCapabilities = c.protected
         ? { contiguous: true, protected: true, cpuAccess: false, vmap: false }
         : { contiguous: true, cpuAccess: true, vmap: true };
-      kernel.heaps.add({
+      host.addHeap({
         name: c.name,
         ops: this,
         priv,
         capabilities: { ...capabilities, maxAllocation: c.size },
       });
-      installFragmentationFile(kernel, c.name, priv);
+      installFragmentationFile(host, c.name, priv);
     }
   }
 
@@ -155,18 +153,18 @@ export class CarveoutHeap implements DmaHeapOps, PluginProbe {
     fdFlags: number,
     _heapFlags: bigint,
   ): DmaBuf<ContiguousBuffer> {
-    const kernel = this.kernel;
+    const host = this.host;
     const region = heap.priv as PoolRegion;
-    const ps = kernel.pageSize;
+    const ps = host.pageSize;
     const pagecount = len / ps;
     const pfn = region.pool.alloc(pagecount);
     if (pfn < 0) {
       throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", `${region.name}: no free run`);
     }
-    kernel.memory.zero(pfn * ps, len);
-    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps, kernel.dma);
+    host.memory.zero(pfn * ps, len);
+    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps, host.dma);
     try {
-      return kernel.dmaBuf.export({
+      return host.dmaBuf.export({
         expName: heap.name,
         owner: "heaps-cma",
         ops: region.isProtected ? this.#protectedOps : this.#ops,

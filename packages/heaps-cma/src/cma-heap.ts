@@ -7,8 +7,8 @@ import {
   type DmaHeapHandle,
   type DmaHeapOps,
   type HeapCapabilities,
+  type HeapHost,
   heap,
-  Kernel,
   KernelError,
   type PluginProbe,
 } from "@dmabuf/core";
@@ -39,15 +39,15 @@ export function cmaHeapAlignOrder(len: number, pageSize: number): number {
 }
 
 /** The heaps a kernel's CMA areas get, by profile, as `[heapName, area]` in registration order. */
-function cmaHeapLayout(kernel: Kernel): [string, CmaArea][] {
-  const def = kernel.defaultCmaArea;
-  if (!kernel.profile.cmaHeapPerArea) {
+function cmaHeapLayout(host: HeapHost): [string, CmaArea][] {
+  const def = host.defaultCmaArea;
+  if (!host.profile.cmaHeapPerArea) {
     // Up to 6.16: one heap, for the default area only, under the area's own name.
     return def ? [[def.name, def]] : [];
   }
   // 6.18: the default area under its fixed name, then every area under its own name.
   const out: [string, CmaArea][] = def ? [[DEFAULT_CMA_HEAP_NAME, def]] : [];
-  for (const area of kernel.cmaAreas) out.push([area.name, area]);
+  for (const area of host.cmaAreas) out.push([area.name, area]);
   return out;
 }
 
@@ -79,10 +79,10 @@ export class CmaHeap implements DmaHeapOps, PluginProbe {
   /** The rate limit of the "alloc failed" message (`pr_err_ratelimited` in cma_alloc). */
   readonly #failLog: RateLimitedLog;
 
-  /** @param kernel - the kernel whose CMA areas back the heaps (injected) */
-  constructor(readonly kernel: Kernel) {
-    this.#ops = contiguousBufferOps(kernel, true);
-    this.#failLog = new RateLimitedLog(kernel, "cma_alloc");
+  /** @param host - the heap host, whose CMA areas back the heaps (given by `createKernel`) */
+  constructor(readonly host: HeapHost) {
+    this.#ops = contiguousBufferOps(host, true);
+    this.#failLog = new RateLimitedLog(host, "cma_alloc");
   }
 
   /**
@@ -94,7 +94,7 @@ export class CmaHeap implements DmaHeapOps, PluginProbe {
    */
   probe(): void {
     const regions = new Map<CmaArea, CmaRegion>();
-    cmaHeapLayout(this.kernel).forEach(([name, area], i) => {
+    cmaHeapLayout(this.host).forEach(([name, area], i) => {
       let region = regions.get(area);
       if (!region) {
         region = new CmaRegion(area);
@@ -104,16 +104,16 @@ export class CmaHeap implements DmaHeapOps, PluginProbe {
         contiguous: true,
         cpuAccess: true,
         vmap: true,
-        maxAllocation: area.count * this.kernel.pageSize,
+        maxAllocation: area.count * this.host.pageSize,
       };
       try {
-        this.kernel.heaps.add({ name, ops: this, priv: region, capabilities });
+        this.host.addHeap({ name, ops: this, priv: region, capabilities });
       } catch (e) {
         if (i === 0) throw e;
-        this.kernel.log.warn(`cma_heap: failed to add CMA heap ${name}`);
+        this.host.log.warn(`cma_heap: failed to add CMA heap ${name}`);
         return;
       }
-      installFragmentationFile(this.kernel, name, region);
+      installFragmentationFile(this.host, name, region);
     });
   }
 
@@ -141,10 +141,10 @@ export class CmaHeap implements DmaHeapOps, PluginProbe {
     fdFlags: number,
     _heapFlags: bigint,
   ): DmaBuf<ContiguousBuffer> {
-    const kernel = this.kernel;
+    const host = this.host;
     const region = heap.priv as CmaRegion;
     const area = region.area;
-    const ps = kernel.pageSize;
+    const ps = host.pageSize;
     const pagecount = len / ps;
     const pfn = area.alloc(pagecount, cmaHeapAlignOrder(len, ps));
     if (pfn < 0) {
@@ -156,14 +156,14 @@ export class CmaHeap implements DmaHeapOps, PluginProbe {
       }
       throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", `${area.name}: no free run`);
     }
-    kernel.memory.zero(pfn * ps, len);
-    if (kernel.current?.fatalSignalPending) {
+    host.memory.zero(pfn * ps, len);
+    if (host.fatalSignalPending()) {
       area.release(pfn, pagecount);
       throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", "fatal signal pending");
     }
-    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps, kernel.dma);
+    const buffer = new HeapBuffer(heap.name, region, pfn, pagecount, ps, host.dma);
     try {
-      return kernel.dmaBuf.export({
+      return host.dmaBuf.export({
         expName: heap.name,
         owner: "heaps-cma",
         ops: this.#ops,

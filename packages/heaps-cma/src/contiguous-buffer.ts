@@ -6,7 +6,7 @@ import {
   type DmaBufOps,
   type DmaMappingApi,
   HeapAttachments,
-  type Kernel,
+  type HeapHost,
   KernelError,
   KernelMapping,
   SgTable,
@@ -98,9 +98,9 @@ const faultOps: VmaOperations = {
  * false (protected memory) the table has no `mmap`, `vmap`, `vunmap`, `beginCpuAccess` or
  * `endCpuAccess`, so the core refuses mmap and vmap with EINVAL and SYNC has nothing to do.
  */
-export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufOps<HeapBuffer> {
+export function contiguousBufferOps(host: HeapHost, cpuAccess: boolean): DmaBufOps<HeapBuffer> {
   const recordsOf = (buf: DmaBuf) => (buf.priv as HeapBuffer).records;
-  const ps = kernel.pageSize;
+  const ps = host.pageSize;
 
   const deviceOps: DmaBufOps<HeapBuffer> = {
     // One table per attachment, built from the page array: contiguous pages merge, so a
@@ -133,7 +133,7 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
     release(buf) {
       const b = buf.priv;
       if (b.vmapCount > 0) {
-        kernel.log.warn(
+        host.log.warn(
           `${b.heapName}: buffer ${buf.ino} released while vmapped (${b.vmapCount} users)`,
         );
         b.vmapCount = 0;
@@ -165,7 +165,7 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
       vma.privateData = buf.priv;
       // Newer kernels insert raw PFNs (VM_PFNMAP | VM_IO); 6.1 hands out struct pages, so
       // its mappings can grow with mremap and be zapped with madvise.
-      vma.pfnmap = !kernel.profile.sgtCaching;
+      vma.pfnmap = !host.profile.sgtCaching;
     },
 
     vmap(buf) {
@@ -174,7 +174,7 @@ export function contiguousBufferOps(kernel: Kernel, cpuAccess: boolean): DmaBufO
         b.vmapCount++;
         return b.vaddr;
       }
-      b.vaddr = new KernelMapping(b.pages, ps, kernel);
+      b.vaddr = new KernelMapping(b.pages, ps, host);
       b.vmapCount = 1;
       return b.vaddr;
     },

@@ -1,6 +1,6 @@
 // Fragmentation made visible: free-run statistics per heap, a debugfs file, and seeded patterns.
 
-import { type FreeRunStats, type Kernel, KernelError, textFile } from "@dmabuf/core";
+import { type FreeRunStats, type HeapHost, type Kernel, KernelError, textFile } from "@dmabuf/core";
 import { ContiguousRegion, type PfnRun } from "./region.js";
 
 /** Where the per-heap fragmentation file lives: `<dir>/<heap>/fragmentation`. */
@@ -82,11 +82,11 @@ export function renderFragmentation(f: HeapFragmentation): string {
 
 /** Installs the fragmentation file of one heap (rendered from live state on every read). */
 export function installFragmentationFile(
-  kernel: Kernel,
+  host: Pick<HeapHost, "installFile">,
   heapName: string,
   region: ContiguousRegion,
 ): void {
-  kernel.namespace.install(
+  host.installFile(
     `${FRAGMENTATION_DEBUGFS_DIR}/${heapName}/fragmentation`,
     textFile(() => renderFragmentation(describe(heapName, region))),
   );

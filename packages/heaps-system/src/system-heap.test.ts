@@ -54,11 +54,12 @@ describe("SystemHeap registration", () => {
     expect(kernel.spawn().readdir("/dev/dma_heap")).toEqual(["system"]);
   });
 
-  it("gets its kernel injected, one instance per kernel", () => {
+  it("gets its kernel's heap host, one instance per kernel", () => {
     const a = boot();
     const b = boot();
-    expect(a.plugin.kernel).toBe(a.kernel);
-    expect(b.plugin.kernel).toBe(b.kernel);
+    expect(a.plugin.host.buddy).toBe(a.kernel.buddy);
+    expect(b.plugin.host.buddy).toBe(b.kernel.buddy);
+    expect(Object.isFrozen(a.plugin.host)).toBe(true);
     expect(a.plugin).not.toBe(b.plugin);
   });
 });

@@ -6,8 +6,8 @@ import {
   type DmaHeapHandle,
   type DmaHeapOps,
   HeapAttachments,
+  type HeapHost,
   heap,
-  Kernel,
   KernelError,
   KernelMapping,
   SgTable,
@@ -47,13 +47,13 @@ class HeapBuffer implements SystemHeapBuffer {
   readonly attachments: HeapAttachments;
 
   constructor(
-    kernel: Kernel,
+    host: HeapHost,
     readonly len: number,
     readonly chunkPfns: Float64Array,
     readonly chunkOrders: Uint8Array,
     readonly table: SgTable,
   ) {
-    this.attachments = new HeapAttachments(kernel.dma);
+    this.attachments = new HeapAttachments(host.dma);
     const n = chunkPfns.length;
     this.chunkFirstPage = new Float64Array(n);
     let page = 0;
@@ -122,7 +122,7 @@ function greedyChunkCount(len: number, pageSize: number): number {
  * importers get a private copy of the buffer's sg table per attachment; user mappings are
  * populated in full at mmap time; kernel mappings (vmap) are refcounted by the core.
  *
- * Registered by `createKernel` when listed in its `plugins`; the kernel injects itself.
+ * Registered by `createKernel` when listed in its `plugins`, constructed with its `HeapHost`.
  *
  * @example
  * ```ts
@@ -149,9 +149,9 @@ export class SystemHeap implements DmaHeapOps {
   /** The exporter methods shared by every buffer of this heap. */
   readonly #ops: DmaBufOps<HeapBuffer>;
 
-  /** @param kernel - the kernel the heap allocates from (injected) */
-  constructor(readonly kernel: Kernel) {
-    this.#ops = systemHeapBufferOps(kernel);
+  /** @param host - what the heap allocates from and exports with (given by `createKernel`) */
+  constructor(readonly host: HeapHost) {
+    this.#ops = systemHeapBufferOps(host);
   }
 
   /**
@@ -183,22 +183,22 @@ export class SystemHeap implements DmaHeapOps {
     fdFlags: number,
     _heapFlags: bigint,
   ): DmaBuf<SystemHeapBuffer> {
-    const kernel = this.kernel;
-    const ps = kernel.pageSize;
+    const host = this.host;
+    const ps = host.pageSize;
     const chunks = new ChunkList(greedyChunkCount(len, ps));
     let buffer: HeapBuffer;
     try {
       let remaining = len;
       let maxOrder = ORDERS[0] as number;
       while (remaining > 0) {
-        if (kernel.current?.fatalSignalPending) {
+        if (host.fatalSignalPending()) {
           throw new KernelError("EINTR", "dma_heap_ioctl_allocate", "fatal signal pending");
         }
         let pfn = -1;
         let order = 0;
         for (const o of ORDERS) {
           if (o > maxOrder || remaining < ps * 2 ** o) continue;
-          pfn = kernel.buddy.allocPages(o, { zero: true });
+          pfn = host.buddy.allocPages(o, { zero: true });
           if (pfn >= 0) {
             order = o;
             break;
@@ -217,19 +217,13 @@ export class SystemHeap implements DmaHeapOps {
       for (let i = 0; i < n; i++) {
         table.append(chunks.pfns[i] as number, ps * 2 ** (chunks.orders[i] as number));
       }
-      buffer = new HeapBuffer(
-        kernel,
-        len,
-        chunks.pfns.slice(0, n),
-        chunks.orders.slice(0, n),
-        table,
-      );
+      buffer = new HeapBuffer(host, len, chunks.pfns.slice(0, n), chunks.orders.slice(0, n), table);
     } catch (e) {
-      freeChunks(kernel, chunks.pfns, chunks.orders, chunks.count);
+      freeChunks(host, chunks.pfns, chunks.orders, chunks.count);
       throw e;
     }
     try {
-      return kernel.dmaBuf.export({
+      return host.dmaBuf.export({
         expName: heap.name,
         owner: "heaps-system",
         ops: this.#ops,
@@ -238,21 +232,21 @@ export class SystemHeap implements DmaHeapOps {
         priv: buffer,
       });
     } catch (e) {
-      freeChunks(kernel, buffer.chunkPfns, buffer.chunkOrders, buffer.chunkPfns.length);
+      freeChunks(host, buffer.chunkPfns, buffer.chunkOrders, buffer.chunkPfns.length);
       throw e;
     }
   }
 }
 
 /** Gives `count` chunks back to the page allocator. */
-function freeChunks(kernel: Kernel, pfns: Float64Array, orders: Uint8Array, count: number): void {
+function freeChunks(host: HeapHost, pfns: Float64Array, orders: Uint8Array, count: number): void {
   for (let i = 0; i < count; i++) {
-    kernel.buddy.freePages(pfns[i] as number, orders[i] as number);
+    host.buddy.freePages(pfns[i] as number, orders[i] as number);
   }
 }
 
 /** The system heap's `dma_buf_ops`, closed over its kernel. */
-function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
+function systemHeapBufferOps(host: HeapHost): DmaBufOps<HeapBuffer> {
   const attachmentsOf = (buf: DmaBuf) => (buf.priv as HeapBuffer).attachments;
   return {
     attach(buf, attachment) {
@@ -289,7 +283,7 @@ function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
 
     vmap(buf) {
       const b = buf.priv;
-      const ps = kernel.pageSize;
+      const ps = host.pageSize;
       const pfns = new Float64Array(b.len / ps);
       let k = 0;
       for (let i = 0; i < b.chunkPfns.length; i++) {
@@ -297,12 +291,12 @@ function systemHeapBufferOps(kernel: Kernel): DmaBufOps<HeapBuffer> {
         const pages = 2 ** (b.chunkOrders[i] as number);
         for (let j = 0; j < pages; j++) pfns[k++] = head + j;
       }
-      return new KernelMapping(pfns, ps, kernel);
+      return new KernelMapping(pfns, ps, host);
     },
 
     release(buf) {
       const b = buf.priv;
-      freeChunks(kernel, b.chunkPfns, b.chunkOrders, b.chunkPfns.length);
+      freeChunks(host, b.chunkPfns, b.chunkOrders, b.chunkPfns.length);
     },
   };
 }

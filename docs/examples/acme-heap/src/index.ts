@@ -6,8 +6,8 @@ import {
   type DmaHeapHandle,
   type DmaHeapOps,
   HeapAttachments,
+  type HeapHost,
   heap,
-  Kernel,
   KernelError,
   KernelMapping,
   SgTable,
@@ -41,9 +41,9 @@ export interface AcmeBuffer {
 export class AcmeHeap implements DmaHeapOps {
   readonly #ops: DmaBufOps<AcmeBuffer>;
 
-  /** @param kernel - the kernel the heap allocates from (injected) */
-  constructor(readonly kernel: Kernel) {
-    this.#ops = acmeBufferOps(kernel);
+  /** @param host - the heap host the kernel constructs it with: `new AcmeHeap(host)` */
+  constructor(readonly host: HeapHost) {
+    this.#ops = acmeBufferOps(host);
   }
 
   /**
@@ -51,20 +51,20 @@ export class AcmeHeap implements DmaHeapOps {
    * @throws KernelError ENOMEM above {@link ACME_MAX_BYTES} or when no block is free.
    */
   allocate(heap: DmaHeapHandle, len: number, fdFlags: number, _heapFlags: bigint): DmaBuf {
-    const { buddy, pageSize } = this.kernel;
+    const { buddy, pageSize } = this.host;
     if (len > ACME_MAX_BYTES) throw new KernelError("ENOMEM", "acme_allocate", "over 4 MiB");
     const pages = len / pageSize;
     const order = Math.ceil(Math.log2(pages));
     const pfn = buddy.allocPages(order, { zero: true });
     if (pfn < 0) throw new KernelError("ENOMEM", "acme_allocate", "no free block");
     try {
-      return this.kernel.dmaBuf.export<AcmeBuffer>({
+      return this.host.dmaBuf.export<AcmeBuffer>({
         expName: heap.name,
         owner: "acme-heap",
         ops: this.#ops,
         size: len,
         flags: fdFlags,
-        priv: { pfn, order, pages, attachments: new HeapAttachments(this.kernel.dma) },
+        priv: { pfn, order, pages, attachments: new HeapAttachments(this.host.dma) },
       });
     } catch (e) {
       buddy.freePages(pfn, order);
@@ -73,9 +73,9 @@ export class AcmeHeap implements DmaHeapOps {
   }
 }
 
-/** The buffer methods of the acme heap, closed over its kernel. */
-function acmeBufferOps(kernel: Kernel): DmaBufOps<AcmeBuffer> {
-  const ps = kernel.pageSize;
+/** The buffer methods of the acme heap, closed over its host. */
+function acmeBufferOps(host: HeapHost): DmaBufOps<AcmeBuffer> {
+  const ps = host.pageSize;
   const attachmentsOf = (buf: DmaBuf) => (buf.priv as AcmeBuffer).attachments;
   return {
     attach(buf, attachment) {
@@ -114,12 +114,12 @@ function acmeBufferOps(kernel: Kernel): DmaBufOps<AcmeBuffer> {
       return new KernelMapping(
         Float64Array.from({ length: pages }, (_, i) => pfn + i),
         ps,
-        kernel,
+        host,
       );
     },
 
     release(buf) {
-      kernel.buddy.freePages(buf.priv.pfn, buf.priv.order);
+      host.buddy.freePages(buf.priv.pfn, buf.priv.order);
     },
   };
 }

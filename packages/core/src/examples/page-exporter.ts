@@ -1,6 +1,5 @@
 // A minimal reference exporter: a buffer of single pages, with every optional op implemented.
 
-import { inject } from "tsyringe";
 import type { DmaDirection } from "../dma/direction.js";
 import type { DmaMappingApi } from "../dma/mapping.js";
 import type { DmaBufCore } from "../dma-buf/core.js";
@@ -11,10 +10,10 @@ import { KernelError } from "../errors/kernel-error.js";
 import type { BuddyAllocator } from "../mm/buddy.js";
 import type { CpuPort } from "../mm/cpu-port.js";
 import { SgTable } from "../mm/sg-table.js";
-import { exporter, KERNEL } from "../plugin/metadata.js";
+import { exporter } from "../plugin/metadata.js";
 import type { Vma } from "../vfs/vma.js";
 
-/** The kernel services the example exporter uses. */
+/** The kernel services the example exporter uses: a subset of its `ExporterHost`. */
 export interface PageExporterHost {
   /** Page size in bytes. */
   readonly pageSize: number;
@@ -52,8 +51,8 @@ export interface PageBuffer {
  */
 @exporter({ name: "page-exporter" })
 export class PageExporter implements DmaBufOps<PageBuffer> {
-  /** @param kernel - the kernel (injected) */
-  constructor(@inject(KERNEL) private readonly kernel: PageExporterHost) {}
+  /** @param host - the exporter's host (what `createKernel` constructs it with), or any other */
+  constructor(private readonly host: PageExporterHost) {}
 
   /**
    * Allocates and exports a buffer of `size` bytes (rounded up to pages), file flags `flags`.
@@ -62,21 +61,21 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
    * of 0.
    */
   create(size: number, flags: number, name = "page-exporter"): DmaBuf<PageBuffer> {
-    const ps = this.kernel.pageSize;
+    const ps = this.host.pageSize;
     const pages = Math.ceil(size / ps);
     if (!(pages > 0)) throw new KernelError("EINVAL", "page_exporter_create", "size 0");
     const pfns = new Float64Array(pages);
     for (let i = 0; i < pages; i++) {
-      const pfn = this.kernel.buddy.allocPages(0, { zero: true });
+      const pfn = this.host.buddy.allocPages(0, { zero: true });
       if (pfn < 0) {
-        for (let j = 0; j < i; j++) this.kernel.buddy.freePages(pfns[j] as number, 0);
+        for (let j = 0; j < i; j++) this.host.buddy.freePages(pfns[j] as number, 0);
         throw new KernelError("ENOMEM", "page_exporter_create");
       }
       pfns[i] = pfn;
     }
     const priv: PageBuffer = { pfns, releases: 0, mapped: new Map() };
     try {
-      return this.kernel.dmaBuf.export({ expName: name, ops: this, size: pages * ps, flags, priv });
+      return this.host.dmaBuf.export({ expName: name, ops: this, size: pages * ps, flags, priv });
     } catch (e) {
       this.#free(priv);
       throw e;
@@ -86,8 +85,8 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const priv = attachment.dmabuf.priv as PageBuffer;
-    const sgt = SgTable.fromPfnRuns(this.kernel.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
-    this.kernel.dma.mapSgtable(attachment.dev, sgt, dir);
+    const sgt = SgTable.fromPfnRuns(this.host.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
+    this.host.dma.mapSgtable(attachment.dev, sgt, dir);
     priv.mapped.set(sgt, attachment);
     return sgt;
   }
@@ -95,7 +94,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
   /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
   unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
     (attachment.dmabuf.priv as PageBuffer).mapped.delete(sgt);
-    this.kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
+    this.host.dma.unmapSgtable(attachment.dev, sgt, dir);
   }
 
   /**
@@ -104,7 +103,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
    * @see {@link @dmabuf/core!DmaBufOps.beginCpuAccess}
    */
   beginCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
-    for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForCpu(a.dev, sgt, dir);
+    for (const [sgt, a] of buf.priv.mapped) this.host.dma.syncSgtableForCpu(a.dev, sgt, dir);
   }
 
   /**
@@ -112,12 +111,12 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
    * @see {@link @dmabuf/core!DmaBufOps.endCpuAccess}
    */
   endCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
-    for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForDevice(a.dev, sgt, dir);
+    for (const [sgt, a] of buf.priv.mapped) this.host.dma.syncSgtableForDevice(a.dev, sgt, dir);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mmap} */
   mmap(buf: DmaBuf<PageBuffer>, vma: Vma): void {
-    const ps = this.kernel.pageSize;
+    const ps = this.host.pageSize;
     for (let i = 0; i < vma.pageCount; i++) {
       vma.remapPfnRange(vma.start + i * ps, buf.priv.pfns[vma.pgoff + i] as number, ps);
     }
@@ -125,7 +124,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.vmap} */
   vmap(buf: DmaBuf<PageBuffer>): KernelMapping {
-    return new KernelMapping(buf.priv.pfns, this.kernel.pageSize, this.kernel);
+    return new KernelMapping(buf.priv.pfns, this.host.pageSize, this.host);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.release} */
@@ -135,6 +134,6 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
   }
 
   #free(priv: PageBuffer): void {
-    for (const pfn of priv.pfns) this.kernel.buddy.freePages(pfn, 0);
+    for (const pfn of priv.pfns) this.host.buddy.freePages(pfn, 0);
   }
 }

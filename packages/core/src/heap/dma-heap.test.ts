@@ -1,13 +1,13 @@
 // Tests of the heap fd: the size-tolerant DMA_HEAP_IOCTL_ALLOC and the device node's file ops.
 
-import { inject } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import type { DmaBuf } from "../dma-buf/dma-buf.js";
 import type { DmaBufOps } from "../dma-buf/ops.js";
 import type { ErrnoCode } from "../errors/errno.js";
 import { KernelError } from "../errors/kernel-error.js";
 import { createKernel, type Kernel } from "../kernel.js";
-import { heap, KERNEL } from "../plugin/metadata.js";
+import type { HeapHost } from "../plugin/hosts.js";
+import { heap } from "../plugin/metadata.js";
 import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_RW, encodeDmaBufSync } from "../uapi/dma-buf.js";
 import {
   DMA_HEAP_IOCTL_ALLOC,
@@ -47,7 +47,7 @@ class TestHeap {
   failWith: ErrnoCode | undefined;
   readonly #ops: DmaBufOps<TestBuffer>;
 
-  constructor(@inject(KERNEL) private readonly kernel: Kernel) {
+  constructor(private readonly kernel: HeapHost) {
     const buddy = kernel.buddy;
     this.#ops = {
       mapDmaBuf: () => null,

@@ -1,27 +1,21 @@
 // Plugin registration: read the declared metadata, check the contract, then make it visible.
 
-import type { DependencyContainer } from "tsyringe";
 import { z } from "zod";
 import { KernelError } from "../errors/kernel-error.js";
-import type { DmaHeapExportInfo } from "../heap/dma-heap.js";
 import type { DmaHeapOps } from "../heap/ops.js";
+import type { Kernel } from "../kernel.js";
 import {
-  PLUGIN_CONFIG,
-  type PluginClass,
-  type PluginMetadata,
-  pluginMetadata,
-} from "./metadata.js";
+  createDeviceHost,
+  createExporterHost,
+  createHeapHost,
+  type DeviceHost,
+  type ExporterHost,
+  type HeapHost,
+} from "./hosts.js";
+import { type PluginClass, type PluginMetadata, pluginMetadata } from "./metadata.js";
 
 /** A plugin entry of the kernel configuration. */
 export type PluginEntry = PluginClass | { plugin: PluginClass; config?: unknown };
-
-/** The part of a kernel plugin registration touches. */
-export interface PluginHost {
-  /** The kernel's DI container. */
-  readonly container: DependencyContainer;
-  /** The heap framework. */
-  readonly heaps: { add(info: DmaHeapExportInfo): unknown };
-}
 
 /**
  * Checks that an exporter implements the required {@link DmaBufOps} members, the way
@@ -88,16 +82,17 @@ interface Checked {
 /**
  * Registers plugins in order, in three passes so a bad plugin leaves nothing
  * half-registered: (1) every entry's metadata and configuration are validated; (2) every
- * plugin is constructed in its own child container (with its validated configuration under
- * {@link PLUGIN_CONFIG}) and its contract checked on the instance — constructors must not
- * have side effects; (3) only then, in order, a heap plugin with a declared name is added as
- * a heap and `probe()` runs if the plugin has one.
+ * plugin is constructed explicitly as `new Cls(host, config)` — `host` the kernel's frozen
+ * {@link HeapHost}, {@link DeviceHost} or {@link ExporterHost} by the plugin's kind, `config`
+ * its validated configuration — and its contract checked on the instance; constructors must
+ * not have side effects; (3) only then, in order, a heap plugin with a declared name is added
+ * as a heap and `probe()` runs if the plugin has one.
  * @throws KernelError EINVAL for an undecorated class, a broken contract or an invalid
  * plugin configuration; EEXIST when the same class is listed twice; the errors of heap
  * registration (EEXIST, EBUSY) and of `probe`.
  */
 export function registerPlugins(
-  host: PluginHost,
+  host: Kernel,
   entries: readonly PluginEntry[],
 ): Map<PluginClass, unknown> {
   const checked: Checked[] = [];
@@ -125,16 +120,25 @@ export function registerPlugins(
     checked.push({ cls, meta, config });
   }
   const instances = new Map<PluginClass, Record<string, unknown>>();
+  const hosts = new Map<PluginMetadata["kind"], HeapHost | DeviceHost | ExporterHost>();
   for (const { cls, meta, config } of checked) {
-    const child = host.container.createChildContainer();
-    // A factory, not registerInstance: tsyringe treats an undefined value as no provider.
-    child.register(PLUGIN_CONFIG, { useFactory: () => config });
-    const instance = child.resolve(cls) as Record<string, unknown>;
+    let pluginHost = hosts.get(meta.kind);
+    if (!pluginHost) {
+      pluginHost =
+        meta.kind === "heap"
+          ? createHeapHost(host)
+          : meta.kind === "device"
+            ? createDeviceHost(host)
+            : createExporterHost(host);
+      hosts.set(meta.kind, pluginHost);
+    }
+    const instance = new cls(pluginHost, config) as Record<string, unknown>;
     if (meta.kind === "exporter") checkExporterContract(instance, cls.name);
     checkHeapContract(instance, meta, cls.name);
     checkDeviceContract(instance, meta, cls.name);
     instances.set(cls, instance);
   }
+  for (const [cls, instance] of instances) host.container.registerInstance(cls, instance);
   for (const { cls, meta } of checked) {
     const instance = instances.get(cls) as Record<string, unknown>;
     if (meta.kind === "heap" && meta.name !== undefined) {

@@ -1,10 +1,10 @@
-import { inject } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import type { DmaBuf } from "../dma-buf/dma-buf.js";
 import { PageExporter } from "../examples/page-exporter.js";
 import type { DmaHeapHandle, DmaHeapOps } from "../heap/ops.js";
-import { createKernel, Kernel } from "../kernel.js";
-import { heap, KERNEL } from "../plugin/metadata.js";
+import { createKernel, type Kernel } from "../kernel.js";
+import type { HeapHost } from "../plugin/hosts.js";
+import { heap } from "../plugin/metadata.js";
 import {
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_READ,
@@ -18,13 +18,16 @@ import { allocFromHeap, setBufferName, withCpuAccess } from "./helpers.js";
 
 @heap({ name: "pages" })
 class PagesHeap implements DmaHeapOps {
-  constructor(@inject(KERNEL) private readonly kernel: Kernel) {}
+  readonly #pages: PageExporter;
+  constructor(host: HeapHost) {
+    this.#pages = new PageExporter(host);
+  }
   allocate(h: DmaHeapHandle, len: number, fdFlags: number): DmaBuf {
-    return this.kernel.plugin(PageExporter).create(len, fdFlags, h.name);
+    return this.#pages.create(len, fdFlags, h.name);
   }
 }
 
-const boot = () => createKernel({ ram: "16MiB", plugins: [PageExporter, PagesHeap] });
+const boot = () => createKernel({ ram: "16MiB", plugins: [PagesHeap] });
 
 /** Records every SYNC the buffer's exporter sees. */
 function recordSyncs(kernel: Kernel, proc: ReturnType<Kernel["spawn"]>, fd: number): string[] {

@@ -9,8 +9,8 @@ import {
   type DmaHeapHandle,
   type DmaHeapOps,
   HeapAttachments,
+  type HeapHost,
   heap,
-  Kernel,
   KernelError,
   KernelMapping,
   SgTable,
@@ -43,8 +43,10 @@ export interface ReferenceBuffer {
  */
 @heap({ name: "pages", capabilities: { cpuAccess: true, vmap: true } })
 export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
-  /** @param kernel - the kernel the heap allocates from (injected) */
-  constructor(readonly kernel: Kernel) {}
+  /**
+   * @param host - what the heap allocates from and exports with (given by `createKernel`)
+   */
+  constructor(readonly host: HeapHost) {}
 
   /**
    * Allocates `len` bytes of zeroed pages and exports them (`dma_heap_ops.allocate`). The
@@ -53,15 +55,15 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
    * fatal signal pending; the export's EINVAL. Nothing stays allocated on failure.
    */
   allocate(heap: DmaHeapHandle, len: number, fdFlags: number, _heapFlags: bigint): DmaBuf {
-    const pfns = this.allocPages(len / this.kernel.pageSize);
+    const pfns = this.allocPages(len / this.host.pageSize);
     try {
-      return this.kernel.dmaBuf.export<ReferenceBuffer>({
+      return this.host.dmaBuf.export<ReferenceBuffer>({
         expName: heap.name,
         owner: "reference-heap",
         ops: this,
         size: len,
         flags: fdFlags,
-        priv: { pfns, attachments: new HeapAttachments(this.kernel.dma) },
+        priv: { pfns, attachments: new HeapAttachments(this.host.dma) },
       });
     } catch (e) {
       this.freePages(pfns);
@@ -78,7 +80,7 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
     let n = 0;
     try {
       for (; n < count; n++) {
-        if (this.kernel.current?.fatalSignalPending) {
+        if (this.host.fatalSignalPending()) {
           throw new KernelError("EINTR", "reference_heap_allocate", "fatal signal pending");
         }
         pfns[n] = this.takePage();
@@ -95,19 +97,19 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
    * @throws KernelError ENOMEM when none is free.
    */
   protected takePage(): number {
-    const pfn = this.kernel.buddy.allocPages(0, { zero: true });
+    const pfn = this.host.buddy.allocPages(0, { zero: true });
     if (pfn < 0) throw new KernelError("ENOMEM", "reference_heap_allocate", "out of pages");
     return pfn;
   }
 
   /** Gives pages back to the page allocator. */
   protected freePages(pfns: Float64Array): void {
-    for (const pfn of pfns) this.kernel.buddy.freePages(pfn, 0);
+    for (const pfn of pfns) this.host.buddy.freePages(pfn, 0);
   }
 
   /** A fresh, unmapped sg table of a buffer's pages (`pfns`, in buffer order) for `dev`. */
   protected tableFor(pfns: Float64Array, dev: Device): SgTable {
-    return SgTable.fromPfnRuns(this.kernel.pageSize, pfns, dev.maxSegmentSize);
+    return SgTable.fromPfnRuns(this.host.pageSize, pfns, dev.maxSegmentSize);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.attach} */
@@ -150,7 +152,7 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.vmap} */
   vmap(buf: DmaBuf<ReferenceBuffer>): KernelMapping {
-    return new KernelMapping(buf.priv.pfns, this.kernel.pageSize, this.kernel);
+    return new KernelMapping(buf.priv.pfns, this.host.pageSize, this.host);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.vunmap} */

@@ -4,13 +4,11 @@ import {
   type DmaBufAttachment,
   type DmaDirection,
   exporter,
-  KERNEL,
   type PageBuffer,
   PageExporter,
   type PageExporterHost,
   type SgTable,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
 
 /**
  * Broken on purpose: the page exporter, but `mapDmaBuf` returns one cached table per buffer,
@@ -20,9 +18,9 @@ import { inject } from "tsyringe";
 export class CachingExporter extends PageExporter {
   readonly #tables = new WeakMap<PageBuffer, SgTable>();
 
-  /** @param kernel - the kernel (injected) */
-  constructor(@inject(KERNEL) kernel: PageExporterHost) {
-    super(kernel);
+  /** @param host - the exporter's host (given by `createKernel`) */
+  constructor(host: PageExporterHost) {
+    super(host);
   }
 
   override mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {

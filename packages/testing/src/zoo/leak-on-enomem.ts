@@ -9,7 +9,7 @@ export class LeakOnEnomemHeap extends ReferenceHeap {
   protected override allocPages(count: number): Float64Array {
     const pfns = new Float64Array(count);
     for (let n = 0; n < count; n++) {
-      const pfn = this.kernel.buddy.allocPages(0, { zero: true });
+      const pfn = this.host.buddy.allocPages(0, { zero: true });
       if (pfn < 0) throw new KernelError("ENOMEM", "leak_on_enomem_allocate");
       pfns[n] = pfn;
     }

@@ -7,7 +7,7 @@ import { ReferenceHeap } from "../reference/reference-heap.js";
 @heap({ name: "not_zeroing" })
 export class NotZeroingHeap extends ReferenceHeap {
   protected override takePage(): number {
-    const pfn = this.kernel.buddy.allocPages(0);
+    const pfn = this.host.buddy.allocPages(0);
     if (pfn < 0) throw new KernelError("ENOMEM", "not_zeroing_allocate");
     return pfn;
   }

@@ -7,7 +7,7 @@ import { ReferenceHeap } from "../reference/reference-heap.js";
 @heap({ name: "wrong_errno" })
 export class WrongErrnoHeap extends ReferenceHeap {
   protected override takePage(): number {
-    const pfn = this.kernel.buddy.allocPages(0, { zero: true });
+    const pfn = this.host.buddy.allocPages(0, { zero: true });
     if (pfn < 0) throw new KernelError("EINVAL", "wrong_errno_allocate", "no pages");
     return pfn;
   }

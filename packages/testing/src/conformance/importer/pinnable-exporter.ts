@@ -4,13 +4,11 @@ import {
   type DmaBuf,
   type DmaBufAttachment,
   exporter,
-  KERNEL,
   KernelError,
   type PageBuffer,
   PageExporter,
   type PageExporterHost,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
 
 /**
  * {@link @dmabuf/core!PageExporter} with `pin`/`unpin` (so its buffers are *dynamic*) and
@@ -25,10 +23,10 @@ export class PinnablePageExporter extends PageExporter {
   readonly #pins = new WeakMap<DmaBuf, number>();
   readonly #retired = new WeakMap<DmaBuf, number[]>();
 
-  /** @param kernel - the kernel (injected) */
-  constructor(@inject(KERNEL) kernel: PageExporterHost) {
-    super(kernel);
-    this.#host = kernel;
+  /** @param host - the exporter's host (given by `createKernel`) */
+  constructor(host: PageExporterHost) {
+    super(host);
+    this.#host = host;
   }
 
   /** How many pins the buffer holds now (by dynamic importers and by pin-on-map). */

@@ -5,13 +5,11 @@ import {
   type DmaBufAttachment,
   type DmaDirection,
   exporter,
-  KERNEL,
   type PageBuffer,
   PageExporter,
   type PageExporterHost,
   type SgTable,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
 
 /** One recorded exporter op call. */
 export interface TracedCall {
@@ -36,9 +34,9 @@ export class TracedPageExporter extends PageExporter {
   /** Every op call, oldest first. */
   readonly calls: TracedCall[] = [];
 
-  /** @param kernel - the kernel (injected) */
-  constructor(@inject(KERNEL) kernel: PageExporterHost) {
-    super(kernel);
+  /** @param host - the exporter's host (given by `createKernel`) */
+  constructor(host: PageExporterHost) {
+    super(host);
   }
 
   /** Records the attach (the page exporter keeps no per-attachment state). */
