@@ -131,6 +131,33 @@ describe("the CPU port", () => {
     expect(cacheModelOf(createKernel({ ram: "16MiB" }))).toBeUndefined();
     expect(() => installCacheModel(createKernel({ ram: "16MiB" }), { lineSize: 48 })).toThrow();
   });
+
+  it("installs through the device host only: a second CPU cache is refused, wrapping cpu is harmless", () => {
+    const kernel = createKernel({ ram: "16MiB", plugins: [CacheModel] });
+    const m = kernel.plugin(CacheModel);
+    expect(kernel.cpu).toBe(m);
+    expect(Object.isFrozen(m.host)).toBe(true);
+    // Another cache on the same kernel: EEXIST, and the installed model stays in force.
+    const e = (() => {
+      try {
+        m.host.installCpuCache(m, { sync: m.syncHooks, bus: m.bus, onMemoryWrite: () => {} });
+      } catch (err) {
+        return err as { code?: string; syscall?: string };
+      }
+      return undefined;
+    })();
+    expect([e?.code, e?.syscall]).toEqual(["EEXIST", "cpu_cache_install"]);
+    expect(kernel.dma.hooks).toBe(m.syncHooks);
+    expect(kernel.dma.bus).toBe(m.bus);
+    // An author who wraps the CPU port does not hide the model from cacheModelOf.
+    const inner = kernel.cpu;
+    kernel.cpu = {
+      read: (phys, length, dst, at) => inner.read(phys, length, dst, at),
+      write: (phys, src) => inner.write(phys, src),
+      fill: (phys, length, value) => inner.fill(phys, length, value),
+    };
+    expect(cacheModelOf(kernel)).toBe(m);
+  });
 });
 
 describe("devices and the cache", () => {
