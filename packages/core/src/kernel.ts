@@ -128,7 +128,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   readonly moveNotify: boolean;
   /** This kernel's dependency-injection container (a child of tsyringe's root). */
   readonly container: DependencyContainer;
-  /** The CPU's path to memory; `@dmabuf/devices` swaps in a cache model. */
+  /** The CPU's path to memory; a cache model replaces it through `DeviceHost.installCpuCache`. */
   cpu: CpuPort;
   /** Live files, for leak accounting. */
   readonly files: FileTable & { readonly size: number };
