@@ -1,0 +1,15 @@
+// @dmabuf/wasm: C programs compiled to wasm32-wasi, run as processes of a model kernel.
+
+export { linuxAbiHeader, strerrorTable } from "./abi.js";
+export { type CompileOptions, CompileError, compileC, type SourceTree } from "./compile.js";
+export { instrumentMemory } from "./instrument.js";
+export { IOCTL_MARSHAL, type Marshal } from "./ioctl-marshal.js";
+export {
+  checkImports,
+  type RunOptions,
+  type RunResult,
+  runWasm,
+  WasmImportError,
+} from "./runtime.js";
+export { REFUSED_WASI_IMPORTS } from "./wasi.js";
+export type { AccessStats } from "./windows.js";
