@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { linuxAbiHeader, strerrorTable } from "./abi.js";
 import { instrumentMemory } from "./instrument.js";
+import { uapiHeaders } from "./uapi-headers.js";
 
 /** A directory tree of files, as the in-memory compiler sees it. */
 export interface SourceTree {
@@ -57,10 +58,14 @@ export class CompileError extends Error {
 
 const SHIM_DIR = "__dmabuf";
 
-function lookup(tree: SourceTree, parts: readonly string[]): SourceTree | string | Uint8Array | undefined {
+function lookup(
+  tree: SourceTree,
+  parts: readonly string[],
+): SourceTree | string | Uint8Array | undefined {
   let node: SourceTree | string | Uint8Array | undefined = tree;
   for (const p of parts) {
-    if (node === undefined || typeof node === "string" || node instanceof Uint8Array) return undefined;
+    if (node === undefined || typeof node === "string" || node instanceof Uint8Array)
+      return undefined;
     node = node[p];
   }
   return node;
@@ -72,19 +77,26 @@ function lookup(tree: SourceTree, parts: readonly string[]): SourceTree | string
  * to the absolute path it names, exactly as a host file system would resolve it; includes that
  * name nothing in the tree are left for the include path to find.
  */
-function resolveDotIncludes(tree: SourceTree, root: SourceTree = tree, dir: string[] = []): SourceTree {
+function resolveDotIncludes(
+  tree: SourceTree,
+  root: SourceTree = tree,
+  dir: string[] = [],
+): SourceTree {
   const out: SourceTree = {};
   for (const [name, node] of Object.entries(tree)) {
     if (typeof node === "string") {
-      out[name] = node.replace(/^(\s*#\s*include\s*)"([^"]*)"/gm, (whole, head: string, path: string) => {
-        if (!/(^|\/)\.\.?\//.test(path)) return whole;
-        const parts = [...dir];
-        for (const seg of path.split("/")) {
-          if (seg === "..") parts.pop();
-          else if (seg !== "." && seg !== "") parts.push(seg);
-        }
-        return typeof lookup(root, parts) === "string" ? `${head}"/${parts.join("/")}"` : whole;
-      });
+      out[name] = node.replace(
+        /^(\s*#\s*include\s*)"([^"]*)"/gm,
+        (whole, head: string, path: string) => {
+          if (!/(^|\/)\.\.?\//.test(path)) return whole;
+          const parts = [...dir];
+          for (const seg of path.split("/")) {
+            if (seg === "..") parts.pop();
+            else if (seg !== "." && seg !== "") parts.push(seg);
+          }
+          return typeof lookup(root, parts) === "string" ? `${head}"/${parts.join("/")}"` : whole;
+        },
+      );
     } else if (node instanceof Uint8Array) out[name] = node;
     else out[name] = resolveDotIncludes(node, root, [...dir, name]);
   }
@@ -111,7 +123,7 @@ function shimSources(): { header: string; source: string } {
 export async function compileC(options: CompileOptions): Promise<Uint8Array> {
   // runClang (the driver wrapper that runs cc1 and wasm-ld in turn) is exported but not typed.
   const { runClang } = (await import("@yowasp/clang")) as unknown as {
-    runClang: (typeof import("@yowasp/clang"))["runLLVM"];
+    runClang: typeof import("@yowasp/clang")["runLLVM"];
   };
   const shim = shimSources();
   const tree: SourceTree = {
@@ -121,6 +133,7 @@ export async function compileC(options: CompileOptions): Promise<Uint8Array> {
       "dmabuf_shim.c": shim.source,
       "dmabuf_linux_abi.h": linuxAbiHeader(options.pageSize ?? 4096),
       "dmabuf_strerror.inc": strerrorTable(),
+      include: uapiHeaders(),
     },
   };
   const out = "__dmabuf_out.wasm";
@@ -133,13 +146,18 @@ export async function compileC(options: CompileOptions): Promise<Uint8Array> {
     `${SHIM_DIR}/dmabuf_shim.h`,
     `-I${SHIM_DIR}`,
     ...(options.includeDirs ?? []).map((d) => `-I${d}`),
+    // Our uapi headers come after the program's include path (a kernel tree given with -I wins).
+    "-idirafter",
+    `${SHIM_DIR}/include`,
     ...(options.defines ?? []).map((d) => `-D${d}`),
     ...options.sources,
     `${SHIM_DIR}/dmabuf_shim.c`,
     "-o",
     out,
   ];
-  const cached = options.cacheDir ? join(options.cacheDir, `${cacheKey(tree, args, instrument)}.wasm`) : undefined;
+  const cached = options.cacheDir
+    ? join(options.cacheDir, `${cacheKey(tree, args, instrument)}.wasm`)
+    : undefined;
   if (cached && existsSync(cached)) return new Uint8Array(readFileSync(cached));
   let stderr = "";
   const decoder = new TextDecoder();
@@ -152,9 +170,7 @@ export async function compileC(options: CompileOptions): Promise<Uint8Array> {
       stdout: collect,
       stderr: collect,
       fetchProgress: () => {},
-    })) as
-      | SourceTree
-      | undefined;
+    })) as SourceTree | undefined;
   } catch (e) {
     throw new CompileError(`clang failed: ${(e as Error).message}`, stderr);
   }
@@ -171,7 +187,8 @@ export async function compileC(options: CompileOptions): Promise<Uint8Array> {
 }
 
 /** The toolchain's identity: a cache entry is valid only for the same clang and binaryen. */
-const TOOLCHAIN = "yowasp-clang 21.1.4-3; binaryen 132.0.0; llvm-memory-copy-fill-lowering,instrument-memory";
+const TOOLCHAIN =
+  "yowasp-clang 21.1.4-3; binaryen 132.0.0; llvm-memory-copy-fill-lowering,instrument-memory";
 
 function cacheKey(tree: SourceTree, args: readonly string[], instrument: boolean): string {
   const h = createHash("sha256");

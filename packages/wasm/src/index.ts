@@ -1,7 +1,7 @@
 // @dmabuf/wasm: C programs compiled to wasm32-wasi, run as processes of a model kernel.
 
 export { linuxAbiHeader, strerrorTable } from "./abi.js";
-export { type CompileOptions, CompileError, compileC, type SourceTree } from "./compile.js";
+export { CompileError, type CompileOptions, compileC, type SourceTree } from "./compile.js";
 export { instrumentMemory } from "./instrument.js";
 export { IOCTL_MARSHAL, type Marshal } from "./ioctl-marshal.js";
 export {

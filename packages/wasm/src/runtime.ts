@@ -1,12 +1,6 @@
 // runWasm: a wasm32-wasi program as a process of a model kernel.
 
-import {
-  isKernelError,
-  type Kernel,
-  KernelSignal,
-  type PollFd,
-  type Process,
-} from "@dmabuf/core";
+import { isKernelError, type Kernel, KernelSignal, type PollFd, type Process } from "@dmabuf/core";
 import { IOCTL_MARSHAL } from "./ioctl-marshal.js";
 import { REFUSED_WASI_IMPORTS, WasiExit, wasiImports } from "./wasi.js";
 import { type AccessStats, Windows } from "./windows.js";
@@ -26,6 +20,8 @@ export interface RunOptions {
   readonly process?: Process;
   /** Called with each chunk the program writes to stdout or stderr (besides capturing it). */
   readonly onOutput?: (fd: 1 | 2, text: string) => void;
+  /** Called when the program has ended, before its process exits (its fds are still open). */
+  readonly beforeExit?: (proc: Process) => void;
 }
 
 /** How a program ended. */
@@ -59,7 +55,10 @@ export class WasmImportError extends Error {
   }
 }
 
-const SIGNALS = { SIGBUS: { number: 7, text: "Bus error" }, SIGSEGV: { number: 11, text: "Segmentation fault" } };
+const SIGNALS = {
+  SIGBUS: { number: 7, text: "Bus error" },
+  SIGSEGV: { number: 11, text: "Segmentation fault" },
+};
 
 /** Checks a module's imports before it runs. */
 export function checkImports(module: WebAssembly.Module, provided: Record<string, object>): void {
@@ -95,7 +94,9 @@ export function runWasm(
   options: RunOptions = {},
 ): RunResult {
   const module =
-    wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
+    wasm instanceof WebAssembly.Module
+      ? wasm
+      : new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
   const proc = options.process ?? kernel.spawn({ name: options.argv0 ?? "program", stdio: true });
   let memory: WebAssembly.Memory | undefined;
   const mem = () => {
@@ -158,11 +159,16 @@ export function runWasm(
       const v = dv();
       const fds: PollFd[] = [];
       for (let i = 0; i < n; i++) {
-        fds.push({ fd: v.getInt32(fdsPtr + 8 * i, true), events: v.getInt16(fdsPtr + 8 * i + 4, true) });
+        fds.push({
+          fd: v.getInt32(fdsPtr + 8 * i, true),
+          events: v.getInt16(fdsPtr + 8 * i + 4, true),
+        });
       }
       const ready = proc.poll(fds, timeout);
       const w = dv();
-      fds.forEach((p, i) => w.setInt16(fdsPtr + 8 * i + 6, p.revents ?? 0, true));
+      fds.forEach((p, i) => {
+        w.setInt16(fdsPtr + 8 * i + 6, p.revents ?? 0, true);
+      });
       return ready;
     }),
     fcntl: sys((fd: number, cmd: number, arg: number) => proc.fcntl(fd, cmd, arg)),
@@ -243,6 +249,7 @@ export function runWasm(
     } else throw e;
   }
   const fdsAtExit = proc.fds();
+  options.beforeExit?.(proc);
   proc.exit();
   return {
     exitCode,

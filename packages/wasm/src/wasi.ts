@@ -58,7 +58,11 @@ export function wasiImports(host: WasiHost): Record<string, (...args: never[]) =
   const sizes = (list: readonly string[], countPtr: number, sizePtr: number) => {
     const v = view();
     v.setUint32(countPtr, list.length, true);
-    v.setUint32(sizePtr, list.reduce((n, s) => n + enc.encode(s).length + 1, 0), true);
+    v.setUint32(
+      sizePtr,
+      list.reduce((n, s) => n + enc.encode(s).length + 1, 0),
+      true,
+    );
     return WASI_ESUCCESS;
   };
   return {

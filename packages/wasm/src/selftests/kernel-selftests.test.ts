@@ -60,11 +60,19 @@ describe.skipIf(!source)(`kernel selftests from linux-source-6.12 ${why}`, () =>
     modules.udmabuf = await compileC({ ...common, sources: ["st/drivers/dma-buf/udmabuf.c"] });
     modules.sync = await compileC({
       ...common,
-      files: { ...files, st: { ...files.st, sync: { ...(files.st.sync as object), "runner.c": SYNC_RUNNER } } },
+      files: {
+        ...files,
+        st: { ...files.st, sync: { ...(files.st.sync as object), "runner.c": SYNC_RUNNER } },
+      },
       includeDirs: ["inc", "st", "st/sync"],
-      sources: ["sync.c", "sync_alloc.c", "sync_fence.c", "sync_merge.c", "sync_wait.c", "runner.c"].map(
-        (f) => `st/sync/${f}`,
-      ),
+      sources: [
+        "sync.c",
+        "sync_alloc.c",
+        "sync_fence.c",
+        "sync_merge.c",
+        "sync_wait.c",
+        "runner.c",
+      ].map((f) => `st/sync/${f}`),
     });
   }, 600_000);
 
@@ -81,7 +89,9 @@ describe.skipIf(!source)(`kernel selftests from linux-source-6.12 ${why}`, () =>
     const r = runWasm(kernel, modules.heap as Uint8Array, { argv0: "dmabuf-heap" });
     expect(r.stdout).toMatch(/# Testing heap: system\n/);
     expect(r.stdout).toMatch(/# Testing heap: default_cma_region\n/);
-    expect(totals(r.stdout)).toMatch(/^# Totals: pass:\d+ fail:0 xfail:0 xpass:0 skip:\d+ error:0$/);
+    expect(totals(r.stdout)).toMatch(
+      /^# Totals: pass:\d+ fail:0 xfail:0 xpass:0 skip:\d+ error:0$/,
+    );
     expect(r.exitCode).toBe(0);
   }, 600_000);
 

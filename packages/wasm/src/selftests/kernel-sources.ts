@@ -37,7 +37,7 @@ export function obtainKernelSource(
   }
   let version = "unknown";
   try {
-    version = execFileSync("dpkg-query", ["-W", "-f=${Version}", `linux-source-${series}`], {
+    version = execFileSync("dpkg-query", ["-W", "-f=$" + "{Version}", `linux-source-${series}`], {
       encoding: "utf8",
     }).trim();
   } catch {

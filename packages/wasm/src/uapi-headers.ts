@@ -1,0 +1,212 @@
+// The uapi headers dmabuf-cc gives C programs: written for this project, checked against core.
+
+import * as core from "@dmabuf/core";
+import type { SourceTree } from "./compile.js";
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}u`;
+
+/** `_Static_assert`s that the header's request numbers and sizes equal the model's. */
+function checks(pairs: readonly [expr: string, value: number][]): string {
+  return pairs
+    .map(
+      ([expr, value]) =>
+        `_Static_assert((${expr}) == ${hex(value)}, "${expr} differs from the model");`,
+    )
+    .join("\n");
+}
+
+const TYPES = `/* Fixed-width types of the Linux uapi. */
+#ifndef _LINUX_TYPES_H
+#define _LINUX_TYPES_H
+typedef signed char __s8;
+typedef unsigned char __u8;
+typedef signed short __s16;
+typedef unsigned short __u16;
+typedef signed int __s32;
+typedef unsigned int __u32;
+typedef signed long long __s64 __attribute__((aligned(8)));
+typedef unsigned long long __u64 __attribute__((aligned(8)));
+#endif
+`;
+
+const IOCTL = `/* ioctl request encoding (asm-generic): dir:2 size:14 type:8 nr:8. */
+#ifndef _LINUX_IOCTL_H
+#define _LINUX_IOCTL_H
+#define _IOC_NONE 0U
+#define _IOC_WRITE 1U
+#define _IOC_READ 2U
+#define _IOC(dir, type, nr, size) \\
+  (((unsigned)(dir) << 30) | ((unsigned)(size) << 16) | ((unsigned)(type) << 8) | (unsigned)(nr))
+#define _IO(type, nr) _IOC(_IOC_NONE, (type), (nr), 0)
+#define _IOR(type, nr, T) _IOC(_IOC_READ, (type), (nr), sizeof(T))
+#define _IOW(type, nr, T) _IOC(_IOC_WRITE, (type), (nr), sizeof(T))
+#define _IOWR(type, nr, T) _IOC(_IOC_READ | _IOC_WRITE, (type), (nr), sizeof(T))
+#endif
+`;
+
+function dmaHeap(): string {
+  return `/* DMA-BUF heaps: allocate a dma-buf from /dev/dma_heap/<name>. */
+#ifndef _LINUX_DMA_HEAP_H
+#define _LINUX_DMA_HEAP_H
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#define DMA_HEAP_VALID_FD_FLAGS (O_CLOEXEC | O_ACCMODE)
+#define DMA_HEAP_VALID_HEAP_FLAGS (0ULL)
+struct dma_heap_allocation_data {
+  __u64 len;
+  __u32 fd;
+  __u32 fd_flags;
+  __u64 heap_flags;
+};
+#define DMA_HEAP_IOC_MAGIC 'H'
+#define DMA_HEAP_IOCTL_ALLOC _IOWR(DMA_HEAP_IOC_MAGIC, 0x0, struct dma_heap_allocation_data)
+${checks([
+  ["DMA_HEAP_IOCTL_ALLOC", core.DMA_HEAP_IOCTL_ALLOC],
+  ["sizeof(struct dma_heap_allocation_data)", core.DMA_HEAP_ALLOCATION_DATA_SIZE],
+])}
+#endif
+`;
+}
+
+function dmaBuf(): string {
+  return `/* dma-buf file ioctls: CPU access sync, naming, implicit-fence import/export. */
+#ifndef _LINUX_DMA_BUF_H
+#define _LINUX_DMA_BUF_H
+#include <linux/ioctl.h>
+#include <linux/types.h>
+struct dma_buf_sync {
+  __u64 flags;
+};
+#define DMA_BUF_SYNC_READ (1 << 0)
+#define DMA_BUF_SYNC_WRITE (2 << 0)
+#define DMA_BUF_SYNC_RW (DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE)
+#define DMA_BUF_SYNC_START (0 << 2)
+#define DMA_BUF_SYNC_END (1 << 2)
+#define DMA_BUF_SYNC_VALID_FLAGS_MASK (DMA_BUF_SYNC_RW | DMA_BUF_SYNC_END)
+#define DMA_BUF_NAME_LEN 32
+struct dma_buf_export_sync_file {
+  __u32 flags;
+  __s32 fd;
+};
+struct dma_buf_import_sync_file {
+  __u32 flags;
+  __s32 fd;
+};
+#define DMA_BUF_BASE 'b'
+#define DMA_BUF_IOCTL_SYNC _IOW(DMA_BUF_BASE, 0, struct dma_buf_sync)
+#define DMA_BUF_SET_NAME _IOW(DMA_BUF_BASE, 1, const char *)
+#define DMA_BUF_SET_NAME_A _IOW(DMA_BUF_BASE, 1, __u32)
+#define DMA_BUF_SET_NAME_B _IOW(DMA_BUF_BASE, 1, __u64)
+#define DMA_BUF_IOCTL_EXPORT_SYNC_FILE _IOWR(DMA_BUF_BASE, 2, struct dma_buf_export_sync_file)
+#define DMA_BUF_IOCTL_IMPORT_SYNC_FILE _IOW(DMA_BUF_BASE, 3, struct dma_buf_import_sync_file)
+${checks([
+  ["DMA_BUF_IOCTL_SYNC", core.DMA_BUF_IOCTL_SYNC],
+  ["DMA_BUF_SET_NAME_A", core.DMA_BUF_SET_NAME_A],
+  ["DMA_BUF_SET_NAME_B", core.DMA_BUF_SET_NAME_B],
+  ["DMA_BUF_IOCTL_EXPORT_SYNC_FILE", core.DMA_BUF_IOCTL_EXPORT_SYNC_FILE],
+  ["DMA_BUF_IOCTL_IMPORT_SYNC_FILE", core.DMA_BUF_IOCTL_IMPORT_SYNC_FILE],
+])}
+#endif
+`;
+}
+
+function udmabuf(): string {
+  return `/* /dev/udmabuf: a dma-buf over memfd pages. */
+#ifndef _LINUX_UDMABUF_H
+#define _LINUX_UDMABUF_H
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#define UDMABUF_FLAGS_CLOEXEC 0x01
+struct udmabuf_create {
+  __u32 memfd;
+  __u32 flags;
+  __u64 offset;
+  __u64 size;
+};
+struct udmabuf_create_item {
+  __u32 memfd;
+  __u32 __pad;
+  __u64 offset;
+  __u64 size;
+};
+struct udmabuf_create_list {
+  __u32 flags;
+  __u32 count;
+  struct udmabuf_create_item list[];
+};
+#define UDMABUF_CREATE _IOW('u', 0x42, struct udmabuf_create)
+#define UDMABUF_CREATE_LIST _IOW('u', 0x43, struct udmabuf_create_list)
+${checks([
+  ["UDMABUF_CREATE", core.UDMABUF_CREATE],
+  ["UDMABUF_CREATE_LIST", core.UDMABUF_CREATE_LIST],
+  ["sizeof(struct udmabuf_create_item)", core.UDMABUF_CREATE_ITEM_SIZE],
+])}
+#endif
+`;
+}
+
+function syncFile(): string {
+  return `/* sync_file: a file holding a fence (merge, info, deadline). */
+#ifndef _LINUX_SYNC_H
+#define _LINUX_SYNC_H
+#include <linux/ioctl.h>
+#include <linux/types.h>
+struct sync_merge_data {
+  char name[32];
+  __s32 fd2;
+  __s32 fence;
+  __u32 flags;
+  __u32 pad;
+};
+struct sync_fence_info {
+  char obj_name[32];
+  char driver_name[32];
+  __s32 status;
+  __u32 flags;
+  __u64 timestamp_ns;
+};
+struct sync_file_info {
+  char name[32];
+  __s32 status;
+  __u32 flags;
+  __u32 num_fences;
+  __u32 pad;
+  __u64 sync_fence_info;
+};
+struct sync_set_deadline {
+  __u64 deadline_ns;
+  __u64 pad;
+};
+#define SYNC_IOC_MAGIC '>'
+#define SYNC_IOC_MERGE _IOWR(SYNC_IOC_MAGIC, 3, struct sync_merge_data)
+#define SYNC_IOC_FILE_INFO _IOWR(SYNC_IOC_MAGIC, 4, struct sync_file_info)
+#define SYNC_IOC_SET_DEADLINE _IOW(SYNC_IOC_MAGIC, 5, struct sync_set_deadline)
+${checks([
+  ["SYNC_IOC_MERGE", core.SYNC_IOC_MERGE],
+  ["SYNC_IOC_FILE_INFO", core.SYNC_IOC_FILE_INFO],
+  ["SYNC_IOC_SET_DEADLINE", core.SYNC_IOC_SET_DEADLINE],
+  ["sizeof(struct sync_fence_info)", core.SYNC_FENCE_INFO_SIZE],
+])}
+#endif
+`;
+}
+
+/**
+ * `linux/{types,ioctl,dma-buf,dma-heap,udmabuf,sync_file,memfd}.h` for programs that include
+ * them: the same names and layouts as Linux's uapi, with `_Static_assert`s that every request
+ * number and struct size equals the model's, so a header and the model cannot drift apart.
+ * (Flag values such as `MFD_*` and `O_*` come from the force-included ABI header.)
+ */
+export function uapiHeaders(): SourceTree {
+  return {
+    linux: {
+      "types.h": TYPES,
+      "ioctl.h": IOCTL,
+      "dma-heap.h": dmaHeap(),
+      "dma-buf.h": dmaBuf(),
+      "udmabuf.h": udmabuf(),
+      "sync_file.h": syncFile(),
+      "memfd.h": "/* MFD_* flags come from the dmabuf ABI header. */\n",
+    },
+  };
+}
