@@ -53,6 +53,7 @@ export {
 } from "./plugin/registry.js";
 export * from "./profile.js";
 export { SimClock } from "./time/clock.js";
+export * from "./trace/index.js";
 export * from "./uapi/index.js";
 export * from "./udmabuf/index.js";
 export * from "./user/index.js";

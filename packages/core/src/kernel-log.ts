@@ -1,5 +1,7 @@
 // The kernel log buffer (dmesg): warnings and messages the model emits, readable by tests.
 
+import type { TraceRecorder } from "./trace/recorder.js";
+
 /** Message levels, as printk uses them. */
 export type LogLevel = "err" | "warn" | "info" | "debug";
 
@@ -21,12 +23,21 @@ export class KernelLog {
   /** Every record, oldest first. */
   readonly records: LogRecord[] = [];
 
-  /** @param now - the virtual clock */
-  constructor(private readonly now: () => number) {}
+  /**
+   * @param now - the virtual clock
+   * @param trace - the kernel's event trace: warn and err records become findings in it
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly trace?: TraceRecorder,
+  ) {}
 
   /** Appends a record. */
   log(level: LogLevel, text: string): void {
     this.records.push({ time: this.now(), level, text });
+    if (this.trace?.on && (level === "warn" || level === "err")) {
+      this.trace.emit("finding", { level, text });
+    }
   }
   /** A WARN: a broken rule the kernel survives. */
   warn(text: string): void {

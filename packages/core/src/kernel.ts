@@ -23,6 +23,7 @@ import { KERNEL, type PluginClass } from "./plugin/metadata.js";
 import { registerPlugins } from "./plugin/registry.js";
 import { type KernelProfile, PROFILES } from "./profile.js";
 import { SimClock } from "./time/clock.js";
+import { TraceRecorder } from "./trace/recorder.js";
 import { O_RDONLY, O_WRONLY } from "./uapi/fcntl.js";
 import { UdmabufDevice, type UdmabufHost } from "./udmabuf/udmabuf.js";
 import { AnonInodeFs } from "./vfs/anon-inode.js";
@@ -96,6 +97,11 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   readonly clock = new SimClock();
   /** The kernel log (dmesg). */
   readonly log: KernelLog;
+  /** The event trace (off until `trace.start()`); export it with `toTraceEventJson`. */
+  readonly trace = new TraceRecorder(
+    () => this.clock.now,
+    () => this.#current,
+  );
   /** Every path the kernel serves. */
   readonly namespace = new Namespace();
   /** The DMA mapping API. */
@@ -164,7 +170,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       this.cmaAreas.push(this.defaultCmaArea);
     }
     this.hugetlb = new HugeTlb(this.buddy, this.pageSize, config.hugepages);
-    this.log = new KernelLog(() => this.clock.now);
+    this.log = new KernelLog(() => this.clock.now, this.trace);
     const huge = this.hugetlb.defaultPool.total;
     if (huge < config.hugepages) {
       this.log.warn(
@@ -191,6 +197,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       log: this.log,
       anonInodes: this.anonInodes,
       signalPending: () => this.#current?.fatalSignalPending ?? false,
+      trace: this.trace,
     });
     this.dmaBuf = new DmaBufCore(this);
     this.shmem = new ShmemFs(this);

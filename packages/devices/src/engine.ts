@@ -7,6 +7,7 @@ import {
   DMA_RESV_USAGE_WRITE,
   DmaFence,
   type DmaFenceOps,
+  fenceKey,
 } from "@dmabuf/core";
 import { z } from "zod";
 import {
@@ -24,6 +25,8 @@ export interface EngineJob {
   readonly writes: readonly ImportedBuffer[];
   /** Virtual nanoseconds the hardware takes once the job starts. */
   readonly duration: number;
+  /** Bytes the job moves, as traces show it; default: the sizes of its buffers. */
+  readonly bytes?: number;
   /** What the hardware does; runs at completion, when the bytes land. */
   run(): void;
 }
@@ -144,7 +147,22 @@ export abstract class DmaEngine extends DeviceModel {
       dep.put();
     }
     this.#running = true;
+    if (this.host.fences.trace?.on) this.#traceJob(head);
     this.host.clock.schedule(head.job.duration, () => this.#complete(head));
+  }
+
+  #traceJob(head: Queued): void {
+    const { job, fence } = head;
+    const bufs = [...job.reads, ...job.writes].map((b) => b.buf.ino);
+    const bytes = job.bytes ?? [...job.reads, ...job.writes].reduce((n, b) => n + b.buf.size, 0);
+    const end = this.host.clock.now + job.duration;
+    this.host.fences.trace?.emit("dma-job", {
+      dev: this.device.name,
+      bytes,
+      fence: fenceKey(fence),
+      bufs,
+      end,
+    });
   }
 
   #complete(entry: Queued): void {

@@ -6,6 +6,8 @@ import { KernelError } from "../errors/kernel-error.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { KernelProfile } from "../profile.js";
 import type { SimClock } from "../time/clock.js";
+import { traceFenceSignal, traceFenceWait } from "../trace/fence-points.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import type { AnonInodeFs } from "../vfs/anon-inode.js";
 
 /**
@@ -73,6 +75,8 @@ export interface FenceHost {
   readonly anonInodes: AnonInodeFs;
   /** Whether the current task has a signal pending: interruptible waits give up with EINTR. */
   signalPending(): boolean;
+  /** The kernel's event trace: signals and waits are recorded there when it is on. */
+  readonly trace?: TraceRecorder;
 }
 
 /** The callback function of {@link DmaFence.addCallback}. */
@@ -123,6 +127,10 @@ export class FenceRegistry {
   /** The kernel log. */
   get log(): KernelLog {
     return this.host.log;
+  }
+  /** The kernel's event trace, if any. */
+  get trace(): TraceRecorder | undefined {
+    return this.host.trace;
   }
   /** The anonymous-inode filesystem. */
   get anonInodes(): AnonInodeFs {
@@ -330,6 +338,7 @@ export class DmaFence {
    */
   signalTimestamp(timestamp: number): boolean {
     if (this.#signaled) return true;
+    if (this.registry.trace?.on) traceFenceSignal(this.registry.trace, this, this.#error);
     this.#signaled = true;
     this.#timestamp = timestamp;
     const callbacks = this.#callbacks;
@@ -420,7 +429,9 @@ export class DmaFence {
     if (timeout === 0) return 0;
     const clock = fences.clock;
     const deadline = clock.now + timeout;
+    const start = clock.now;
     clock.runUntil(() => this.isSignaled() || (intr && fences.signalPending()), deadline);
+    if (fences.trace?.on) traceFenceWait(fences.trace, this, start);
     if (this.isSignaled()) return Math.max(1, deadline - clock.now);
     if (intr && fences.signalPending()) {
       throw new KernelError("EINTR", "dma_fence_wait", "signal pending");

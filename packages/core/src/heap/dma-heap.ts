@@ -4,6 +4,7 @@ import type { DmaBufCore } from "../dma-buf/core.js";
 import { KernelError } from "../errors/kernel-error.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { KernelProfile } from "../profile.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { view } from "../uapi/dma-buf.js";
 import {
   DMA_HEAP_ALLOCATION_DATA_SIZE,
@@ -69,6 +70,8 @@ export interface DmaHeapHost {
   nextPseudoIno(): number;
   /** Behaviour switches of the kernel version (readdir order of /dev/dma_heap). */
   readonly profile: KernelProfile;
+  /** The kernel's event trace, if any. */
+  readonly trace?: TraceRecorder;
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -225,6 +228,8 @@ export class DmaHeapRegistry {
       throw e;
     }
     v.setUint32(8, newFd, true);
+    if (this.host.trace?.on)
+      this.host.trace.emit("alloc", { heap: heap.name, bytes: buf.size, buf: buf.ino, fd: newFd });
     if (outSize > 0) {
       if (!(arg instanceof Uint8Array) || arg.length < outSize) {
         throw new KernelError("EFAULT", "ioctl", "cannot write the allocation struct back");

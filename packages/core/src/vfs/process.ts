@@ -4,6 +4,8 @@ import type { ErrnoCode } from "../errors/errno.js";
 import { KernelError } from "../errors/kernel-error.js";
 import type { ShmemFs } from "../mm/shmem.js";
 import type { SimClock } from "../time/clock.js";
+import { traceFd, traceMmap } from "../trace/file-points.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import {
   F_ADD_SEALS,
   F_GET_SEALS,
@@ -66,6 +68,8 @@ export interface ProcessHost extends CpuHolder {
   nextPseudoIno(): number;
   /** The anonymous-inode filesystem (epoll files). */
   readonly anonInodes: AnonInodeFs;
+  /** The kernel's event trace, if it has one. */
+  readonly trace?: TraceRecorder;
   /** The internal tmpfs and hugetlbfs mounts (memfd_create). */
   readonly shmem: ShmemFs;
 }
@@ -170,6 +174,7 @@ export class Process {
   installFd(file: File, flags: number, syscall = "fd_install"): number {
     const fd = this.#lowestFreeFd(syscall);
     this.#fds[fd] = { file, cloexec: (flags & O_CLOEXEC) !== 0 };
+    if (this.host.trace?.on) traceFd(this.host.trace, "fd-install", fd, file);
     return fd;
   }
 
@@ -219,6 +224,7 @@ export class Process {
     this.#enter("close", () => {
       const file = this.fileOf(fd, "close");
       this.#fds[fd] = undefined;
+      if (this.host.trace?.on) traceFd(this.host.trace, "fd-close", fd, file);
       file.put();
     });
   }
@@ -362,6 +368,7 @@ export class Process {
       }
       const m = new Mapping(vma, this.host);
       this.#maps.push(m);
+      if (this.host.trace?.on) traceMmap(this.host.trace, "mmap", vma.file, start, len);
       return m;
     });
   }
@@ -385,6 +392,8 @@ export class Process {
       const i = this.#maps.indexOf(mapping);
       if (i < 0) throw new KernelError("EINVAL", "munmap", "not a mapping of this process");
       this.#maps.splice(i, 1);
+      if (this.host.trace?.on)
+        traceMmap(this.host.trace, "munmap", mapping.vma.file, mapping.address, mapping.length);
       mapping.markUnmapped();
       mapping.vma.ops?.close?.(mapping.vma);
       mapping.vma.file.put();
