@@ -52,6 +52,7 @@ export {
   type PluginEntry,
 } from "./plugin/registry.js";
 export * from "./profile.js";
+export * from "./report/index.js";
 export { SimClock } from "./time/clock.js";
 export * from "./trace/index.js";
 export * from "./uapi/index.js";

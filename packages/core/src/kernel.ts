@@ -22,6 +22,7 @@ import { ShmemFs, type ShmemHost } from "./mm/shmem.js";
 import { KERNEL, type PluginClass } from "./plugin/metadata.js";
 import { registerPlugins } from "./plugin/registry.js";
 import { type KernelProfile, PROFILES } from "./profile.js";
+import { type ReportOptions, renderKernelReport } from "./report/html.js";
 import { SimClock } from "./time/clock.js";
 import { TraceRecorder } from "./trace/recorder.js";
 import { O_RDONLY, O_WRONLY } from "./uapi/fcntl.js";
@@ -307,6 +308,15 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       throw new KernelError("ENOENT", "plugin", `${cls.name} is not registered`);
     }
     return this.#plugins.get(cls) as T;
+  }
+
+  /**
+   * The kernel's report as one self-contained HTML page: summary (leaks at the end, peak
+   * memory per heap), physical memory map, buffer lives, timeline, findings. Buffer lives and
+   * the timeline need {@link Kernel.trace} started before the work.
+   */
+  report(options?: ReportOptions): string {
+    return renderKernelReport(this, options);
   }
 
   /** Counts of everything a failed call must not leak. */
