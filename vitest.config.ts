@@ -6,7 +6,7 @@ export default defineConfig({
     resolve: { conditions: ["@dmabuf/source", "module", "node", "development|production"] },
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "docs/**/*.test.ts"],
+    include: ["packages/*/src/**/*.test.ts", "docs/**/*.test.ts", "demo/src/**/*.test.ts"],
     setupFiles: ["./vitest.setup.ts"],
     coverage: { provider: "v8", include: ["packages/*/src/**/*.ts"], exclude: ["**/*.test.ts"] },
   },

@@ -1,5 +1,8 @@
 // pnpm demo: a newcomer's first tour of the model — heaps, sharing, mapping, SYNC, /proc text.
 
+import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import {
   allocFromHeap,
   createKernel,
@@ -8,6 +11,7 @@ import {
   DMA_FROM_DEVICE,
   dmabufDump,
   formatDmabufDump,
+  type Kernel,
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
@@ -18,13 +22,23 @@ import {
   SEEK_END,
   setBufferName,
   syncBuffer,
+  toTraceEventFile,
   withCpuAccess,
 } from "@dmabuf/core";
 import { CacheModel, Camera, Scanout } from "@dmabuf/devices";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
+import { explainBufinfo, explainFdinfo, explainMaps } from "./explain.js";
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
+const explain = (lines: string[]) => {
+  for (const l of lines) say(`  ↳ ${l}`);
+};
+/** Where the report and the trace go: `--out DIR`, else a folder in the system's temp dir. */
+const outIndex = process.argv.indexOf("--out");
+const outDir = resolve(
+  outIndex > 0 ? (process.argv[outIndex + 1] ?? ".") : join(tmpdir(), "dmabuf-demo"),
+);
 const section = (title: string) =>
   say(`\n=== ${title} ${"=".repeat(Math.max(0, 70 - title.length))}`);
 
@@ -58,13 +72,19 @@ const exportedFd = kernel.dmaBuf.fd(buf, display, O_CLOEXEC);
 say(`exported inode ${buf.ino} as fd ${exportedFd} of display`);
 
 section("/sys/kernel/debug/dma_buf/bufinfo");
-process.stdout.write(camera.readFile("/sys/kernel/debug/dma_buf/bufinfo"));
+const bufinfo = camera.readFile("/sys/kernel/debug/dma_buf/bufinfo");
+process.stdout.write(bufinfo);
+explain(explainBufinfo(bufinfo));
 
 section(`/proc/${camera.pid}/fdinfo/${fd}`);
-process.stdout.write(camera.readFile(`/proc/${camera.pid}/fdinfo/${fd}`));
+const fdinfo = camera.readFile(`/proc/${camera.pid}/fdinfo/${fd}`);
+process.stdout.write(fdinfo);
+explain(explainFdinfo(fdinfo));
 
 section(`/proc/${display.pid}/maps`);
-process.stdout.write(display.readFile(`/proc/${display.pid}/maps`));
+const maps = display.readFile(`/proc/${display.pid}/maps`);
+process.stdout.write(maps);
+explain(explainMaps(maps));
 
 section("who holds what (built from /proc, like dmabuf_dump)");
 process.stdout.write(formatDmabufDump(dmabufDump(kernel.spawn({ name: "dmabuf_dump" }))));
@@ -85,12 +105,13 @@ const FRAME = 320 * 240 * 4;
  * non-coherent scanout reads the result from a CMA buffer. `forgetEnd` drops the SYNC END
  * after the CPU's writes to the framebuffer.
  */
-function pipeline(forgetEnd: boolean): void {
+function pipeline(forgetEnd: boolean): Kernel {
   const k = createKernel({
     ram: "256MiB",
     cma: { size: "64MiB" },
     plugins: [SystemHeap, CmaHeap, CacheModel, Camera, Scanout],
   });
+  k.trace.start();
   const app = k.spawn({ name: "viewfinder" });
   const camera = k.plugin(Camera);
   const scanout = k.plugin(Scanout);
@@ -128,10 +149,20 @@ function pipeline(forgetEnd: boolean): void {
   );
   process.stdout.write(`coherency checker: ${k.plugin(CacheModel).checker.report()}`);
   app.exit();
+  return k;
 }
 
 section("pipeline: camera → CPU (mmap + SYNC) → display, with a cache model");
 pipeline(false);
 
 section("the same pipeline with one SYNC removed");
-pipeline(true);
+const broken = pipeline(true);
+
+section("what the kernel saw: a Perfetto trace and an HTML report");
+mkdirSync(outDir, { recursive: true });
+const tracePath = join(outDir, "pipeline-trace.json");
+const reportPath = join(outDir, "pipeline-report.html");
+writeFileSync(tracePath, JSON.stringify(toTraceEventFile(broken.trace, broken.clock.now)));
+writeFileSync(reportPath, broken.report({ title: "camera → CPU → display, one SYNC END missing" }));
+say(`trace:  ${tracePath}  (${broken.trace.events().length} events; open it in ui.perfetto.dev)`);
+say(`report: ${reportPath}  (memory map, buffer lives, timeline, the coherency finding)`);

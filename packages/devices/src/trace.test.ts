@@ -83,7 +83,7 @@ describe("event trace", () => {
     expect(kinds.join(" ")).toBe(
       "export fd-install alloc export fd-install alloc name name " +
         "attach:camera0 map:camera0 attach:scanout0 map:scanout0 mmap mmap " +
-        "dma-job:camera0 fence-signal cpu-begin cpu-end cpu-begin cpu-end " +
+        "dma-job:camera0 fence-signal wait cpu-begin cpu-end cpu-begin cpu-end " +
         "dma-job:scanout0 fence-signal wait munmap munmap fd-close fd-close",
     );
     const [alloc] = events.filter((e) => e.kind === "alloc");
@@ -102,7 +102,15 @@ describe("event trace", () => {
     const signal = events.find((e) => e.kind === "fence-signal");
     expect(job?.end).toBe(signal?.ts);
     expect(job).toMatchObject({ dev: "camera0", bytes: FRAME, fence: signal?.fence, bufs: [1] });
-    const wait = events.find((e) => e.kind === "wait");
+    const [poll, wait] = events.filter((e) => e.kind === "wait");
+    expect(poll).toEqual({
+      seq: 16,
+      ts: signal?.ts,
+      kind: "wait",
+      pid: 1,
+      start: 0,
+      text: "poll: ready",
+    });
     expect(wait).toMatchObject({ fence: "2:1", text: "signaled", ts: kernel.clock.now });
     expect(kernel.trace.processNames().get(1)).toBe("viewfinder");
   });
@@ -112,8 +120,8 @@ describe("event trace", () => {
     kernel.trace.start({ capacity: 5 });
     pipeline(kernel, false).exit();
     const events = kernel.trace.events();
-    expect(events.map((e) => e.seq)).toEqual([22, 23, 24, 25, 26]);
-    expect(kernel.trace.dropped).toBe(22);
+    expect(events.map((e) => e.seq)).toEqual([23, 24, 25, 26, 27]);
+    expect(kernel.trace.dropped).toBe(23);
     expect(() => kernel.trace.start({ capacity: 0 })).toThrow(RangeError);
   });
 
@@ -139,8 +147,10 @@ describe("event trace", () => {
     if (parsed.success) expect(traceEventProblems(parsed.data)).toEqual([]);
     const flows = file.traceEvents.filter((e) => e.ph === "s" || e.ph === "f");
     expect(flows.map((e) => `${e.ph}${e.id} ${e.pid}/${e.tid}`)).toEqual([
-      "s1 1000002/2",
-      "f1 0/0",
+      "s1 1000002/1",
+      "f1 1/1",
+      "s2 1000002/2",
+      "f2 0/0",
     ]);
     const tracks = file.traceEvents
       .filter((e) => e.name === "thread_name")

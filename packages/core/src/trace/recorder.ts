@@ -34,7 +34,10 @@ export type TraceKind =
   | "dma-job"
   /** A fence signals: `fence` (`context:seqno`), `text` = driver/timeline, `error`. */
   | "fence-signal"
-  /** A wait for a fence ended: `fence`, `start`, result in `text` ("signaled" / "timeout" / "interrupted"). */
+  /**
+   * A wait that ran the clock ended: `start`; a fence wait has `fence` and `text` "signaled"
+   * or "timeout or interrupted", a poll has `text` "poll: ready" or "poll: timeout".
+   */
   | "wait"
   /** A kernel log line at warn or err level (DMA-API debugging, coherency, lifetime): `text`, `level`. */
   | "finding";

@@ -134,7 +134,8 @@ export function buildTimeline(trace: TraceRecorder, endNs?: number): Timeline {
   const peakByHeap: Record<string, number> = {};
   const heapBytes: HeapSample[] = [];
   const cpuOpen = new Map<string, TraceEvent>();
-  const signals = new Map<string, { lane: string; ts: number }>();
+  const signals = new Map<string, { lane: string; ts: number; fence: string }>();
+  let lastSignal: { lane: string; ts: number; fence: string } | undefined;
 
   const procName = (pid: number) =>
     pid === 0 ? "kernel" : `${names.get(pid) ?? "process"} (pid ${pid})`;
@@ -293,7 +294,8 @@ export function buildTimeline(trace: TraceRecorder, endNs?: number): Timeline {
         break;
       case "fence-signal": {
         const l = fenceLane(e.fence as string, e.text ?? "");
-        signals.set(e.fence as string, { lane: l, ts: e.ts });
+        lastSignal = { lane: l, ts: e.ts, fence: e.fence as string };
+        signals.set(e.fence as string, lastSignal);
         mark(l, e, `signal ${e.fence}`, "fence", {
           fence: e.fence ?? "",
           ...(e.error !== undefined ? { error: e.error } : {}),
@@ -305,15 +307,16 @@ export function buildTimeline(trace: TraceRecorder, endNs?: number): Timeline {
           lane: who,
           start: e.start ?? e.ts,
           end: e.ts,
-          name: `wait fence ${e.fence}`,
+          name: e.fence === undefined ? `wait (${e.text})` : `wait fence ${e.fence}`,
           cat: "wait",
           args: { fence: e.fence ?? "", result: e.text ?? "", ns: e.ts - (e.start ?? e.ts) },
         });
-        const sig = signals.get(e.fence as string);
-        if (sig && sig.ts >= (e.start ?? e.ts)) {
+        // A wait for a file (poll) ends with the fence signal of that instant, if any.
+        const sig = e.fence === undefined ? lastSignal : signals.get(e.fence);
+        if (sig && sig.ts >= (e.start ?? e.ts) && (e.fence !== undefined || sig.ts === e.ts)) {
           flows.push({
             id: flows.length + 1,
-            fence: e.fence as string,
+            fence: e.fence ?? sig.fence,
             from: sig,
             to: { lane: who, ts: e.ts },
           });

@@ -692,10 +692,13 @@ export class Process {
       if (ready === 0 && timeoutMs !== 0) {
         const clock = this.host.clock;
         const deadline = timeoutMs < 0 ? Number.POSITIVE_INFINITY : clock.now + timeoutMs * 1e6;
+        const start = clock.now;
         const ok = clock.runUntil(() => {
           ready = scan();
           return ready > 0;
         }, deadline);
+        if (this.host.trace?.on)
+          this.host.trace.emit("wait", { start, text: ok ? "poll: ready" : "poll: timeout" });
         if (!ok && timeoutMs < 0) {
           // An infinite wait that no pending event can end: reported, not hung.
           throw new KernelError("EINTR", "poll", "no pending event can make these fds ready");
