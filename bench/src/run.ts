@@ -5,6 +5,7 @@ import { benchContiguous } from "./contiguous.js";
 import { benchDevices } from "./devices.js";
 import { formatRatios } from "./measure.js";
 import { benchSystemHeap } from "./system-heap.js";
+import { benchTrace } from "./trace.js";
 
-const lines = [...benchSystemHeap(), ...benchContiguous(), ...benchDevices()];
+const lines = [...benchSystemHeap(), ...benchContiguous(), ...benchDevices(), ...benchTrace()];
 process.stdout.write(`${formatRatios(lines)}\n`);

@@ -58,6 +58,7 @@ export {
   resolveHeapTargets,
   runHeapConformance,
 } from "./conformance/heap/suite.js";
+export { conformanceReportHtml } from "./conformance/html-report.js";
 export type {
   BufferSource,
   ImporterCapabilities,

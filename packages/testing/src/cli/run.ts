@@ -1,5 +1,6 @@
 // dmabuf-conformance: load a plugin module, run the matching suites, report, set the exit code.
 
+import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,6 +17,7 @@ import {
   prepareHeapSuite,
   resolveHeapTargets,
 } from "../conformance/heap/suite.js";
+import { conformanceReportHtml } from "../conformance/html-report.js";
 import {
   type ImporterConformanceOptions,
   prepareImporterSuite,
@@ -91,6 +93,7 @@ Options:
   --profile <6.18|6.1>    kernel version profile of the test kernels
   --kernel-config <json>  more createKernel options, e.g. '{"ram":"256MiB"}'
   --list                  list the case ids of the suites that would run, and exit
+  --report <file.html>    also write an HTML report: a summary, one section per failed case
   -h, --help              show this text
 `;
 
@@ -100,6 +103,7 @@ interface Args {
   list: boolean;
   cases: string[];
   kernelConfig: KernelConfigInput;
+  report?: string;
 }
 
 class UsageError extends Error {}
@@ -119,6 +123,7 @@ function parseArgs(argv: readonly string[]): Args | "help" {
     else if (a === "--json") args.json = true;
     else if (a === "--list") args.list = true;
     else if (a === "--case") args.cases.push(value());
+    else if (a === "--report") args.report = value();
     else if (a === "--profile") profile = value();
     else if (a === "--kernel-config") {
       const text = value();
@@ -288,6 +293,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   }
   if (args.list) return errors.length > 0 ? EXIT_FAILED : EXIT_OK;
+  if (args.report) writeReport(resolve(io.cwd, args.report), args.module, reports, errors, io);
   const t = totals(reports);
   const ok = t.failed === 0 && errors.length === 0;
   if (args.json) {
@@ -301,4 +307,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     say(`${formatTotals(t)}${errors.length > 0 ? `, ${errors.length} not bootable` : ""}\n`);
   }
   return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+function writeReport(
+  path: string,
+  module: string,
+  reports: readonly SuiteReport[],
+  errors: readonly { target: string; error: string }[],
+  io: CliIo,
+): void {
+  try {
+    writeFileSync(path, conformanceReportHtml(module, reports, errors));
+  } catch (e) {
+    io.stderr(`dmabuf-conformance: cannot write the report ${path}: ${describeError(e)}\n`);
+  }
 }
