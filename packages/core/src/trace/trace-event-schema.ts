@@ -16,7 +16,7 @@ const common = {
 };
 
 /** Duration events: `B` begins a slice, `E` ends the innermost open one of the thread. */
-const durationEvent = z.strictObject({ ...common, ph: z.enum(["B", "E"]) });
+const durationEvent = z.strictObject({ ...common, ph: z.literal(["B", "E"]) });
 /** Complete events: a slice with its duration. */
 const completeEvent = z.strictObject({
   ...common,
@@ -27,8 +27,8 @@ const completeEvent = z.strictObject({
 /** Instant events, scoped to the thread (default), the process or everything. */
 const instantEvent = z.strictObject({
   ...common,
-  ph: z.enum(["i", "I"]),
-  s: z.enum(["g", "p", "t"]).optional(),
+  ph: z.literal(["i", "I"]),
+  s: z.literal(["g", "p", "t"]).optional(),
 });
 /** Counter events: each numeric argument is a series. */
 const counterEvent = z.strictObject({
@@ -40,7 +40,7 @@ const counterEvent = z.strictObject({
 /** Async (nestable) events: a category and an id tie begin, instant and end together. */
 const asyncEvent = z.strictObject({
   ...common,
-  ph: z.enum(["b", "n", "e"]),
+  ph: z.literal(["b", "n", "e"]),
   cat: z.string(),
   id: id.optional(),
   id2: z.object({ local: id.optional(), global: id.optional() }).optional(),
@@ -49,7 +49,7 @@ const asyncEvent = z.strictObject({
 /** Flow events: start, step and end of an arrow, tied by category and id. */
 const flowEvent = z.strictObject({
   ...common,
-  ph: z.enum(["s", "t", "f"]),
+  ph: z.literal(["s", "t", "f"]),
   cat: z.string(),
   id,
   bp: z.literal("e").optional(),
@@ -57,7 +57,7 @@ const flowEvent = z.strictObject({
 /** Metadata events name and order processes and threads. */
 const metadataEvent = z.union([
   z.strictObject({
-    name: z.enum(["process_name", "thread_name"]),
+    name: z.literal(["process_name", "thread_name"]),
     ph: z.literal("M"),
     pid: z.number().int(),
     tid: z.number().int().optional(),
@@ -66,7 +66,7 @@ const metadataEvent = z.union([
     args: z.strictObject({ name: z.string() }),
   }),
   z.strictObject({
-    name: z.enum(["process_sort_index", "thread_sort_index"]),
+    name: z.literal(["process_sort_index", "thread_sort_index"]),
     ph: z.literal("M"),
     pid: z.number().int(),
     tid: z.number().int().optional(),
@@ -96,7 +96,7 @@ export const traceEventSchema = z.union([
 /** A trace-event file in the JSON object format. */
 export const traceEventFileSchema = z.strictObject({
   traceEvents: z.array(traceEventSchema),
-  displayTimeUnit: z.enum(["ms", "ns"]).optional(),
+  displayTimeUnit: z.literal(["ms", "ns"]).optional(),
   otherData: z.record(z.string(), z.unknown()).optional(),
   stackFrames: z.record(z.string(), z.unknown()).optional(),
   samples: z.array(z.unknown()).optional(),
