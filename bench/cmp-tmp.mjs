@@ -20,7 +20,11 @@ function loop(core, SystemHeap) {
 }
 const fs = [];
 for (const w of which) fs.push(loop(...(await mk(w, fs.length))));
-const time = (f, n) => { const t = process.hrtime.bigint(); for (let i = 0; i < n; i++) f(); return Number(process.hrtime.bigint() - t) / n; };
+const time = (f, n) => {
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) f();
+  return Number(process.hrtime.bigint() - t) / n;
+};
 for (let i = 0; i < 3000; i++) for (const f of fs) f();
 const rs = fs.map(() => []);
 for (let r = 0; r < 21; r++) fs.forEach((f, i) => rs[i].push(time(f, 3000)));
