@@ -98,7 +98,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   readonly clock = new SimClock();
   /** The kernel log (dmesg). */
   readonly log: KernelLog;
-  /** The event trace (off until `trace.start()`); export it with `toTraceEventJson`. */
+  /** The event trace (off until `trace.start()`); export it with `toTraceEventFile`. */
   readonly trace = new TraceRecorder(
     () => this.clock.now,
     () => this.#current,

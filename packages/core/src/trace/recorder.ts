@@ -103,7 +103,7 @@ export interface TraceStartOptions {
  * ```ts
  * kernel.trace.start();
  * // … work …
- * const json = toTraceEventJson(kernel); // open in ui.perfetto.dev
+ * const file = toTraceEventFile(kernel.trace, kernel.clock.now); // JSON for ui.perfetto.dev
  * ```
  */
 export class TraceRecorder {
