@@ -252,7 +252,7 @@ function timelineSection(t: Timeline, traced: boolean): string {
   const labels = t.lanes
     .map(
       (l, i) =>
-        `<text class="lane-label ${l.group}" x="4" y="${TOP + i * ROW + 14}">${escapeHtml(l.group === "process" || l.group === "kernel" ? `${l.process} › ${l.thread}` : `${l.process} › ${l.thread}`)}</text><line class="grid" x1="0" x2="${LABEL + W}" y1="${TOP + i * ROW + ROW}" y2="${TOP + i * ROW + ROW}"/>`,
+        `<text class="lane-label ${l.group}" x="4" y="${TOP + i * ROW + 14}">${escapeHtml(`${l.process} › ${l.thread}`)}</text><line class="grid" x1="0" x2="${LABEL + W}" y1="${TOP + i * ROW + ROW}" y2="${TOP + i * ROW + ROW}"/>`,
     )
     .join("");
   const spans = t.spans
