@@ -3,13 +3,16 @@
 import type { ErrnoCode } from "./errno.js";
 
 /** What kind of failure a catalog entry is. */
-export type ErrorKind = "errno" | "bug" | "signal" | "config";
+export type ErrorKind = "errno" | "bug" | "signal" | "config" | "tool";
 
 /** One row of the error catalog (docs/errors.md is this table). */
 export interface CatalogEntry {
   /** The stable code callers assert on. */
   readonly code: string;
-  /** The kind: a syscall errno, a kernel bug, a signal, or a configuration error. */
+  /**
+   * The kind: a syscall errno, a kernel bug, a signal, a configuration error, or a failure of
+   * one of the SDK's tools (the C compiler and wasm runtime of `@dmabuf/wasm`).
+   */
   readonly kind: ErrorKind;
   /** The Linux errno number for `errno` entries, else null. */
   readonly errno: number | null;
@@ -325,5 +328,17 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     kind: "config",
     errno: null,
     meaning: "createKernel was given an invalid configuration.",
+  },
+  {
+    code: "DMABUF_CC_FAILED",
+    kind: "tool",
+    errno: null,
+    meaning: "dmabuf-cc (compileC) could not compile or link the C program; clang's messages are attached.",
+  },
+  {
+    code: "DMABUF_WASM_IMPORT",
+    kind: "tool",
+    errno: null,
+    meaning: "runWasm refused a module importing a call the shim should have redirected, or one it lacks.",
   },
 ];
