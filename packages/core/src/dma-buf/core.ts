@@ -19,7 +19,9 @@ import {
   DmaResv,
 } from "../fence/dma-resv.js";
 import type { KernelLog } from "../kernel-log.js";
+import type { CpuHolder } from "../mm/mapping.js";
 import type { SgTable } from "../mm/sg-table.js";
+import type { Vma } from "../mm/vma.js";
 import type { KernelProfile } from "../profile.js";
 import { traceMapping } from "../trace/dma-buf-points.js";
 import type { TraceRecorder } from "../trace/recorder.js";
@@ -27,10 +29,8 @@ import { DMA_BUF_MAGIC, DMA_BUF_NAME_LEN } from "../uapi/dma-buf.js";
 import { FMODE_LSEEK, FMODE_OPENED, O_ACCMODE, O_NONBLOCK } from "../uapi/fcntl.js";
 import { File, type FileTable } from "../vfs/file.js";
 import type { Inode } from "../vfs/inode.js";
-import type { CpuHolder } from "../vfs/mapping.js";
 import { openFmode } from "../vfs/open.js";
 import type { Process } from "../vfs/process.js";
-import type { Vma } from "../vfs/vma.js";
 import { DmaBuf, DmaBufAttachment } from "./dma-buf.js";
 import { type ExportInfo, exportInfoSchema } from "./export-info.js";
 import { dmaBufFileOperations } from "./file-ops.js";

@@ -8,6 +8,7 @@ import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_NONE, DMA_TO_DEVICE } from "../
 import type { ErrnoCode } from "../errors/errno.js";
 import { KernelError } from "../errors/kernel-error.js";
 import type { Kernel } from "../kernel.js";
+import { Vma } from "../mm/vma.js";
 import type { KernelVersion } from "../profile.js";
 import {
   DMA_BUF_IOCTL_SYNC,
@@ -28,7 +29,6 @@ import {
 } from "../uapi/fcntl.js";
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from "../uapi/mman.js";
 import { errnoOf } from "../vfs/process.js";
-import { Vma } from "../vfs/vma.js";
 import type { DmaBufAttachOps } from "./ops.js";
 import {
   BUFINFO,

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { KernelError } from "../errors/kernel-error.js";
+import { Vma } from "../mm/vma.js";
 import { O_CLOEXEC, O_RDONLY, O_RDWR, O_WRONLY } from "../uapi/fcntl.js";
 import {
   MAP_PRIVATE,
@@ -14,7 +15,6 @@ import {
   PROT_WRITE,
 } from "../uapi/mman.js";
 import { errnoOf } from "../vfs/process.js";
-import { Vma } from "../vfs/vma.js";
 import { boot, exportRecording, PS } from "./test-fixtures.js";
 
 const RW = PROT_READ | PROT_WRITE;

@@ -2,7 +2,7 @@
 
 import type { DmaDirection } from "../dma/direction.js";
 import type { SgTable } from "../mm/sg-table.js";
-import type { Vma } from "../vfs/vma.js";
+import type { Vma } from "../mm/vma.js";
 import type { DmaBuf, DmaBufAttachment } from "./dma-buf.js";
 import type { KernelMapping } from "./kernel-mapping.js";
 

@@ -10,8 +10,8 @@ import { KernelError } from "../errors/kernel-error.js";
 import type { BuddyAllocator } from "../mm/buddy.js";
 import type { CpuPort } from "../mm/cpu-port.js";
 import { SgTable } from "../mm/sg-table.js";
+import type { Vma } from "../mm/vma.js";
 import { exporter } from "../plugin/metadata.js";
-import type { Vma } from "../vfs/vma.js";
 
 /** The kernel services the example exporter uses: a subset of its `ExporterHost`. */
 export interface PageExporterHost {

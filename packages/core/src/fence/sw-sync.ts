@@ -1,6 +1,5 @@
 // sw_sync (sw_sync.c, sync_debug.c): timelines user space drives, for tests; debugfs sync/info.
 
-import { copyFromUser } from "../dma-buf/file-ops.js";
 import { KernelError } from "../errors/kernel-error.js";
 import { view } from "../uapi/dma-buf.js";
 import { O_CLOEXEC } from "../uapi/fcntl.js";
@@ -12,6 +11,7 @@ import {
   SW_SYNC_IOC_CREATE_FENCE,
   SW_SYNC_IOC_INC,
 } from "../uapi/sw-sync.js";
+import { copyFromUser } from "../uapi/user-copy.js";
 import type { FileOperations, IoctlArg } from "../vfs/file.js";
 import { type Namespace, textFile } from "../vfs/namespace.js";
 import type { Credentials } from "../vfs/open.js";

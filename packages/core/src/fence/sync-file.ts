@@ -1,6 +1,5 @@
 // struct sync_file: an anon-inode file carrying one fence to user space, with its ioctls.
 
-import { copyFromUser } from "../dma-buf/file-ops.js";
 import { isKernelError, KernelError } from "../errors/kernel-error.js";
 import { view } from "../uapi/dma-buf.js";
 import { O_CLOEXEC, O_RDONLY } from "../uapi/fcntl.js";
@@ -18,6 +17,7 @@ import {
   SYNC_SET_DEADLINE_SIZE,
   writeCString,
 } from "../uapi/sync-file.js";
+import { copyFromUser } from "../uapi/user-copy.js";
 import type { File, FileOperations, IoctlArg } from "../vfs/file.js";
 import type { Process } from "../vfs/process.js";
 import type { DmaFence, DmaFenceCb, FenceRegistry } from "./dma-fence.js";

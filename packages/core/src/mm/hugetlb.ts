@@ -2,8 +2,6 @@
 
 import type { BuddyAllocator } from "./buddy.js";
 
-/** Magic number of hugetlbfs (`HUGETLBFS_MAGIC`), as fstatfs reports it. */
-export const HUGETLBFS_MAGIC = 0x958458f6;
 /** The default huge page size (x86-64 PMD): 2 MiB. */
 export const HUGE_PAGE_SIZE_2M = 2 * 1024 * 1024;
 /** The gigantic page size (x86-64 PUD): 1 GiB. */

@@ -13,10 +13,10 @@ export { CoherentCpuPort, type CpuPort } from "./cpu-port.js";
 export {
   HUGE_PAGE_SIZE_1G,
   HUGE_PAGE_SIZE_2M,
-  HUGETLBFS_MAGIC,
   HugePagePool,
   HugeTlb,
 } from "./hugetlb.js";
+export { type CpuHolder, Mapping } from "./mapping.js";
 export {
   MAX_PAGE_FRAMES,
   PageFrames,
@@ -39,3 +39,4 @@ export {
   type ShmemPin,
   shmemInodeOf,
 } from "./shmem.js";
+export { Vma, type VmaOperations } from "./vma.js";

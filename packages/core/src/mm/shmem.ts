@@ -28,14 +28,14 @@ import {
   SEEK_HOLE,
   SEEK_SET,
 } from "../uapi/fcntl.js";
+import { HUGETLBFS_MAGIC, TMPFS_MAGIC } from "../uapi/magic.js";
 import { PROT_WRITE } from "../uapi/mman.js";
 import { File, type FileOperations, type FileTable } from "../vfs/file.js";
 import type { Inode } from "../vfs/inode.js";
-import type { CpuHolder } from "../vfs/mapping.js";
-import { TMPFS_MAGIC } from "../vfs/open.js";
-import type { Vma, VmaOperations } from "../vfs/vma.js";
 import type { BuddyAllocator } from "./buddy.js";
-import { HUGETLBFS_MAGIC, type HugePagePool, type HugeTlb } from "./hugetlb.js";
+import type { HugePagePool, HugeTlb } from "./hugetlb.js";
+import type { CpuHolder } from "./mapping.js";
+import type { Vma, VmaOperations } from "./vma.js";
 
 /** Device of the kernel-internal tmpfs mount, as fstat and /proc/PID/maps show it ("00:01"). */
 export const SHMEM_DEV: readonly [number, number] = [0, 1];

@@ -7,11 +7,11 @@ import type { DmaBuf, DmaBufAttachment } from "../dma-buf/dma-buf.js";
 import { KernelMapping } from "../dma-buf/kernel-mapping.js";
 import type { DmaBufOps } from "../dma-buf/ops.js";
 import { KernelError } from "../errors/kernel-error.js";
+import type { CpuHolder } from "../mm/mapping.js";
 import { SgTable } from "../mm/sg-table.js";
 import type { ShmemInode, ShmemPin } from "../mm/shmem.js";
+import type { Vma } from "../mm/vma.js";
 import type { KernelProfile } from "../profile.js";
-import type { CpuHolder } from "../vfs/mapping.js";
-import type { Vma } from "../vfs/vma.js";
 
 /** What the udmabuf exporter needs from its kernel. */
 export interface UdmabufOpsHost extends CpuHolder {

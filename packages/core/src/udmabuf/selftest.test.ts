@@ -3,12 +3,12 @@
 
 import { describe, expect, it } from "vitest";
 import { createKernel } from "../kernel.js";
+import type { Mapping } from "../mm/mapping.js";
 import type { KernelVersion } from "../profile.js";
 import { F_ADD_SEALS, F_SEAL_SHRINK, O_RDWR } from "../uapi/fcntl.js";
 import { MFD_ALLOW_SEALING, MFD_HUGETLB } from "../uapi/memfd.js";
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from "../uapi/mman.js";
 import { UDMABUF_FLAGS_CLOEXEC } from "../uapi/udmabuf.js";
-import type { Mapping } from "../vfs/mapping.js";
 import type { Process } from "../vfs/process.js";
 import { create, createList, outcome } from "./test-fixtures.js";
 

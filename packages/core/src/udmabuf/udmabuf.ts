@@ -2,7 +2,6 @@
 
 import { Device } from "../dma/device.js";
 import type { DmaBufCore } from "../dma-buf/core.js";
-import { copyFromUser } from "../dma-buf/file-ops.js";
 import { isKernelError, KernelError } from "../errors/kernel-error.js";
 import { shmemInodeOf } from "../mm/shmem.js";
 import { view } from "../uapi/dma-buf.js";
@@ -22,6 +21,7 @@ import {
   UDMABUF_CREATE_SIZE,
   UDMABUF_FLAGS_CLOEXEC,
 } from "../uapi/udmabuf.js";
+import { copyFromUser } from "../uapi/user-copy.js";
 import type { File, FileOperations, IoctlArg } from "../vfs/file.js";
 import { type Namespace, textFile } from "../vfs/namespace.js";
 import type { Process } from "../vfs/process.js";

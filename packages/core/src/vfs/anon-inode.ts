@@ -1,6 +1,7 @@
 // fs/anon_inodes.c: files without a path that all share one inode (sync_file, …).
 
 import { FMODE_OPENED, O_ACCMODE, O_NONBLOCK } from "../uapi/fcntl.js";
+import { ANON_INODE_FS_MAGIC } from "../uapi/magic.js";
 import { File, type FileOperations, type FileTable } from "./file.js";
 import type { Inode } from "./inode.js";
 import { openFmode } from "./open.js";
@@ -15,8 +16,6 @@ export interface AnonInodeHost {
 
 /** Mount id of the anon-inode filesystem, as fdinfo shows it (observed on 6.1: 13). */
 export const ANON_INODE_MNT_ID = 13;
-/** Magic number of the anon-inode filesystem (`ANON_INODE_FS_MAGIC`), as fstatfs reports it. */
-export const ANON_INODE_FS_MAGIC = 0x09041934;
 /** The anon-inode filesystem's device, as fstat reports it (not observed; a plausible value). */
 export const ANON_INODE_DEV: readonly [number, number] = [0, 14];
 

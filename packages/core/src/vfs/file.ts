@@ -1,9 +1,9 @@
 // struct file and struct file_operations: an open file, its refcount and its methods.
 
 import { KernelBug } from "../errors/kernel-bug.js";
+import type { Vma } from "../mm/vma.js";
 import type { Inode } from "./inode.js";
 import type { Process } from "./process.js";
-import type { Vma } from "./vma.js";
 
 /**
  * The argument of an ioctl as user space passes it: the C struct's bytes (read and written

@@ -2,7 +2,6 @@
 
 export {
   ANON_INODE_DEV,
-  ANON_INODE_FS_MAGIC,
   ANON_INODE_MNT_ID,
   AnonInodeFs,
   type AnonInodeHost,
@@ -24,7 +23,6 @@ export {
   type IoctlArg,
 } from "./file.js";
 export { type Inode, type Stat, statOf } from "./inode.js";
-export { type CpuHolder, Mapping } from "./mapping.js";
 export {
   type DeviceNode,
   type DirNode,
@@ -41,4 +39,3 @@ export {
 export { type Credentials, checkPermission, fileFlagsFromOpen, openFmode } from "./open.js";
 export { errnoOf, type PollFd, Process, type ProcessHost, type SendFdOptions } from "./process.js";
 export { renderFdinfo, renderMaps } from "./procfs.js";
-export { Vma, type VmaOperations } from "./vma.js";

@@ -21,6 +21,7 @@ import {
   S_IFDIR,
   S_IFREG,
 } from "../uapi/fcntl.js";
+import { DEBUGFS_MAGIC, PROC_SUPER_MAGIC, SYSFS_MAGIC, TMPFS_MAGIC } from "../uapi/magic.js";
 import { File, type FileOperations, type FileTable } from "./file.js";
 import type { Inode } from "./inode.js";
 import type { Namespace, Node } from "./namespace.js";
@@ -72,15 +73,6 @@ export function checkPermission(
     throw new KernelError("EACCES", syscall, "permission denied");
   }
 }
-
-/** f_type of devtmpfs (a tmpfs). */
-export const TMPFS_MAGIC = 0x01021994;
-/** f_type of procfs. */
-export const PROC_SUPER_MAGIC = 0x9fa0;
-/** f_type of sysfs. */
-export const SYSFS_MAGIC = 0x62656572;
-/** f_type of debugfs. */
-export const DEBUGFS_MAGIC = 0x64626720;
 
 /** The filesystem magic of a pseudo-file path. */
 function pseudoFsMagic(path: string): number {

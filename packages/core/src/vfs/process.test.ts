@@ -10,6 +10,8 @@ import { PageExporter } from "../examples/page-exporter.js";
 import type { DmaHeapOps } from "../heap/ops.js";
 import { createKernel, type Kernel } from "../kernel.js";
 import { CoherentCpuPort, type CpuPort } from "../mm/cpu-port.js";
+import type { Mapping } from "../mm/mapping.js";
+import type { Vma } from "../mm/vma.js";
 import {
   F_GETFD,
   F_GETFL,
@@ -36,9 +38,7 @@ import {
 } from "../uapi/mman.js";
 import { POLLIN, POLLNVAL, POLLOUT } from "../uapi/poll.js";
 import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from "./eventpoll.js";
-import type { Mapping } from "./mapping.js";
 import type { PollFd, Process } from "./process.js";
-import type { Vma } from "./vma.js";
 
 const PS = 4096;
 const HEAP = "/dev/dma_heap/test_mem";

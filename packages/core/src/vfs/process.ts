@@ -2,7 +2,9 @@
 
 import type { ErrnoCode } from "../errors/errno.js";
 import { KernelError } from "../errors/kernel-error.js";
+import { type CpuHolder, Mapping } from "../mm/mapping.js";
 import type { ShmemFs } from "../mm/shmem.js";
+import { Vma } from "../mm/vma.js";
 import type { SimClock } from "../time/clock.js";
 import { traceFd, traceMmap } from "../trace/file-points.js";
 import type { TraceRecorder } from "../trace/recorder.js";
@@ -44,11 +46,9 @@ import type { AnonInodeFs } from "./anon-inode.js";
 import { EPOLL_CLOEXEC, type EpollEvent, EventPoll, eventPollFops } from "./eventpoll.js";
 import type { File, IoctlArg } from "./file.js";
 import { type Stat, statOf } from "./inode.js";
-import { type CpuHolder, Mapping } from "./mapping.js";
 import { memfdCreate, memfdFcntl } from "./memfd.js";
 import type { Namespace } from "./namespace.js";
 import { openNode } from "./open.js";
-import { Vma } from "./vma.js";
 
 /** What a process needs from its kernel. */
 export interface ProcessHost extends CpuHolder {

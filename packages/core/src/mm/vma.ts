@@ -2,7 +2,7 @@
 
 import { KernelError } from "../errors/kernel-error.js";
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/mman.js";
-import type { File } from "./file.js";
+import type { File } from "../vfs/file.js";
 
 /**
  * Methods a driver may set on a mapping from its mmap method (`struct vm_operations_struct`).

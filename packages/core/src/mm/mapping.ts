@@ -1,9 +1,9 @@
 // A user-space view of a mapping: loads and stores walk the VMA's page table to the CPU port.
 
 import { KernelSignal } from "../errors/kernel-bug.js";
-import type { CpuPort } from "../mm/cpu-port.js";
-import { forEachPhysRun } from "../mm/phys-runs.js";
 import { PROT_READ, PROT_WRITE } from "../uapi/mman.js";
+import type { CpuPort } from "./cpu-port.js";
+import { forEachPhysRun } from "./phys-runs.js";
 import type { Vma } from "./vma.js";
 
 /** Something that knows the CPU port in force (the kernel: the port can be swapped). */
