@@ -2,12 +2,10 @@
 
 import type { ErrnoCode } from "../errors/errno.js";
 import { KernelError } from "../errors/kernel-error.js";
-import { type CpuHolder, Mapping } from "../mm/mapping.js";
+import { AddressSpace } from "../mm/address-space.js";
+import type { CpuHolder, Mapping } from "../mm/mapping.js";
 import type { ShmemFs } from "../mm/shmem.js";
-import { Vma } from "../mm/vma.js";
 import type { SimClock } from "../time/clock.js";
-import { traceFd, traceMmap } from "../trace/file-points.js";
-import type { TraceRecorder } from "../trace/recorder.js";
 import {
   F_ADD_SEALS,
   F_GET_SEALS,
@@ -18,9 +16,6 @@ import {
   FALLOC_FL_PUNCH_HOLE,
   FASYNC,
   FD_CLOEXEC,
-  FMODE_PREAD,
-  FMODE_PWRITE,
-  FMODE_READ,
   FMODE_WRITE,
   O_CLOEXEC,
   O_NONBLOCK,
@@ -29,26 +24,17 @@ import {
   S_IFREG,
 } from "../uapi/fcntl.js";
 import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX } from "../uapi/ioctl.js";
-import {
-  MADV_DONTNEED,
-  MADV_NORMAL,
-  MADV_WILLNEED,
-  MAP_PRIVATE,
-  MAP_SHARED,
-  MAP_SHARED_VALIDATE,
-  MAP_TYPE,
-  PROT_EXEC,
-  PROT_READ,
-  PROT_WRITE,
-} from "../uapi/mman.js";
-import { DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from "../uapi/poll.js";
+import { POLLERR, POLLHUP, POLLIN, POLLOUT } from "../uapi/poll.js";
 import type { AnonInodeFs } from "./anon-inode.js";
 import { EPOLL_CLOEXEC, type EpollEvent, EventPoll, eventPollFops } from "./eventpoll.js";
+import { type FdEntry, FdTable } from "./fd-table.js";
 import type { File, IoctlArg } from "./file.js";
 import { type Stat, statOf } from "./inode.js";
 import { memfdCreate, memfdFcntl } from "./memfd.js";
 import type { Namespace } from "./namespace.js";
 import { openNode } from "./open.js";
+import { doPoll, epollWaitOn, type PollFd } from "./poll.js";
+import { vfsPread, vfsPwrite, vfsRead, vfsWrite } from "./read-write.js";
 
 /** What a process needs from its kernel. */
 export interface ProcessHost extends CpuHolder {
@@ -68,36 +54,17 @@ export interface ProcessHost extends CpuHolder {
   nextPseudoIno(): number;
   /** The anonymous-inode filesystem (epoll files). */
   readonly anonInodes: AnonInodeFs;
-  /** The kernel's event trace, if it has one. */
-  readonly trace?: TraceRecorder;
   /** The internal tmpfs and hugetlbfs mounts (memfd_create). */
   readonly shmem: ShmemFs;
 }
 
-/** One slot of the fd table. */
-interface FdEntry {
-  file: File;
-  cloexec: boolean;
-}
-
-/** One entry of a poll() request; `revents` is written back. */
-export interface PollFd {
-  /** The fd to watch; negative entries are ignored. */
-  fd: number;
-  /** POLL* events of interest. */
-  events: number;
-  /** Out: the events that are ready. */
-  revents?: number;
-}
+export type { PollFd } from "./poll.js";
 
 /** Options for {@link Process.sendFd}. */
 export interface SendFdOptions {
   /** Install the received fd with O_CLOEXEC (MSG_CMSG_CLOEXEC). */
   cloexec?: boolean;
 }
-
-/** The top of the mmap area: mappings are placed top-down below it. */
-const MMAP_TOP = 0x7ffff7ff9000;
 
 /**
  * A user-space process. Every method is a syscall: it throws {@link KernelError} with the
@@ -110,14 +77,12 @@ const MMAP_TOP = 0x7ffff7ff9000;
  * ```
  */
 export class Process {
-  /** RLIMIT_NOFILE: fds are numbered below this. */
-  rlimitNofile = 1024;
   /** Set once the process has exited. */
   exited = false;
   /** A fatal signal is pending: long kernel loops give up with EINTR (`fatal_signal_pending`). */
   fatalSignalPending = false;
-  readonly #fds: (FdEntry | undefined)[] = [];
-  readonly #maps: Mapping[] = [];
+  readonly #fds = new FdTable();
+  readonly #mm: AddressSpace;
 
   /**
    * @param host - the kernel
@@ -132,22 +97,28 @@ export class Process {
     readonly name: string,
     readonly uid: number,
     readonly gid: number,
-  ) {}
+  ) {
+    this.#mm = new AddressSpace(host);
+  }
+
+  /** RLIMIT_NOFILE: fds are numbered below this. */
+  get rlimitNofile(): number {
+    return this.#fds.rlimitNofile;
+  }
+  set rlimitNofile(n: number) {
+    this.#fds.rlimitNofile = n;
+  }
 
   // ---- fd table -------------------------------------------------------------------------
 
   /** Open fds in ascending order. */
   fds(): number[] {
-    const out: number[] = [];
-    this.#fds.forEach((e, fd) => {
-      if (e) out.push(fd);
-    });
-    return out;
+    return this.#fds.fds();
   }
 
   /** The live mappings, lowest address first. */
   mappings(): readonly Mapping[] {
-    return [...this.#maps].sort((a, b) => a.address - b.address);
+    return this.#mm.mappings();
   }
 
   /**
@@ -155,14 +126,12 @@ export class Process {
    * @throws KernelError EBADF when the fd is not open.
    */
   fileOf(fd: number, syscall = "fget"): File {
-    const e = Number.isInteger(fd) && fd >= 0 ? this.#fds[fd] : undefined;
-    if (!e) throw new KernelError("EBADF", syscall, `fd ${fd} is not open`);
-    return e.file;
+    return this.#fds.fileOf(fd, syscall);
   }
 
   /** Whether fd has close-on-exec set. */
   isCloexec(fd: number): boolean {
-    return this.#fds[fd]?.cloexec ?? false;
+    return this.#fds.entry(fd)?.cloexec ?? false;
   }
 
   /**
@@ -172,9 +141,8 @@ export class Process {
    * then still the caller's).
    */
   installFd(file: File, flags: number, syscall = "fd_install"): number {
-    const fd = this.#lowestFreeFd(syscall);
-    this.#fds[fd] = { file, cloexec: (flags & O_CLOEXEC) !== 0 };
-    if (this.host.trace?.on) traceFd(this.host.trace, "fd-install", fd, file);
+    const fd = this.#fds.lowestFree(syscall);
+    this.#fds.install(fd, file, flags);
     return fd;
   }
 
@@ -184,12 +152,7 @@ export class Process {
    * @throws KernelError EMFILE when every fd below RLIMIT_NOFILE is in use.
    */
   unusedFd(syscall = "get_unused_fd_flags"): number {
-    return this.#lowestFreeFd(syscall);
-  }
-
-  #lowestFreeFd(syscall: string): number {
-    for (let fd = 0; fd < this.rlimitNofile; fd++) if (!this.#fds[fd]) return fd;
-    throw new KernelError("EMFILE", syscall);
+    return this.#fds.lowestFree(syscall);
   }
 
   // ---- syscalls -------------------------------------------------------------------------
@@ -223,8 +186,7 @@ export class Process {
   close(fd: number): void {
     this.#enter("close", () => {
       const file = this.fileOf(fd, "close");
-      this.#fds[fd] = undefined;
-      if (this.host.trace?.on) traceFd(this.host.trace, "fd-close", fd, file);
+      this.#fds.remove(fd);
       file.put();
     });
   }
@@ -236,8 +198,8 @@ export class Process {
   dup(fd: number): number {
     return this.#enter("dup", () => {
       const file = this.fileOf(fd, "dup");
-      const nfd = this.#lowestFreeFd("dup");
-      this.#fds[nfd] = { file: file.get(), cloexec: false };
+      const nfd = this.#fds.lowestFree("dup");
+      this.#fds.install(nfd, file.get(), 0);
       return nfd;
     });
   }
@@ -252,7 +214,7 @@ export class Process {
   fcntl(fd: number, cmd: number, arg = 0): number {
     return this.#enter("fcntl", () => {
       const file = this.fileOf(fd, "fcntl");
-      const entry = this.#fds[fd] as FdEntry;
+      const entry = this.#fds.entry(fd) as FdEntry;
       switch (cmd) {
         case F_GETFD:
           return entry.cloexec ? FD_CLOEXEC : 0;
@@ -281,7 +243,7 @@ export class Process {
   ioctl(fd: number, request: number, arg: IoctlArg = null): number {
     return this.#enter("ioctl", () => {
       const file = this.fileOf(fd, "ioctl");
-      const entry = this.#fds[fd] as FdEntry;
+      const entry = this.#fds.entry(fd) as FdEntry;
       switch (request >>> 0) {
         case FIOCLEX:
           entry.cloexec = true;
@@ -319,68 +281,15 @@ export class Process {
    */
   mmap(fd: number, length: number, prot: number, flags: number, offset = 0): Mapping {
     return this.#enter("mmap", () => {
-      const ps = this.host.pageSize;
       if (!Number.isInteger(length) || !Number.isInteger(offset) || offset < 0) {
         throw new KernelError("EINVAL", "mmap", "length and offset must be integers");
       }
-      if (offset % ps !== 0) throw new KernelError("EINVAL", "mmap", "unaligned offset");
+      if (offset % this.host.pageSize !== 0) {
+        throw new KernelError("EINVAL", "mmap", "unaligned offset");
+      }
       const file = this.fileOf(fd, "mmap");
-      if (length === 0) throw new KernelError("EINVAL", "mmap", "zero length");
-      const len = Math.ceil(length / ps) * ps;
-      const pgoff = offset / ps;
-      if (!Number.isSafeInteger(pgoff + len / ps)) throw new KernelError("EOVERFLOW", "mmap");
-      const type = flags & MAP_TYPE;
-      if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) {
-        throw new KernelError("EINVAL", "mmap", "mapping type must be shared or private");
-      }
-      if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) {
-        throw new KernelError("EINVAL", "mmap", "unknown protection bits");
-      }
-      if ((file.fMode & FMODE_READ) === 0) {
-        throw new KernelError("EACCES", "mmap", "file not open for reading");
-      }
-      if (type !== MAP_PRIVATE && prot & PROT_WRITE && (file.fMode & FMODE_WRITE) === 0) {
-        throw new KernelError("EACCES", "mmap", "shared writable mapping of a read-only file");
-      }
-      // do_mmap checks the access mode before it looks for the file's mmap method.
-      if (!file.fops.mmap) throw new KernelError("ENODEV", "mmap", "file cannot be mapped");
-      const start = this.#findGap(len);
-      const vma = new Vma(
-        start,
-        len,
-        pgoff,
-        prot,
-        type === MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED,
-        file,
-        ps,
-      );
-      if (type !== MAP_PRIVATE && (file.fMode & FMODE_WRITE) === 0) vma.mayWrite = false;
-      file.get();
-      try {
-        file.fops.mmap(file, vma);
-      } catch (e) {
-        vma.file.put();
-        throw e;
-      }
-      if (vma.file !== file) {
-        // The driver redirected the mapping to another file (dma_buf_mmap does this).
-        file.put();
-      }
-      const m = new Mapping(vma, this.host);
-      this.#maps.push(m);
-      if (this.host.trace?.on) traceMmap(this.host.trace, "mmap", vma.file, start, len);
-      return m;
+      return this.#mm.mmap(file, length, prot, flags, offset);
     });
-  }
-
-  #findGap(len: number): number {
-    let top = MMAP_TOP;
-    for (const m of [...this.#maps].sort((a, b) => b.address - a.address)) {
-      if (m.vma.end <= top - len) break;
-      top = Math.min(top, m.vma.start);
-    }
-    if (top - len < 0x10000) throw new KernelError("ENOMEM", "mmap", "address space full");
-    return top - len;
   }
 
   /**
@@ -388,16 +297,7 @@ export class Process {
    * @throws KernelError EINVAL when the mapping is not (or no longer) mapped in this process.
    */
   munmap(mapping: Mapping): void {
-    this.#enter("munmap", () => {
-      const i = this.#maps.indexOf(mapping);
-      if (i < 0) throw new KernelError("EINVAL", "munmap", "not a mapping of this process");
-      this.#maps.splice(i, 1);
-      if (this.host.trace?.on)
-        traceMmap(this.host.trace, "munmap", mapping.vma.file, mapping.address, mapping.length);
-      mapping.markUnmapped();
-      mapping.vma.ops?.close?.(mapping.vma);
-      mapping.vma.file.put();
-    });
+    this.#enter("munmap", () => this.#mm.munmap(mapping));
   }
 
   /**
@@ -410,30 +310,7 @@ export class Process {
    * mapping); ENOMEM (no free address range).
    */
   mremap(mapping: Mapping, newLength: number): Mapping {
-    return this.#enter("mremap", () => {
-      const i = this.#maps.indexOf(mapping);
-      if (i < 0 || !(newLength > 0)) throw new KernelError("EINVAL", "mremap");
-      const old = mapping.vma;
-      const len = Math.ceil(newLength / old.pageSize) * old.pageSize;
-      if (len > old.length && old.pfnmap) {
-        throw new KernelError("EFAULT", "mremap", "cannot grow a PFN mapping");
-      }
-      const start = len > old.length ? this.#findGap(len) : old.start;
-      const vma = new Vma(start, len, old.pgoff, old.prot, old.flags, old.file, old.pageSize);
-      const kept = Math.min(vma.pageCount, old.pageCount);
-      vma.pfns.set(old.pfns.subarray(0, kept));
-      vma.ops = old.ops;
-      vma.privateData = old.privateData;
-      vma.pfnmap = old.pfnmap;
-      vma.mayWrite = old.mayWrite;
-      for (const [page, copy] of old.cowPages) if (page < kept) vma.cowPages.set(page, copy);
-      vma.ops?.open?.(vma);
-      old.ops?.close?.(old);
-      const m = new Mapping(vma, this.host);
-      mapping.markUnmapped();
-      this.#maps[i] = m;
-      return m;
-    });
+    return this.#enter("mremap", () => this.#mm.mremap(mapping, newLength));
   }
 
   /**
@@ -443,15 +320,7 @@ export class Process {
    * @throws KernelError EINVAL (not a live mapping, unknown advice, DONTNEED on a PFN mapping).
    */
   madvise(mapping: Mapping, advice: number): void {
-    this.#enter("madvise", () => {
-      if (!this.#maps.includes(mapping)) throw new KernelError("EINVAL", "madvise");
-      const vma = mapping.vma;
-      if (advice >= MADV_NORMAL && advice <= MADV_WILLNEED) return;
-      if (advice !== MADV_DONTNEED) throw new KernelError("EINVAL", "madvise", `advice ${advice}`);
-      if (vma.pfnmap) throw new KernelError("EINVAL", "madvise", "PFN mapping");
-      vma.pfns.fill(-1);
-      vma.cowPages.clear();
-    });
+    this.#enter("madvise", () => this.#mm.madvise(mapping, advice));
   }
 
   /**
@@ -511,17 +380,7 @@ export class Process {
   pread(fd: number, count: number, offset: number): Uint8Array {
     return this.#enter("pread64", () => {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new KernelError("EINVAL", "pread64");
-      const file = this.fileOf(fd, "pread64");
-      if ((file.fMode & FMODE_READ) === 0) throw new KernelError("EBADF", "pread64");
-      if ((file.fMode & FMODE_PREAD) === 0) throw new KernelError("ESPIPE", "pread64");
-      if (!file.fops.read) throw new KernelError("EINVAL", "pread64");
-      const saved = file.pos;
-      file.pos = offset;
-      try {
-        return file.fops.read(file, count);
-      } finally {
-        file.pos = saved;
-      }
+      return vfsPread(this.fileOf(fd, "pread64"), count, offset);
     });
   }
 
@@ -535,17 +394,7 @@ export class Process {
   pwrite(fd: number, bytes: Uint8Array, offset: number): number {
     return this.#enter("pwrite64", () => {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new KernelError("EINVAL", "pwrite64");
-      const file = this.fileOf(fd, "pwrite64");
-      if ((file.fMode & FMODE_PWRITE) === 0) throw new KernelError("ESPIPE", "pwrite64");
-      if ((file.fMode & FMODE_WRITE) === 0) throw new KernelError("EBADF", "pwrite64");
-      if (!file.fops.write) throw new KernelError("EINVAL", "pwrite64");
-      const saved = file.pos;
-      file.pos = offset;
-      try {
-        return file.fops.write(file, bytes);
-      } finally {
-        file.pos = saved;
-      }
+      return vfsPwrite(this.fileOf(fd, "pwrite64"), bytes, offset);
     });
   }
 
@@ -619,19 +468,7 @@ export class Process {
    * not open for reading).
    */
   mprotect(mapping: Mapping, prot: number): void {
-    this.#enter("mprotect", () => {
-      if (!this.#maps.includes(mapping)) {
-        throw new KernelError("EINVAL", "mprotect", "not a mapping of this process");
-      }
-      if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) {
-        throw new KernelError("EINVAL", "mprotect", "unknown protection bits");
-      }
-      const vma = mapping.vma;
-      if (vma.shared && prot & PROT_WRITE && !vma.mayWrite) {
-        throw new KernelError("EACCES", "mprotect", "file not open for writing, or write-sealed");
-      }
-      vma.prot = prot;
-    });
+    this.#enter("mprotect", () => this.#mm.mprotect(mapping, prot));
   }
 
   /**
@@ -641,10 +478,7 @@ export class Process {
    */
   read(fd: number, count: number): Uint8Array {
     return this.#enter("read", () => {
-      const file = this.fileOf(fd, "read");
-      if ((file.fMode & FMODE_READ) === 0) throw new KernelError("EBADF", "read");
-      if (!file.fops.read) throw new KernelError("EINVAL", "read");
-      return file.fops.read(file, count);
+      return vfsRead(this.fileOf(fd, "read"), count);
     });
   }
 
@@ -655,10 +489,7 @@ export class Process {
    */
   write(fd: number, bytes: Uint8Array): number {
     return this.#enter("write", () => {
-      const file = this.fileOf(fd, "write");
-      if ((file.fMode & FMODE_WRITE) === 0) throw new KernelError("EBADF", "write");
-      if (!file.fops.write) throw new KernelError("EINVAL", "write");
-      return file.fops.write(file, bytes);
+      return vfsWrite(this.fileOf(fd, "write"), bytes);
     });
   }
 
@@ -671,41 +502,7 @@ export class Process {
    * wait instead of hanging).
    */
   poll(fds: PollFd[], timeoutMs: number): number {
-    return this.#enter("poll", () => {
-      if (fds.length > this.rlimitNofile) throw new KernelError("EINVAL", "poll");
-      const scan = (): number => {
-        let ready = 0;
-        for (const p of fds) {
-          p.revents = 0;
-          if (p.fd < 0) continue;
-          const e = this.#fds[p.fd];
-          if (!e) p.revents = POLLNVAL;
-          else {
-            const mask = e.file.fops.poll ? e.file.fops.poll(e.file, p.events) : DEFAULT_POLLMASK;
-            p.revents = mask & (p.events | POLLERR | POLLHUP);
-          }
-          if (p.revents) ready++;
-        }
-        return ready;
-      };
-      let ready = scan();
-      if (ready === 0 && timeoutMs !== 0) {
-        const clock = this.host.clock;
-        const deadline = timeoutMs < 0 ? Number.POSITIVE_INFINITY : clock.now + timeoutMs * 1e6;
-        const start = clock.now;
-        const ok = clock.runUntil(() => {
-          ready = scan();
-          return ready > 0;
-        }, deadline);
-        if (this.host.trace?.on)
-          this.host.trace.emit("wait", { start, text: ok ? "poll: ready" : "poll: timeout" });
-        if (!ok && timeoutMs < 0) {
-          // An infinite wait that no pending event can end: reported, not hung.
-          throw new KernelError("EINTR", "poll", "no pending event can make these fds ready");
-        }
-      }
-      return ready;
-    });
+    return this.#enter("poll", () => doPoll(this.#fds, this.host.clock, fds, timeoutMs));
   }
 
   /**
@@ -771,20 +568,7 @@ export class Process {
       if (!(ep.privateData instanceof EventPoll) || !(maxEvents >= 1)) {
         throw new KernelError("EINVAL", "epoll_wait");
       }
-      const watch = ep.privateData;
-      let ready = watch.ready(maxEvents);
-      if (ready.length === 0 && timeoutMs !== 0) {
-        const clock = this.host.clock;
-        const deadline = timeoutMs < 0 ? Number.POSITIVE_INFINITY : clock.now + timeoutMs * 1e6;
-        const ok = clock.runUntil(() => {
-          ready = watch.ready(maxEvents);
-          return ready.length > 0;
-        }, deadline);
-        if (!ok && timeoutMs < 0) {
-          throw new KernelError("EINTR", "epoll_wait", "no pending event can make a file ready");
-        }
-      }
-      return ready;
+      return epollWaitOn(ep.privateData, this.host.clock, maxEvents, timeoutMs);
     });
   }
 
@@ -853,10 +637,8 @@ export class Process {
   exit(): void {
     if (this.exited) return;
     this.host.runAs(this, () => {
-      for (const m of [...this.#maps]) this.munmap(m);
-      this.#fds.forEach((e, fd) => {
-        if (e) this.close(fd);
-      });
+      this.#mm.unmapAll();
+      for (const fd of this.#fds.fds()) this.close(fd);
     });
     this.exited = true;
     this.host.reap(this);
