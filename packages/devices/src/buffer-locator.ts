@@ -49,7 +49,7 @@ export function locateBuffer(
   for (const proc of kernel.processes().values()) {
     for (const m of proc.mappings()) {
       const vma = m.vma;
-      const i = vma.pfns.indexOf(pfn);
+      const i = vma.pages.indexOf(pfn);
       if (i < 0) continue;
       const buffer = kernel.dmaBuf.fromFile(vma.file);
       if (buffer) return { buffer, offset: (vma.pgoff + i) * ps + (phys - pfn * ps) };

@@ -125,7 +125,7 @@ export class Mapping {
 
   #frame(page: number): number {
     const vma = this.vma;
-    let pfn = vma.pfns[page] ?? -1;
+    let pfn = vma.pages.get(page);
     if (pfn < 0) {
       pfn = vma.ops?.fault?.(vma, vma.pgoff + page) ?? -1;
       if (pfn < 0) {
@@ -135,7 +135,7 @@ export class Mapping {
           "no page behind this part of the mapping",
         );
       }
-      vma.pfns[page] = pfn;
+      vma.pages.set(page, pfn);
     }
     return pfn;
   }

@@ -207,10 +207,10 @@ export class ShmemInode implements Inode {
     for (const vma of this.#vmas) {
       const lo = Math.max(from, vma.pgoff) - vma.pgoff;
       const hi = Math.min(to, vma.pgoff + vma.pageCount) - vma.pgoff;
-      for (let i = lo; i < hi; i++) {
-        vma.pfns[i] = -1;
-        if (evenCows) vma.cowPages.delete(i);
-      }
+      if (lo >= hi) continue;
+      vma.pages.clearRange(lo, hi);
+      if (evenCows)
+        for (const i of vma.cowPages.keys()) if (i >= lo && i < hi) vma.cowPages.delete(i);
     }
   }
 

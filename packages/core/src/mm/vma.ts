@@ -3,6 +3,7 @@
 import { KernelError } from "../errors/kernel-error.js";
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/mman.js";
 import type { File } from "../vfs/file.js";
+import { PageTable } from "./page-table.js";
 
 /**
  * Methods a driver may set on a mapping from its mmap method (`struct vm_operations_struct`).
@@ -30,8 +31,8 @@ export interface VmaOperations {
  * or {@link Vma.insertPfn}, or lazily through {@link VmaOperations.fault}.
  */
 export class Vma {
-  /** Page frame backing each page of the mapping; -1 while not populated. */
-  readonly pfns: Float64Array;
+  /** Page frame backing each page of the mapping (sparse: nothing is allocated per page). */
+  readonly pages: PageTable;
   /** Fault handler and friends, set by the driver's mmap method. */
   ops: VmaOperations | undefined;
   /** Driver-private data (`vm_private_data`). */
@@ -64,7 +65,17 @@ export class Vma {
     public file: File,
     readonly pageSize: number,
   ) {
-    this.pfns = new Float64Array(length / pageSize).fill(-1);
+    this.pages = new PageTable(length / pageSize);
+  }
+
+  /**
+   * A dense copy of the page table, -1 where no frame is mapped: for inspection and tests.
+   * Allocates one entry per page of the mapping; the syscall paths never call it.
+   */
+  get pfns(): Float64Array {
+    const out = new Float64Array(this.pageCount).fill(-1);
+    for (const [page, pfn] of this.pages.populated()) out[page] = pfn;
+    return out;
   }
 
   /** One past the last address. */
@@ -73,7 +84,7 @@ export class Vma {
   }
   /** Number of pages the mapping spans. */
   get pageCount(): number {
-    return this.pfns.length;
+    return this.pages.pageCount;
   }
   /** VM_SHARED: writes reach the file's pages. */
   get shared(): boolean {
@@ -108,7 +119,7 @@ export class Vma {
       throw new KernelError("EINVAL", "remap_pfn_range", "partial remap of a private mapping");
     }
     const first = (addr - this.start) / ps;
-    for (let i = 0; i < size / ps; i++) this.pfns[first + i] = pfn + i;
+    for (let i = 0; i < size / ps; i++) this.pages.set(first + i, pfn + i);
     this.pfnmap = true;
   }
 
@@ -121,7 +132,7 @@ export class Vma {
     if (addr < this.start || addr >= this.end) {
       throw new KernelError("EINVAL", "vmf_insert_pfn", "address outside the mapping");
     }
-    this.pfns[Math.floor((addr - this.start) / ps)] = pfn;
+    this.pages.set(Math.floor((addr - this.start) / ps), pfn);
     this.pfnmap = true;
   }
 }

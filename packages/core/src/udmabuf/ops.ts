@@ -197,7 +197,7 @@ export class UdmabufOps implements DmaBufOps<Udmabuf> {
         if (pgoff >= priv.pagecount) return -1;
         for (let i = 0; i < v.pageCount; i++) {
           const p = v.pgoff + i;
-          if (p < priv.pagecount && (v.pfns[i] as number) < 0) v.pfns[i] = priv.pfns[p] as number;
+          if (p < priv.pagecount && v.pages.get(i) < 0) v.pages.set(i, priv.pfns[p] as number);
         }
         return priv.pfns[pgoff] as number;
       },

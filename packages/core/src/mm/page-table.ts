@@ -1,0 +1,79 @@
+// A mapping's page table: page index → page frame, sparse, in 512-entry leaves created on first use.
+
+const LEAF_SIZE = 512;
+
+/**
+ * The page table of one mapping. Memory grows with the pages populated, never with the
+ * mapping's length: a 1 TiB mapping costs nothing until it is touched (as in Linux, where
+ * page-table pages are allocated on fault).
+ */
+export class PageTable {
+  readonly #leaves = new Map<number, Float64Array>();
+
+  /** @param pageCount - the number of pages the table covers */
+  constructor(readonly pageCount: number) {}
+
+  /** The frame of page `page`, or -1 when none is mapped there. */
+  get(page: number): number {
+    const leaf = this.#leaves.get(Math.floor(page / LEAF_SIZE));
+    return leaf ? (leaf[page % LEAF_SIZE] as number) : -1;
+  }
+
+  /** Maps page `page` to frame `pfn` (-1 unmaps it). */
+  set(page: number, pfn: number): void {
+    const key = Math.floor(page / LEAF_SIZE);
+    let leaf = this.#leaves.get(key);
+    if (!leaf) {
+      if (pfn < 0) return;
+      leaf = new Float64Array(LEAF_SIZE).fill(-1);
+      this.#leaves.set(key, leaf);
+    }
+    leaf[page % LEAF_SIZE] = pfn;
+  }
+
+  /** Unmaps every page (`zap_page_range`). */
+  clear(): void {
+    this.#leaves.clear();
+  }
+
+  /** Unmaps pages `[from, to)`. */
+  clearRange(from: number, to: number): void {
+    for (const [key, leaf] of this.#leaves) {
+      const base = key * LEAF_SIZE;
+      if (base + LEAF_SIZE <= from || base >= to) continue;
+      if (base >= from && base + LEAF_SIZE <= to) this.#leaves.delete(key);
+      else leaf.fill(-1, Math.max(0, from - base), Math.min(LEAF_SIZE, to - base));
+    }
+  }
+
+  /** Copies the entries of pages `[0, count)` of `other` (mremap). */
+  copyFrom(other: PageTable, count: number): void {
+    for (const [key, leaf] of other.#leaves) {
+      const base = key * LEAF_SIZE;
+      if (base >= count) continue;
+      const copy = leaf.slice();
+      if (base + LEAF_SIZE > count) copy.fill(-1, count - base);
+      this.#leaves.set(key, copy);
+    }
+  }
+
+  /** The lowest page mapped to `pfn`, or -1. */
+  indexOf(pfn: number): number {
+    let best = -1;
+    for (const [key, leaf] of this.#leaves) {
+      const i = leaf.indexOf(pfn);
+      if (i >= 0 && (best < 0 || key * LEAF_SIZE + i < best)) best = key * LEAF_SIZE + i;
+    }
+    return best;
+  }
+
+  /** The populated pages and their frames, in no particular order. */
+  *populated(): IterableIterator<[page: number, pfn: number]> {
+    for (const [key, leaf] of this.#leaves) {
+      for (let i = 0; i < LEAF_SIZE; i++) {
+        const pfn = leaf[i] as number;
+        if (pfn >= 0) yield [key * LEAF_SIZE + i, pfn];
+      }
+    }
+  }
+}
