@@ -334,8 +334,8 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     let userMappings = 0;
     let fds = 0;
     for (const p of this.#processes.values()) {
-      userMappings += p.mappings().length;
-      fds += p.fds().length;
+      userMappings += p.mappingCount;
+      fds += p.fdCount;
     }
     return {
       freePages: this.buddy.freePageCount(),

@@ -116,6 +116,21 @@ export class Process {
     return this.#fds.fds();
   }
 
+  /** Whether `fd` is open (O(1); /proc/PID/fd lookups use it). */
+  hasFd(fd: number): boolean {
+    return this.#fds.entry(fd) !== undefined;
+  }
+
+  /** The number of open fds. */
+  get fdCount(): number {
+    return this.#fds.count;
+  }
+
+  /** The number of live mappings. */
+  get mappingCount(): number {
+    return this.#mm.count;
+  }
+
   /** The live mappings, lowest address first. */
   mappings(): readonly Mapping[] {
     return this.#mm.mappings();

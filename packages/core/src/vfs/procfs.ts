@@ -39,7 +39,8 @@ export function renderMaps(proc: Process): string {
 
 function processDir(proc: Process): DirNode {
   const fdNames = () => proc.fds().map(String);
-  const has = (name: string) => /^\d+$/.test(name) && proc.fds().includes(Number(name));
+  // name_to_int: decimal digits without a leading zero; then one O(1) table lookup.
+  const has = (name: string) => /^(0|[1-9]\d{0,9})$/.test(name) && proc.hasFd(Number(name));
   const entries: Record<string, DirNode | ReturnType<typeof textFile>> = {
     fd: dynamicDir(
       fdNames,
