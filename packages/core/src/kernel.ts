@@ -340,7 +340,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     return {
       freePages: this.buddy.freePageCount(),
       files: this.files.size,
-      buffers: this.dmaBuf.list().length,
+      buffers: this.dmaBuf.count,
       bufferRefs,
       attachments,
       deviceMappings,
