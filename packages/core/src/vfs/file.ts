@@ -77,6 +77,15 @@ export interface FileIdentity {
   readonly fsMagic: number;
 }
 
+/**
+ * Something that watches a file without holding a reference to it (an epoll item): told when
+ * the file's last reference goes, before the file's release method runs (`eventpoll_release`).
+ */
+export interface FileWatch {
+  /** The watched file is going away; drop every pointer to it. */
+  fileReleased(file: File): void;
+}
+
 /** Bookkeeping a kernel keeps of its live files (for leak accounting). */
 export interface FileTable {
   /** Called when a file is created. */
@@ -100,6 +109,8 @@ export class File {
   privateData: unknown;
   #refs = 1;
   readonly #table: FileTable;
+  /** Watchers holding no reference (epoll items); created on first use. */
+  watches: Set<FileWatch> | undefined;
 
   /**
    * @param inode - the inode the file opens
@@ -140,6 +151,7 @@ export class File {
   put(): void {
     if (this.#refs <= 0) throw new KernelBug("FILE_REFCOUNT_UNDERFLOW", "fput on a released file");
     if (--this.#refs === 0) {
+      if (this.watches) for (const w of [...this.watches]) w.fileReleased(this);
       this.#table.delete(this);
       this.fops.release?.(this);
     }
