@@ -294,6 +294,18 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     this.#processes.delete(proc.pid);
   }
 
+  /** {@inheritDoc ProcessHost.reportExitFault} */
+  reportExitFault(proc: Process, what: string, file: File, error: unknown): void {
+    const buf = this.dmaBuf.fromFile(file);
+    const op = what === "munmap" ? "vm_operations.close or release" : "release";
+    const owner = buf ? `exporter ${buf.expName}, ${op}` : `file ${op}`;
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.log.log(
+      "err",
+      `exit: pid ${proc.pid} (${proc.name}): ${what} of ${file.identity.path()} (${owner}) failed: ${why}`,
+    );
+  }
+
   /** {@inheritDoc ProcessHost.nextPseudoIno} */
   nextPseudoIno(): number {
     return this.#nextPseudoIno++;

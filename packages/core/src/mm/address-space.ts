@@ -236,8 +236,11 @@ export class AddressSpace {
     }
     this.#release(mapping.vma.start, mapping.vma.end);
     mapping.markUnmapped();
-    mapping.vma.ops?.close?.(mapping.vma);
-    mapping.vma.file.put();
+    try {
+      mapping.vma.ops?.close?.(mapping.vma);
+    } finally {
+      mapping.vma.file.put();
+    }
   }
 
   /**

@@ -86,6 +86,8 @@ export const FMODE_LSEEK = 0x4;
 export const FMODE_PREAD = 0x8;
 /** f_mode: pwrite is allowed. */
 export const FMODE_PWRITE = 0x10;
+/** f_mode: an O_PATH file — a location only; no I/O through it (`FMODE_PATH`). */
+export const FMODE_PATH = 0x4000;
 /** f_mode: the file has a read method. */
 export const FMODE_CAN_READ = 0x20000;
 /** f_mode: the file has a write method. */

@@ -139,12 +139,17 @@ export class Namespace {
   /**
    * Resolves an absolute path. Symbolic links in the middle of a path are always followed;
    * a final one only with `follow` (the default).
-   * @throws KernelError ENOENT if a component is missing, ENOTDIR if a non-directory is
-   * traversed, ELOOP after 40 links, EINVAL for a relative path.
+   * @throws KernelError ENOENT if a component is missing or the path is empty, ENOTDIR if a
+   * non-directory is traversed or named with a trailing slash, ELOOP after 40 links, EINVAL for
+   * a relative path.
    */
   resolve(path: string, syscall: string, options: { follow?: boolean } = {}): Node {
+    if (path === "") throw new KernelError("ENOENT", syscall, "empty path");
     if (!path.startsWith("/")) throw new KernelError("EINVAL", syscall, "relative path");
-    const follow = options.follow ?? true;
+    // A trailing slash names a directory: the last link is followed and a non-directory is
+    // ENOTDIR.
+    const mustBeDir = /\/\.?$/.test(path) && path !== "/";
+    const follow = (options.follow ?? true) || mustBeDir;
     const parts = path.split("/").filter((p) => p !== "" && p !== ".");
     let node: Node = this.root;
     let stack: DirNode[] = [];
@@ -171,6 +176,7 @@ export class Namespace {
       stack.push(node);
       node = next;
     }
+    if (mustBeDir && node.kind !== "dir") throw new KernelError("ENOTDIR", syscall, path);
     return node;
   }
 

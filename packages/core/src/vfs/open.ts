@@ -6,6 +6,7 @@ import {
   FMODE_CAN_WRITE,
   FMODE_LSEEK,
   FMODE_OPENED,
+  FMODE_PATH,
   FMODE_PREAD,
   FMODE_PWRITE,
   O_ACCMODE,
@@ -15,10 +16,13 @@ import {
   O_EXCL,
   O_LARGEFILE,
   O_NOCTTY,
+  O_NOFOLLOW,
+  O_PATH,
   O_RDONLY,
   O_TRUNC,
   S_IFCHR,
   S_IFDIR,
+  S_IFLNK,
   S_IFREG,
 } from "../uapi/fcntl.js";
 import { DEBUGFS_MAGIC, PROC_SUPER_MAGIC, SYSFS_MAGIC, TMPFS_MAGIC } from "../uapi/magic.js";
@@ -148,13 +152,73 @@ function pseudoFile(
   );
 }
 
+/** What an O_PATH file's methods are: none (`empty_fops`). */
+const pathFops: FileOperations = {};
+
+/**
+ * An O_PATH file: it names the node and holds no driver state; only close, dup, fcntl, fstat,
+ * fstatfs and fd passing work through it (everything else is EBADF). The driver's open is not
+ * called and no permission is needed to read or write.
+ */
+function pathFile(host: OpenHost, path: string, node: Node, flags: number): File {
+  const fflags = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  const base =
+    node.kind === "chr"
+      ? S_IFCHR
+      : node.kind === "dir"
+        ? S_IFDIR
+        : node.kind === "link"
+          ? S_IFLNK
+          : S_IFREG;
+  const file =
+    node.kind === "chr"
+      ? new File(
+          {
+            ino: node.ino,
+            mode: S_IFCHR | node.mode,
+            uid: node.uid,
+            gid: node.gid,
+            size: 0,
+            dev: [0, 5],
+            rdev: node.rdev,
+            nlink: 1,
+            blocks: 0,
+            blksize: 4096,
+          },
+          pathFops,
+          { path: () => path, mntId: 21, fsMagic: TMPFS_MAGIC },
+          fflags,
+          FMODE_PATH | FMODE_OPENED,
+          host.files,
+        )
+      : pseudoFile(
+          host,
+          path,
+          base | ("mode" in node ? node.mode : 0o777),
+          pathFops,
+          fflags,
+          0,
+          false,
+        );
+  if (node.kind !== "chr") file.fMode = FMODE_PATH | FMODE_OPENED;
+  return file;
+}
+
 /**
  * Opens the node at `path` for `cred`.
- * @throws KernelError ENOENT, ENOTDIR, EACCES, EISDIR (a directory opened for writing), and
- * whatever the driver's open returns.
+ * @throws KernelError ENOENT, ENOTDIR (O_DIRECTORY on a non-directory, a trailing slash),
+ * EEXIST (O_CREAT | O_EXCL: the name exists), EACCES, EISDIR (a directory opened for writing),
+ * ELOOP (O_NOFOLLOW on a link), and whatever the driver's open returns.
  */
 export function openNode(host: OpenHost, cred: Credentials, path: string, flags: number): File {
-  const node: Node = host.namespace.resolve(path, "open");
+  const exclusive = (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL) && (flags & O_PATH) === 0;
+  const node: Node = host.namespace.resolve(path, "open", {
+    follow: !exclusive && (flags & O_NOFOLLOW) === 0,
+  });
+  // The model cannot create nodes: with O_CREAT | O_EXCL every name that resolves exists.
+  if (exclusive) throw new KernelError("EEXIST", "open", path);
+  if (flags & O_DIRECTORY && node.kind !== "dir") throw new KernelError("ENOTDIR", "open", path);
+  if (flags & O_PATH) return pathFile(host, path, node, flags);
   const fflags = fileFlagsFromOpen(flags);
   switch (node.kind) {
     case "chr": {

@@ -2,6 +2,7 @@
 
 import { KernelError } from "../errors/kernel-error.js";
 import type { SimClock } from "../time/clock.js";
+import { FMODE_PATH } from "../uapi/fcntl.js";
 import { DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLNVAL } from "../uapi/poll.js";
 import type { EpollEvent, EventPoll } from "./eventpoll.js";
 import type { FdTable } from "./fd-table.js";
@@ -14,6 +15,23 @@ export interface PollFd {
   events: number;
   /** Out: the events that are ready. */
   revents?: number;
+}
+
+/** INT_MAX: the longest timeout an `int` of milliseconds can carry. */
+const INT_MAX = 0x7fffffff;
+
+/**
+ * A timeout in milliseconds as the `int timeout` of poll(2) and epoll_wait(2) receives it. The
+ * fraction is cut off (toward zero, as a C conversion does); values beyond the int range
+ * saturate — +Infinity and 1e20 become INT_MAX ms (about 24.8 days), -Infinity and every
+ * negative value wait without limit — so the virtual clock never jumps past what Linux allows.
+ * NaN has no int value: it is EINVAL.
+ * @throws KernelError EINVAL for NaN.
+ */
+export function intTimeoutMs(timeoutMs: number, syscall: string): number {
+  if (Number.isNaN(timeoutMs)) throw new KernelError("EINVAL", syscall, "timeout is NaN");
+  if (timeoutMs < 0) return -1;
+  return Math.min(Math.trunc(timeoutMs), INT_MAX);
 }
 
 /**
@@ -29,14 +47,15 @@ function waitFor<T>(
   ready: (v: T) => boolean,
   why: string,
 ): T {
+  const ms = intTimeoutMs(timeoutMs, syscall);
   let v = check();
-  if (ready(v) || timeoutMs === 0) return v;
-  const deadline = timeoutMs < 0 ? Number.POSITIVE_INFINITY : clock.now + timeoutMs * 1e6;
+  if (ready(v) || ms === 0) return v;
+  const deadline = ms < 0 ? Number.POSITIVE_INFINITY : clock.now + ms * 1e6;
   const ok = clock.runUntil(() => {
     v = check();
     return ready(v);
   }, deadline);
-  if (!ok && timeoutMs < 0) {
+  if (!ok && ms < 0) {
     // An infinite wait that no pending event can end: reported, not hung.
     throw new KernelError("EINTR", syscall, why);
   }
@@ -55,7 +74,8 @@ export function doPoll(table: FdTable, clock: SimClock, fds: PollFd[], timeoutMs
       p.revents = 0;
       if (p.fd < 0) continue;
       const e = table.entry(p.fd);
-      if (!e) p.revents = POLLNVAL;
+      // fdget: an O_PATH file is as good as closed to poll.
+      if (!e || e.file.fMode & FMODE_PATH) p.revents = POLLNVAL;
       else {
         const mask = e.file.fops.poll ? e.file.fops.poll(e.file, p.events) : DEFAULT_POLLMASK;
         p.revents = mask & (p.events | POLLERR | POLLHUP);

@@ -16,6 +16,7 @@ import {
   FALLOC_FL_PUNCH_HOLE,
   FASYNC,
   FD_CLOEXEC,
+  FMODE_PATH,
   FMODE_WRITE,
   O_CLOEXEC,
   O_NONBLOCK,
@@ -56,6 +57,11 @@ export interface ProcessHost extends CpuHolder {
   readonly anonInodes: AnonInodeFs;
   /** The internal tmpfs and hugetlbfs mounts (memfd_create). */
   readonly shmem: ShmemFs;
+  /**
+   * A close or release method threw while the process exited (`what` names the step).
+   * **Optional**: the kernel logs it; the exit continues either way.
+   */
+  reportExitFault?(proc: Process, what: string, file: File, error: unknown): void;
 }
 
 export type { PollFd } from "./poll.js";
@@ -142,6 +148,13 @@ export class Process {
    */
   fileOf(fd: number, syscall = "fget"): File {
     return this.#fds.fileOf(fd, syscall);
+  }
+
+  /** `fdget`: the file behind an fd, refusing O_PATH files as every I/O syscall does (EBADF). */
+  #fget(fd: number, syscall: string): File {
+    const file = this.#fds.fileOf(fd, syscall);
+    if (file.fMode & FMODE_PATH) throw new KernelError("EBADF", syscall, `fd ${fd} is O_PATH`);
+    return file;
   }
 
   /** Whether fd has close-on-exec set. */
@@ -257,7 +270,7 @@ export class Process {
    */
   ioctl(fd: number, request: number, arg: IoctlArg = null): number {
     return this.#enter("ioctl", () => {
-      const file = this.fileOf(fd, "ioctl");
+      const file = this.#fget(fd, "ioctl");
       const entry = this.#fds.entry(fd) as FdEntry;
       switch (request >>> 0) {
         case FIOCLEX:
@@ -302,7 +315,7 @@ export class Process {
       if (offset % this.host.pageSize !== 0) {
         throw new KernelError("EINVAL", "mmap", "unaligned offset");
       }
-      const file = this.fileOf(fd, "mmap");
+      const file = this.#fget(fd, "mmap");
       return this.#mm.mmap(file, length, prot, flags, offset);
     });
   }
@@ -344,7 +357,7 @@ export class Process {
    */
   lseek(fd: number, offset: number, whence: number): number {
     return this.#enter("lseek", () => {
-      const file = this.fileOf(fd, "lseek");
+      const file = this.#fget(fd, "lseek");
       if (file.fops.llseek) return file.fops.llseek(file, offset, whence);
       throw new KernelError("ESPIPE", "lseek");
     });
@@ -395,7 +408,7 @@ export class Process {
   pread(fd: number, count: number, offset: number): Uint8Array {
     return this.#enter("pread64", () => {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new KernelError("EINVAL", "pread64");
-      return vfsPread(this.fileOf(fd, "pread64"), count, offset);
+      return vfsPread(this.#fget(fd, "pread64"), count, offset);
     });
   }
 
@@ -409,7 +422,7 @@ export class Process {
   pwrite(fd: number, bytes: Uint8Array, offset: number): number {
     return this.#enter("pwrite64", () => {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new KernelError("EINVAL", "pwrite64");
-      return vfsPwrite(this.fileOf(fd, "pwrite64"), bytes, offset);
+      return vfsPwrite(this.#fget(fd, "pwrite64"), bytes, offset);
     });
   }
 
@@ -424,7 +437,7 @@ export class Process {
       if (!Number.isSafeInteger(length) || length < 0) {
         throw new KernelError("EINVAL", "ftruncate", "negative length");
       }
-      const file = this.fileOf(fd, "ftruncate");
+      const file = this.#fget(fd, "ftruncate");
       if (!file.fops.truncate || (file.fMode & FMODE_WRITE) === 0) {
         throw new KernelError("EINVAL", "ftruncate", "not a regular file open for writing");
       }
@@ -442,7 +455,7 @@ export class Process {
    */
   fallocate(fd: number, mode: number, offset: number, length: number): void {
     this.#enter("fallocate", () => {
-      const file = this.fileOf(fd, "fallocate");
+      const file = this.#fget(fd, "fallocate");
       if (
         !Number.isSafeInteger(offset) ||
         offset < 0 ||
@@ -471,7 +484,7 @@ export class Process {
    */
   fsync(fd: number): void {
     this.#enter("fsync", () => {
-      this.fileOf(fd, "fsync");
+      this.#fget(fd, "fsync");
       throw new KernelError("EINVAL", "fsync", "the file cannot be synced");
     });
   }
@@ -493,7 +506,7 @@ export class Process {
    */
   read(fd: number, count: number): Uint8Array {
     return this.#enter("read", () => {
-      return vfsRead(this.fileOf(fd, "read"), count);
+      return vfsRead(this.#fget(fd, "read"), count);
     });
   }
 
@@ -504,7 +517,7 @@ export class Process {
    */
   write(fd: number, bytes: Uint8Array): number {
     return this.#enter("write", () => {
-      return vfsWrite(this.fileOf(fd, "write"), bytes);
+      return vfsWrite(this.#fget(fd, "write"), bytes);
     });
   }
 
@@ -523,14 +536,23 @@ export class Process {
   /**
    * select(2) over read and write sets, built on the files' poll methods.
    * @returns the ready fds of each set and their total count
-   * @throws KernelError EBADF for a closed fd in either set; as {@link Process.poll}.
+   * @throws KernelError EBADF for a closed (or O_PATH) fd in either set; ESRCH after exit; as
+   * {@link Process.poll}.
    */
   select(
     readFds: readonly number[],
     writeFds: readonly number[],
     timeoutMs: number,
   ): { count: number; readable: number[]; writable: number[] } {
-    for (const fd of [...readFds, ...writeFds]) this.fileOf(fd, "select");
+    return this.#enter("select", () => this.#select(readFds, writeFds, timeoutMs));
+  }
+
+  #select(
+    readFds: readonly number[],
+    writeFds: readonly number[],
+    timeoutMs: number,
+  ): { count: number; readable: number[]; writable: number[] } {
+    for (const fd of [...readFds, ...writeFds]) this.#fget(fd, "select");
     const fds: PollFd[] = [
       ...readFds.map((fd) => ({ fd, events: POLLIN })),
       ...writeFds.map((fd) => ({ fd, events: POLLOUT })),
@@ -565,8 +587,8 @@ export class Process {
    */
   epollCtl(epfd: number, op: number, fd: number, events = 0): void {
     this.#enter("epoll_ctl", () => {
-      const ep = this.fileOf(epfd, "epoll_ctl");
-      const target = this.fileOf(fd, "epoll_ctl");
+      const ep = this.#fget(epfd, "epoll_ctl");
+      const target = this.#fget(fd, "epoll_ctl");
       if (!(ep.privateData instanceof EventPoll)) throw new KernelError("EINVAL", "epoll_ctl");
       ep.privateData.ctl(op, fd, target, events, ep);
     });
@@ -579,7 +601,7 @@ export class Process {
    */
   epollWait(epfd: number, maxEvents: number, timeoutMs: number): EpollEvent[] {
     return this.#enter("epoll_wait", () => {
-      const ep = this.fileOf(epfd, "epoll_wait");
+      const ep = this.#fget(epfd, "epoll_wait");
       if (!(ep.privateData instanceof EventPoll) || !(maxEvents >= 1)) {
         throw new KernelError("EINVAL", "epoll_wait");
       }
@@ -632,11 +654,19 @@ export class Process {
    * (lowest free) for the same open file.
    * @returns the fd number in `to`
    * @throws KernelError EBADF (fd not open here), EMFILE (no free fd in the receiver), ESRCH
-   * (either side has exited).
+   * (either side has exited), EXDEV (the receiver belongs to another kernel), EINVAL (the
+   * receiver is not a process). A refused call takes no reference.
    */
   sendFd(fd: number, to: Process, options: SendFdOptions = {}): number {
     return this.#enter("sendmsg", () => {
       const file = this.fileOf(fd, "sendmsg");
+      if (typeof to !== "object" || to === null || !(#fds in to)) {
+        throw new KernelError("EINVAL", "sendmsg", "the receiver is not a process");
+      }
+      if (to.host !== this.host) {
+        // Kernels are isolated: no socket connects processes of two kernels.
+        throw new KernelError("EXDEV", "sendmsg", "the receiver belongs to another kernel");
+      }
       if (to.exited) throw new KernelError("ESRCH", "sendmsg", "receiver has exited");
       file.get();
       try {
@@ -648,15 +678,36 @@ export class Process {
     });
   }
 
-  /** exit(2): closes every fd and unmaps every mapping. */
+  /**
+   * exit(2): unmaps every mapping and closes every fd. It always completes: a driver or
+   * exporter that throws from a close or release method is reported in the kernel log (naming
+   * the file, its exporter and the method), and the process is gone all the same.
+   */
   exit(): void {
     if (this.exited) return;
-    this.host.runAs(this, () => {
-      this.#mm.unmapAll();
-      for (const fd of this.#fds.fds()) this.close(fd);
-    });
-    this.exited = true;
-    this.host.reap(this);
+    try {
+      this.host.runAs(this, () => {
+        for (const m of this.#mm.mappings()) {
+          const file = m.vma.file;
+          try {
+            this.#mm.munmap(m);
+          } catch (e) {
+            this.host.reportExitFault?.(this, "munmap", file, e);
+          }
+        }
+        for (const fd of this.#fds.fds()) {
+          const file = this.#fds.remove(fd) as File;
+          try {
+            file.put();
+          } catch (e) {
+            this.host.reportExitFault?.(this, `close(${fd})`, file, e);
+          }
+        }
+      });
+    } finally {
+      this.exited = true;
+      this.host.reap(this);
+    }
   }
 
   /** Delivers SIGKILL: pending kernel loops that check for fatal signals give up. */
