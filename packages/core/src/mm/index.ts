@@ -25,6 +25,7 @@ export {
   PG_HEAD,
   PG_RESERVED,
 } from "./page-frames.js";
+export { PageTable } from "./page-table.js";
 export { forEachPhysRun } from "./phys-runs.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
 export { MemoryReservations, type ReservedRegion, type ReserveRequest } from "./reserve.js";

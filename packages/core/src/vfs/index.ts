@@ -20,6 +20,7 @@ export {
   type FileIdentity,
   type FileOperations,
   type FileTable,
+  type FileWatch,
   type IoctlArg,
 } from "./file.js";
 export { type Inode, type Stat, statOf } from "./inode.js";
