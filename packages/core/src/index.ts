@@ -13,7 +13,6 @@ export {
   CMA_MIN_ALIGNMENT_BYTES,
   createKernel,
   Kernel,
-  KernelConfigError,
   type KernelSnapshot,
   type SpawnOptions,
 } from "./kernel.js";

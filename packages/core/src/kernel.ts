@@ -6,6 +6,7 @@ import { type KernelConfig, type KernelConfigInput, kernelConfigSchema } from ".
 import { DmaMappingApi } from "./dma/mapping.js";
 import { installDmaBufFiles } from "./dma-buf/bufinfo.js";
 import { DmaBufCore, type DmaBufHost } from "./dma-buf/core.js";
+import { KernelConfigError } from "./errors/kernel-config-error.js";
 import { KernelError } from "./errors/kernel-error.js";
 import { FenceRegistry } from "./fence/dma-fence.js";
 import { SwSync } from "./fence/sw-sync.js";
@@ -381,13 +382,4 @@ export function createKernel(config: KernelConfigInput = {}): Kernel {
   return new Kernel(parsed.data);
 }
 
-/** An invalid {@link createKernel} configuration; the message lists every problem. */
-export class KernelConfigError extends Error {
-  /** Stable code. */
-  readonly code = "KERNEL_CONFIG_INVALID";
-  /** @param message - the prettified zod issues */
-  constructor(message: string) {
-    super(message);
-    this.name = "KernelConfigError";
-  }
-}
+export { KernelConfigError };

@@ -3,4 +3,5 @@
 export * from "./catalog.js";
 export * from "./errno.js";
 export * from "./kernel-bug.js";
+export * from "./kernel-config-error.js";
 export * from "./kernel-error.js";
