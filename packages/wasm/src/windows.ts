@@ -117,7 +117,7 @@ export class Windows {
     const vma = w.mapping.vma;
     if (!w.mapping.mapped || !vma.shared || (vma.prot & PROT_READ) === 0) return -1;
     const page = Math.floor((addr - w.start) / ps);
-    const pfn = vma.pfns[page] ?? -1;
+    const pfn = vma.pages.get(page);
     if (pfn < 0) return -1;
     const writable = (vma.prot & PROT_WRITE) !== 0;
     if (write && !writable) return -1;
