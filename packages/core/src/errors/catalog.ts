@@ -108,7 +108,11 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   ),
   errno("EIO", 5, "A DMA segment lies above the device's dma mask."),
   errno("EISDIR", 21, "A directory was opened for writing or read as a file."),
-  errno("ELOOP", 40, "Too many symbolic links, or open() of a link the model does not follow."),
+  errno(
+    "ELOOP",
+    40,
+    "Too many symbolic links, open() of a link the model does not follow, or an epoll loop or nesting deeper than EP_MAX_NESTS.",
+  ),
   errno("EMFILE", 24, "No free fd below RLIMIT_NOFILE."),
   errno(
     "ENODEV",
@@ -126,7 +130,11 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     "Pages ran out, a length exceeds any memory, an exporter mapped nothing, the address space is full, or a hugetlbfs mapping cannot reserve its huge pages.",
   ),
   errno("ENOSPC", 28, "fallocate on a hugetlbfs file finds no free huge page."),
-  errno("ENOTDIR", 20, "A path component is not a directory."),
+  errno(
+    "ENOTDIR",
+    20,
+    "A path component is not a directory, O_DIRECTORY names a non-directory, or a trailing slash follows one.",
+  ),
   errno("ENOTTY", 25, "The ioctl request is not one the file handles."),
   errno(
     "ENXIO",
@@ -134,7 +142,11 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     "lseek SEEK_DATA/SEEK_HOLE at or past the end of a memfd, or no data after the offset.",
   ),
   errno("EOVERFLOW", 75, "An mmap offset plus length overflows."),
-  errno("EOPNOTSUPP", 95, "fallocate on a file that does not support it."),
+  errno(
+    "EOPNOTSUPP",
+    95,
+    "fallocate on a file that does not support it, or MAP_SHARED_VALIDATE with flags the file does not support.",
+  ),
   errno(
     "EPERM",
     1,
@@ -142,6 +154,7 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   ),
   errno("ESPIPE", 29, "lseek or pread on a file that is not seekable."),
   errno("ESRCH", 3, "A syscall on, or an fd sent to, a process that has exited."),
+  errno("EXDEV", 18, "An fd sent to a process of another kernel (kernels share nothing)."),
   {
     code: "DMA_BUF_RELEASE_VMAPPED",
     kind: "bug",
