@@ -6,6 +6,13 @@ import { benchDevices } from "./devices.js";
 import { formatRatios } from "./measure.js";
 import { benchScale } from "./scale.js";
 import { benchSystemHeap } from "./system-heap.js";
+import { benchTrace } from "./trace.js";
 
-const lines = [...benchSystemHeap(), ...benchContiguous(), ...benchDevices(), ...benchScale()];
+const lines = [
+  ...benchSystemHeap(),
+  ...benchContiguous(),
+  ...benchDevices(),
+  ...benchScale(),
+  ...benchTrace(),
+];
 process.stdout.write(`${formatRatios(lines)}\n`);

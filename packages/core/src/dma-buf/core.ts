@@ -23,6 +23,8 @@ import type { CpuHolder } from "../mm/mapping.js";
 import type { SgTable } from "../mm/sg-table.js";
 import type { Vma } from "../mm/vma.js";
 import type { KernelProfile } from "../profile.js";
+import { traceMapping } from "../trace/dma-buf-points.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { DMA_BUF_MAGIC, DMA_BUF_NAME_LEN } from "../uapi/dma-buf.js";
 import { FMODE_LSEEK, FMODE_OPENED, O_ACCMODE, O_NONBLOCK } from "../uapi/fcntl.js";
 import { File, type FileTable } from "../vfs/file.js";
@@ -51,6 +53,8 @@ export interface DmaBufHost extends CpuHolder {
   readonly moveNotify: boolean;
   /** The kernel's fence state (sync files, the stub fence). */
   readonly fences: FenceRegistry;
+  /** The kernel's event trace, if any. */
+  readonly trace?: TraceRecorder;
 }
 
 /** Major:minor of the dmabuf pseudo filesystem, as fstat and /proc/PID/maps show it. */
@@ -158,12 +162,15 @@ export class DmaBufCore {
     file.privateData = buf;
     this.#byFile.set(file, buf as DmaBuf);
     this.#live.add(buf as DmaBuf);
+    if (this.host.trace?.on)
+      this.host.trace.emit("export", { buf: ino, bytes: size, text: buf.expName });
     return buf;
   }
 
   /** Called by the file's release method once the last reference is gone. */
   release(buf: DmaBuf): void {
     this.#live.delete(buf);
+    if (this.host.trace?.on) this.host.trace.emit("release", { buf: buf.ino, bytes: buf.size });
     if (buf.vmappingCounter !== 0) {
       throw new KernelBug(
         "DMA_BUF_RELEASE_VMAPPED",
@@ -243,6 +250,7 @@ export class DmaBufCore {
     const a = new DmaBufAttachment(buf, dev, importerOps, importerPriv);
     buf.ops.attach?.(buf, a);
     buf.attachments.unshift(a);
+    if (this.host.trace?.on) this.host.trace.emit("attach", { buf: buf.ino, dev: dev.name });
     if (this.host.profile.sgtCaching && a.isDynamic !== buf.isDynamic) {
       try {
         if (buf.ops.pin) buf.ops.pin(a);
@@ -291,6 +299,8 @@ export class DmaBufCore {
       );
     }
     this.#unlink(buf, attachment);
+    if (this.host.trace?.on)
+      this.host.trace.emit("detach", { buf: buf.ino, dev: attachment.dev.name });
   }
 
   #unlink(buf: DmaBuf, a: DmaBufAttachment): void {
@@ -360,6 +370,7 @@ export class DmaBufCore {
       if (recs) recs.push({ dir, pinned: pinOnMap });
       else attachment.mapped.set(sgt, [{ dir, pinned: pinOnMap }]);
     }
+    if (this.host.trace?.on) traceMapping(this.host.trace, "map", buf, attachment.dev, sgt, dir);
     return sgt;
   }
 
@@ -396,6 +407,7 @@ export class DmaBufCore {
     }
     if (recs.length === 0) attachment.mapped.delete(sgt);
     const buf = attachment.dmabuf;
+    if (this.host.trace?.on) traceMapping(this.host.trace, "unmap", buf, attachment.dev, sgt, dir);
     buf.ops.unmapDmaBuf(attachment, sgt, dir);
     if (rec.pinned) buf.ops.unpin?.(attachment);
   }
@@ -416,6 +428,7 @@ export class DmaBufCore {
    */
   beginCpuAccess(buf: DmaBuf, dir: DmaDirection): void {
     if (!buf) throw new KernelError("EINVAL", "dma_buf_begin_cpu_access");
+    if (this.host.trace?.on) this.host.trace.emit("cpu-begin", { buf: buf.ino, dir });
     buf.ops.beginCpuAccess?.(buf, dir);
     const write = dir === DMA_BIDIRECTIONAL || dir === DMA_TO_DEVICE;
     buf.resv.waitTimeout(
@@ -431,6 +444,7 @@ export class DmaBufCore {
    */
   endCpuAccess(buf: DmaBuf, dir: DmaDirection): void {
     if (!buf) throw new KernelError("EINVAL", "dma_buf_end_cpu_access");
+    if (this.host.trace?.on) this.host.trace.emit("cpu-end", { buf: buf.ino, dir });
     buf.ops.endCpuAccess?.(buf, dir);
   }
 
@@ -510,5 +524,6 @@ export class DmaBufCore {
       throw new KernelError("EINVAL", "dma_buf_set_name", "name too long");
     }
     buf.name = name;
+    if (this.host.trace?.on) this.host.trace.emit("name", { buf: buf.ino, text: name });
   }
 }

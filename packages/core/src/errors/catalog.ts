@@ -346,12 +346,14 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     code: "DMABUF_CC_FAILED",
     kind: "tool",
     errno: null,
-    meaning: "dmabuf-cc (compileC) could not compile or link the C program; clang's messages are attached.",
+    meaning:
+      "dmabuf-cc (compileC) could not compile or link the C program; clang's messages are attached.",
   },
   {
     code: "DMABUF_WASM_IMPORT",
     kind: "tool",
     errno: null,
-    meaning: "runWasm refused a module importing a call the shim should have redirected, or one it lacks.",
+    meaning:
+      "runWasm refused a module importing a call the shim should have redirected, or one it lacks.",
   },
 ];

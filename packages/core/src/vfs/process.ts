@@ -6,6 +6,8 @@ import { AddressSpace } from "../mm/address-space.js";
 import type { CpuHolder, Mapping } from "../mm/mapping.js";
 import type { ShmemFs } from "../mm/shmem.js";
 import type { SimClock } from "../time/clock.js";
+import { traceFd, traceMmap } from "../trace/file-points.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import {
   F_ADD_SEALS,
   F_GET_SEALS,
@@ -55,6 +57,8 @@ export interface ProcessHost extends CpuHolder {
   nextPseudoIno(): number;
   /** The anonymous-inode filesystem (epoll files). */
   readonly anonInodes: AnonInodeFs;
+  /** The kernel's event trace, if it has one. */
+  readonly trace?: TraceRecorder;
   /** The internal tmpfs and hugetlbfs mounts (memfd_create). */
   readonly shmem: ShmemFs;
   /**
@@ -171,6 +175,7 @@ export class Process {
   installFd(file: File, flags: number, syscall = "fd_install"): number {
     const fd = this.#fds.lowestFree(syscall);
     this.#fds.install(fd, file, flags);
+    if (this.host.trace?.on) traceFd(this.host.trace, "fd-install", fd, file);
     return fd;
   }
 
@@ -215,6 +220,7 @@ export class Process {
     this.#enter("close", () => {
       const file = this.fileOf(fd, "close");
       this.#fds.remove(fd);
+      if (this.host.trace?.on) traceFd(this.host.trace, "fd-close", fd, file);
       file.put();
     });
   }
@@ -316,7 +322,9 @@ export class Process {
         throw new KernelError("EINVAL", "mmap", "unaligned offset");
       }
       const file = this.#fget(fd, "mmap");
-      return this.#mm.mmap(file, length, prot, flags, offset);
+      const m = this.#mm.mmap(file, length, prot, flags, offset);
+      if (this.host.trace?.on) traceMmap(this.host.trace, "mmap", m.vma.file, m.address, m.length);
+      return m;
     });
   }
 
@@ -325,7 +333,12 @@ export class Process {
    * @throws KernelError EINVAL when the mapping is not (or no longer) mapped in this process.
    */
   munmap(mapping: Mapping): void {
-    this.#enter("munmap", () => this.#mm.munmap(mapping));
+    this.#enter("munmap", () => {
+      this.#mm.munmap(mapping);
+      if (this.host.trace?.on) {
+        traceMmap(this.host.trace, "munmap", mapping.vma.file, mapping.address, mapping.length);
+      }
+    });
   }
 
   /**
@@ -530,7 +543,14 @@ export class Process {
    * wait instead of hanging).
    */
   poll(fds: PollFd[], timeoutMs: number): number {
-    return this.#enter("poll", () => doPoll(this.#fds, this.host.clock, fds, timeoutMs));
+    return this.#enter("poll", () => {
+      const start = this.host.clock.now;
+      const ready = doPoll(this.#fds, this.host.clock, fds, timeoutMs);
+      if (this.host.trace?.on && this.host.clock.now > start) {
+        this.host.trace.emit("wait", { start, text: ready > 0 ? "poll: ready" : "poll: timeout" });
+      }
+      return ready;
+    });
   }
 
   /**
@@ -691,12 +711,15 @@ export class Process {
           const file = m.vma.file;
           try {
             this.#mm.munmap(m);
+            if (this.host.trace?.on)
+              traceMmap(this.host.trace, "munmap", file, m.address, m.length);
           } catch (e) {
             this.host.reportExitFault?.(this, "munmap", file, e);
           }
         }
         for (const fd of this.#fds.fds()) {
           const file = this.#fds.remove(fd) as File;
+          if (this.host.trace?.on) traceFd(this.host.trace, "fd-close", fd, file);
           try {
             file.put();
           } catch (e) {
