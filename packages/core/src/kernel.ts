@@ -31,7 +31,7 @@ import { UdmabufDevice, type UdmabufHost } from "./udmabuf/udmabuf.js";
 import { AnonInodeFs } from "./vfs/anon-inode.js";
 import type { File, FileTable } from "./vfs/file.js";
 import { devNull } from "./vfs/mem-devices.js";
-import { Namespace, textFile } from "./vfs/namespace.js";
+import { Namespace, StaticDir, textFile } from "./vfs/namespace.js";
 import { Process, type ProcessHost } from "./vfs/process.js";
 import { installProcfs } from "./vfs/procfs.js";
 
@@ -150,6 +150,8 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
 
   /** @internal Use {@link createKernel}. */
   constructor(config: KernelConfig) {
+    // debugfs is mounted 0700 root: only root may walk into it.
+    this.namespace.install("/sys/kernel/debug", new StaticDir(0o700));
     this.config = config;
     this.profile = PROFILES[config.profile];
     this.pageSize = config.pageSize;

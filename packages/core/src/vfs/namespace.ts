@@ -3,6 +3,7 @@
 import { KernelError } from "../errors/kernel-error.js";
 import type { FileOperations } from "./file.js";
 import type { Credentials } from "./open.js";
+import { MAY_EXEC, mayAccess } from "./permission.js";
 
 /** A directory: its entries may be fixed or computed from live state on every lookup. */
 export interface DirNode {
@@ -10,6 +11,12 @@ export interface DirNode {
   readonly kind: "dir";
   /** Permission bits. */
   readonly mode: number;
+  /** Owner; default 0 (root). */
+  readonly uid?: number;
+  /** Group; default 0. */
+  readonly gid?: number;
+  /** An extra access check after the mode bits (see `Guarded.mayAccess`). **Optional**. */
+  mayAccess?(cred: Credentials): boolean;
   /** Entry names, in the order readdir() returns them. */
   list(): string[];
   /** The entry called `name`, if it exists now. */
@@ -22,6 +29,12 @@ export interface TextNode {
   readonly kind: "file";
   /** Permission bits. */
   readonly mode: number;
+  /** Owner; default 0 (root). */
+  readonly uid?: number;
+  /** Group; default 0. */
+  readonly gid?: number;
+  /** An extra access check after the mode bits (see `Guarded.mayAccess`). **Optional**. */
+  mayAccess?(cred: Credentials): boolean;
   /** Produces the file's current content. */
   render(): string;
 }
@@ -117,13 +130,18 @@ export function dynamicDir(
   list: () => string[],
   lookup: (name: string) => Node | undefined,
   mode = 0o555,
+  owner: Pick<DirNode, "uid" | "gid" | "mayAccess"> = {},
 ): DirNode {
-  return { kind: "dir", mode, list, lookup };
+  return { kind: "dir", mode, list, lookup, ...owner };
 }
 
 /** A read-only pseudo file rendered by `render`. */
-export function textFile(render: () => string, mode = 0o444): TextNode {
-  return { kind: "file", mode, render };
+export function textFile(
+  render: () => string,
+  mode = 0o444,
+  owner: Pick<TextNode, "uid" | "gid" | "mayAccess"> = {},
+): TextNode {
+  return { kind: "file", mode, render, ...owner };
 }
 
 /** A symbolic link. */
@@ -138,12 +156,17 @@ export class Namespace {
 
   /**
    * Resolves an absolute path. Symbolic links in the middle of a path are always followed;
-   * a final one only with `follow` (the default).
+   * a final one only with `follow` (the default). With `cred`, every directory searched must
+   * grant it search (x) permission, as path walk checks.
    * @throws KernelError ENOENT if a component is missing or the path is empty, ENOTDIR if a
-   * non-directory is traversed or named with a trailing slash, ELOOP after 40 links, EINVAL for
-   * a relative path.
+   * non-directory is traversed or named with a trailing slash, EACCES when a directory may not
+   * be searched, ELOOP after 40 links, EINVAL for a relative path.
    */
-  resolve(path: string, syscall: string, options: { follow?: boolean } = {}): Node {
+  resolve(
+    path: string,
+    syscall: string,
+    options: { follow?: boolean; cred?: Credentials } = {},
+  ): Node {
     if (path === "") throw new KernelError("ENOENT", syscall, "empty path");
     if (!path.startsWith("/")) throw new KernelError("EINVAL", syscall, "relative path");
     // A trailing slash names a directory: the last link is followed and a non-directory is
@@ -157,6 +180,7 @@ export class Namespace {
     while (parts.length > 0) {
       const part = parts.shift() as string;
       if (node.kind !== "dir") throw new KernelError("ENOTDIR", syscall, path);
+      if (options.cred) mayAccess(options.cred, node, MAY_EXEC, syscall);
       if (part === "..") {
         node = stack.pop() ?? this.root;
         continue;

@@ -29,6 +29,7 @@ import { DEBUGFS_MAGIC, PROC_SUPER_MAGIC, SYSFS_MAGIC, TMPFS_MAGIC } from "../ua
 import { File, type FileOperations, type FileTable } from "./file.js";
 import type { Inode } from "./inode.js";
 import type { Namespace, Node } from "./namespace.js";
+import { type Guarded, MAY_READ, MAY_WRITE, mayAccess } from "./permission.js";
 
 /** What open needs from the kernel. */
 export interface OpenHost {
@@ -60,22 +61,21 @@ export function fileFlagsFromOpen(flags: number): number {
   return (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
 }
 
-/** Checks the permission bits of `mode` for the access `flags` asks for (root bypasses). */
+/**
+ * Checks the permission bits of `node` (and its extra check) for the access `flags` asks
+ * for; root bypasses the bits.
+ * @throws KernelError EACCES.
+ */
 export function checkPermission(
   cred: Credentials,
-  node: { mode: number; uid?: number; gid?: number },
+  node: Guarded,
   flags: number,
   syscall: string,
 ): void {
-  if (cred.uid === 0) return;
   const acc = flags & O_ACCMODE;
   const wantRead = acc === O_RDONLY || acc === 2 || acc === 3;
   const wantWrite = acc !== O_RDONLY;
-  const shift = cred.uid === (node.uid ?? 0) ? 6 : cred.gid === (node.gid ?? 0) ? 3 : 0;
-  const bits = (node.mode >> shift) & 7;
-  if ((wantRead && !(bits & 4)) || (wantWrite && !(bits & 2))) {
-    throw new KernelError("EACCES", syscall, "permission denied");
-  }
+  mayAccess(cred, node, (wantRead ? MAY_READ : 0) | (wantWrite ? MAY_WRITE : 0), syscall);
 }
 
 /** The filesystem magic of a pseudo-file path. */
@@ -129,12 +129,13 @@ function pseudoFile(
   fflags: number,
   openFlags: number,
   seekable: boolean,
+  owner: { uid?: number; gid?: number } = {},
 ): File {
   const inode: Inode = {
     ino: host.nextPseudoIno(),
     mode,
-    uid: 0,
-    gid: 0,
+    uid: owner.uid ?? 0,
+    gid: owner.gid ?? 0,
     size: 0,
     dev: [0, 0],
     rdev: [0, 0],
@@ -214,6 +215,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
   const exclusive = (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL) && (flags & O_PATH) === 0;
   const node: Node = host.namespace.resolve(path, "open", {
     follow: !exclusive && (flags & O_NOFOLLOW) === 0,
+    cred,
   });
   // The model cannot create nodes: with O_CREAT | O_EXCL every name that resolves exists.
   if (exclusive) throw new KernelError("EEXIST", "open", path);
@@ -252,7 +254,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
         // Pseudo files have no write method: sysfs/debugfs refuse write opens even for root.
         throw new KernelError("EACCES", "open", `${path} cannot be written`);
       }
-      const file = pseudoFile(host, path, S_IFREG | node.mode, textFops, fflags, flags, true);
+      const file = pseudoFile(host, path, S_IFREG | node.mode, textFops, fflags, flags, true, node);
       file.privateData = new TextEncoder().encode(node.render());
       return file;
     }
@@ -265,6 +267,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
     }
     case "dir": {
       if ((flags & O_ACCMODE) !== O_RDONLY) throw new KernelError("EISDIR", "open", path);
+      checkPermission(cred, node, flags, "open");
       return pseudoFile(
         host,
         path,
@@ -273,6 +276,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
         fflags | O_DIRECTORY,
         flags,
         true,
+        node,
       );
     }
     case "link":

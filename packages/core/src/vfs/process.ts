@@ -36,6 +36,7 @@ import { type Stat, statOf } from "./inode.js";
 import { memfdCreate, memfdFcntl } from "./memfd.js";
 import type { Namespace } from "./namespace.js";
 import { openNode } from "./open.js";
+import { MAY_READ, mayAccess } from "./permission.js";
 import { doPoll, epollWaitOn, type PollFd } from "./poll.js";
 import { vfsPread, vfsPwrite, vfsRead, vfsWrite } from "./read-write.js";
 
@@ -651,8 +652,9 @@ export class Process {
    */
   readdir(path: string): string[] {
     return this.#enter("getdents64", () => {
-      const node = this.host.namespace.resolve(path, "getdents64", { follow: true });
+      const node = this.host.namespace.resolve(path, "getdents64", { follow: true, cred: this });
       if (node.kind !== "dir") throw new KernelError("ENOTDIR", "getdents64", path);
+      mayAccess(this, node, MAY_READ, "open");
       return node.list();
     });
   }
@@ -663,7 +665,7 @@ export class Process {
    */
   readlink(path: string): string {
     return this.#enter("readlink", () => {
-      const node = this.host.namespace.resolve(path, "readlink", { follow: false });
+      const node = this.host.namespace.resolve(path, "readlink", { follow: false, cred: this });
       if (node.kind !== "link") throw new KernelError("EINVAL", "readlink", path);
       return node.target();
     });

@@ -2,6 +2,7 @@
 
 import { O_CLOEXEC } from "../uapi/fcntl.js";
 import { type DirNode, dynamicDir, type Namespace, symlink, textFile } from "./namespace.js";
+import type { Credentials } from "./open.js";
 import type { Process } from "./process.js";
 
 /** What procfs reads. */
@@ -37,27 +38,46 @@ export function renderMaps(proc: Process): string {
   return out;
 }
 
+/**
+ * The ptrace read check procfs applies to /proc/PID/{fd,fdinfo,maps}
+ * (`ptrace_may_access(PTRACE_MODE_READ_FSCREDS)`): the same uid, or root (CAP_SYS_PTRACE).
+ */
+export function ptraceMayRead(cred: Credentials, target: Process): boolean {
+  return cred.uid === 0 || cred.uid === target.uid;
+}
+
 function processDir(proc: Process): DirNode {
   const fdNames = () => proc.fds().map(String);
   // name_to_int: decimal digits without a leading zero; then one O(1) table lookup.
   const has = (name: string) => /^(0|[1-9]\d{0,9})$/.test(name) && proc.hasFd(Number(name));
+  // The task's files belong to its owner; fd and fdinfo are dr-x------ and, like maps,
+  // guarded by the ptrace read check.
+  const owner = {
+    uid: proc.uid,
+    gid: proc.gid,
+    mayAccess: (cred: Credentials) => ptraceMayRead(cred, proc),
+  };
   const entries: Record<string, DirNode | ReturnType<typeof textFile>> = {
     fd: dynamicDir(
       fdNames,
       (n) => (has(n) ? symlink(() => proc.fileOf(Number(n)).identity.path()) : undefined),
       0o500,
+      owner,
     ),
     fdinfo: dynamicDir(
       fdNames,
-      (n) => (has(n) ? textFile(() => renderFdinfo(proc, Number(n))) : undefined),
+      (n) => (has(n) ? textFile(() => renderFdinfo(proc, Number(n)), 0o400, owner) : undefined),
       0o500,
+      owner,
     ),
-    maps: textFile(() => renderMaps(proc)),
+    maps: textFile(() => renderMaps(proc), 0o444, owner),
     comm: textFile(() => `${proc.name}\n`),
   };
   return dynamicDir(
     () => Object.keys(entries),
     (n) => entries[n],
+    0o555,
+    { uid: proc.uid, gid: proc.gid },
   );
 }
 
