@@ -1,5 +1,6 @@
 // The kernel log buffer (dmesg): warnings and messages the model emits, readable by tests.
 
+import type { BugCode } from "./errors/catalog.js";
 import type { TraceRecorder } from "./trace/recorder.js";
 
 /** Message levels, as printk uses them. */
@@ -15,6 +16,16 @@ export interface LogRecord {
   readonly text: string;
 }
 
+/** A broken contract the kernel survived (a BUG/WARN it reports and carries on from). */
+export interface Finding {
+  /** The broken rule. */
+  readonly code: BugCode;
+  /** What happened, naming the plugin, op and buffer. */
+  readonly detail: string;
+  /** Virtual time in nanoseconds. */
+  readonly time: number;
+}
+
 /**
  * The kernel's log buffer. Library code never writes to the console; it logs here, and tests
  * and tools read it (`kernel.log.records`, or `/dev/kmsg`-like text via {@link KernelLog.text}).
@@ -22,6 +33,8 @@ export interface LogRecord {
 export class KernelLog {
   /** Every record, oldest first. */
   readonly records: LogRecord[] = [];
+  /** Every finding ({@link KernelLog.bug}), oldest first. */
+  readonly findings: Finding[] = [];
 
   /**
    * @param now - the virtual clock
@@ -42,6 +55,15 @@ export class KernelLog {
   /** A WARN: a broken rule the kernel survives. */
   warn(text: string): void {
     this.log("warn", text);
+  }
+  /**
+   * Reports a broken contract the kernel survives: an `err` line `BUG: <code>: <detail>` and
+   * a {@link Finding}.
+   */
+  bug(code: BugCode, detail: string): void {
+    const time = this.now();
+    this.records.push({ time, level: "err", text: `BUG: ${code}: ${detail}` });
+    this.findings.push({ code, detail, time });
   }
   /** An informational message. */
   info(text: string): void {

@@ -11,6 +11,7 @@ import {
 import type { DmaMappingApi } from "../dma/mapping.js";
 import { KernelBug } from "../errors/kernel-bug.js";
 import { KernelError } from "../errors/kernel-error.js";
+import { pluginBadReturn, pluginFault } from "../errors/plugin-fault.js";
 import { type FenceRegistry, MAX_SCHEDULE_TIMEOUT } from "../fence/dma-fence.js";
 import {
   DMA_RESV_USAGE_KERNEL,
@@ -20,7 +21,7 @@ import {
 } from "../fence/dma-resv.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { CpuHolder } from "../mm/mapping.js";
-import type { SgTable } from "../mm/sg-table.js";
+import { SgTable } from "../mm/sg-table.js";
 import type { Vma } from "../mm/vma.js";
 import type { KernelProfile } from "../profile.js";
 import { traceMapping } from "../trace/dma-buf-points.js";
@@ -34,7 +35,7 @@ import type { Process } from "../vfs/process.js";
 import { DmaBuf, DmaBufAttachment } from "./dma-buf.js";
 import { type ExportInfo, exportInfoSchema } from "./export-info.js";
 import { dmaBufFileOperations } from "./file-ops.js";
-import type { KernelMapping } from "./kernel-mapping.js";
+import { KernelMapping } from "./kernel-mapping.js";
 import type { DmaBufAttachOps } from "./ops.js";
 
 /** What the dma-buf core needs from its kernel. */
@@ -167,15 +168,22 @@ export class DmaBufCore {
     return buf;
   }
 
-  /** Called by the file's release method once the last reference is gone. */
+  /**
+   * Called by the file's release method once the last reference is gone. A buffer still
+   * vmapped is a bug of the vmap user (Linux: BUG_ON): it is reported as a
+   * DMA_BUF_RELEASE_VMAPPED finding and the release goes on, so the pages are freed and the
+   * leaked kernel mapping is dropped.
+   */
   release(buf: DmaBuf): void {
     this.#live.delete(buf);
     if (this.host.trace?.on) this.host.trace.emit("release", { buf: buf.ino, bytes: buf.size });
     if (buf.vmappingCounter !== 0) {
-      throw new KernelBug(
+      this.host.log.bug(
         "DMA_BUF_RELEASE_VMAPPED",
-        `buffer ${buf.ino} released with ${buf.vmappingCounter} vmap users`,
+        `${describe(buf)} released with ${buf.vmappingCounter} vmap users`,
       );
+      buf.vmappingCounter = 0;
+      buf.vmapPtr = null;
     }
     buf.ops.release(buf);
     if (this.#ownResv.has(buf.resv)) buf.resv.fini();
@@ -187,13 +195,29 @@ export class DmaBufCore {
   }
 
   /**
+   * Refuses a buffer whose last reference is gone. Linux would use freed memory; the model
+   * throws a DMA_BUF_USE_AFTER_FREE KernelBug at the in-kernel caller (and logs it as a
+   * finding) before anything changes.
+   */
+  #alive(buf: DmaBuf, fn: string): void {
+    if (!buf) throw new KernelError("EINVAL", fn);
+    if (buf.file.refCount === 0) {
+      const detail = `${fn}: ${describe(buf)} used after its last reference was dropped`;
+      this.host.log.bug("DMA_BUF_USE_AFTER_FREE", detail);
+      throw new KernelBug("DMA_BUF_USE_AFTER_FREE", detail);
+    }
+  }
+
+  /**
    * Installs the caller's reference in a new fd of `proc` (`dma_buf_fd`); only O_CLOEXEC of
    * `flags` matters.
-   * @throws KernelError EINVAL for a missing buffer; EMFILE when `proc` has no free fd (the
-   * reference then stays with the caller).
+   * @throws KernelError EINVAL for a missing buffer; ESRCH when `proc` has exited (nobody
+   * would close the fd); EMFILE when `proc` has no free fd (the reference then stays with the
+   * caller). KernelBug DMA_BUF_USE_AFTER_FREE for a released buffer.
    */
   fd(buf: DmaBuf, proc: Process, flags: number): number {
-    if (!buf) throw new KernelError("EINVAL", "dma_buf_fd");
+    this.#alive(buf, "dma_buf_fd");
+    if (proc.exited) throw new KernelError("ESRCH", "dma_buf_fd", `process ${proc.pid} has exited`);
     return proc.installFd(buf.file, flags, "dma_buf_fd");
   }
 
@@ -235,6 +259,7 @@ export class DmaBufCore {
    * mapped (DMA_BIDIRECTIONAL) and cached right away.
    * @throws KernelError EINVAL (missing buffer or device, importer ops without moveNotify);
    * whatever the exporter's `attach` throws; 6.1: the error of the attach-time mapping.
+   * KernelBug DMA_BUF_USE_AFTER_FREE for a released buffer.
    */
   dynamicAttach(
     buf: DmaBuf,
@@ -243,12 +268,17 @@ export class DmaBufCore {
     importerPriv?: unknown,
   ): DmaBufAttachment {
     if (!buf || !dev) throw new KernelError("EINVAL", "dma_buf_attach", "buffer and device needed");
+    this.#alive(buf, "dma_buf_attach");
     if (importerOps && typeof importerOps.moveNotify !== "function") {
       this.host.log.warn("dma_buf_dynamic_attach: importer ops without move_notify");
       throw new KernelError("EINVAL", "dma_buf_dynamic_attach", "moveNotify is required");
     }
     const a = new DmaBufAttachment(buf, dev, importerOps, importerPriv);
-    buf.ops.attach?.(buf, a);
+    try {
+      buf.ops.attach?.(buf, a);
+    } catch (e) {
+      throw this.#fault(e, buf, "attach", "dma_buf_attach");
+    }
     buf.attachments.unshift(a);
     if (this.host.trace?.on) this.host.trace.emit("attach", { buf: buf.ino, dev: dev.name });
     if (this.host.profile.sgtCaching && a.isDynamic !== buf.isDynamic) {
@@ -256,8 +286,7 @@ export class DmaBufCore {
         if (buf.ops.pin) buf.ops.pin(a);
         let sgt: SgTable | null | undefined;
         try {
-          sgt = buf.ops.mapDmaBuf(a, DMA_BIDIRECTIONAL);
-          if (!sgt) throw new KernelError("ENOMEM", "dma_buf_attach", "exporter mapped nothing");
+          sgt = this.#map(a, DMA_BIDIRECTIONAL, "dma_buf_attach");
           this.#waitKernelFences(a, sgt, DMA_BIDIRECTIONAL);
         } catch (e) {
           buf.ops.unpin?.(a);
@@ -336,12 +365,14 @@ export class DmaBufCore {
    * off. 6.1: a cached mapping is returned again (EBUSY when its direction conflicts), and
    * with `cacheSgtMapping` the new mapping is cached.
    * @throws KernelError EINVAL (detached attachment, bad direction); EBUSY (6.1 direction
-   * conflict); ENOMEM when the exporter returns nothing; the exporter's error.
+   * conflict); ENOMEM when the exporter returns nothing; the exporter's error. KernelBug
+   * DMA_BUF_USE_AFTER_FREE when the buffer was released.
    */
   mapAttachment(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     if (!attachment?.attached) throw new KernelError("EINVAL", "dma_buf_map_attachment");
     if (!isValidDirection(dir)) throw new KernelError("EINVAL", "dma_buf_map_attachment");
     const buf = attachment.dmabuf;
+    this.#alive(buf, "dma_buf_map_attachment");
     const caching = this.host.profile.sgtCaching;
     if (caching && attachment.sgt) {
       if (attachment.dir !== dir && attachment.dir !== DMA_BIDIRECTIONAL) {
@@ -354,9 +385,7 @@ export class DmaBufCore {
     if (pinOnMap) buf.ops.pin?.(attachment);
     let sgt: SgTable | null | undefined;
     try {
-      sgt = buf.ops.mapDmaBuf(attachment, dir);
-      if (!sgt)
-        throw new KernelError("ENOMEM", "dma_buf_map_attachment", "exporter mapped nothing");
+      sgt = this.#map(attachment, dir, "dma_buf_map_attachment");
       this.#waitKernelFences(attachment, sgt, dir);
     } catch (e) {
       if (pinOnMap) buf.ops.unpin?.(attachment);
@@ -372,6 +401,32 @@ export class DmaBufCore {
     }
     if (this.host.trace?.on) traceMapping(this.host.trace, "map", buf, attachment.dev, sgt, dir);
     return sgt;
+  }
+
+  /**
+   * The exporter's mapDmaBuf: nothing returned is ENOMEM; something other than an SgTable, or
+   * a plain error thrown, is a bug of the exporter (finding + EIO).
+   */
+  #map(a: DmaBufAttachment, dir: DmaDirection, fn: string): SgTable {
+    const buf = a.dmabuf;
+    let sgt: SgTable | null | undefined;
+    try {
+      sgt = buf.ops.mapDmaBuf(a, dir);
+    } catch (e) {
+      throw this.#fault(e, buf, "mapDmaBuf", fn);
+    }
+    if (sgt === null || sgt === undefined) {
+      throw new KernelError("ENOMEM", fn, "exporter mapped nothing");
+    }
+    if (!(sgt instanceof SgTable)) {
+      throw pluginBadReturn(this.host.log, exporterOf(buf), "mapDmaBuf", fn, sgt);
+    }
+    return sgt;
+  }
+
+  /** What an exporter op threw, as the caller passes it on (see `pluginFault`). */
+  #fault(e: unknown, buf: DmaBuf, op: string, fn: string): Error {
+    return pluginFault(this.host.log, e, exporterOf(buf), op, fn);
   }
 
   /**
@@ -427,9 +482,13 @@ export class DmaBufCore {
    * hanging; Linux would sleep until a signal, which the 6.1 probe's alarm gave as EINTR).
    */
   beginCpuAccess(buf: DmaBuf, dir: DmaDirection): void {
-    if (!buf) throw new KernelError("EINVAL", "dma_buf_begin_cpu_access");
+    this.#alive(buf, "dma_buf_begin_cpu_access");
     if (this.host.trace?.on) this.host.trace.emit("cpu-begin", { buf: buf.ino, dir });
-    buf.ops.beginCpuAccess?.(buf, dir);
+    try {
+      buf.ops.beginCpuAccess?.(buf, dir);
+    } catch (e) {
+      throw this.#fault(e, buf, "beginCpuAccess", "dma_buf_begin_cpu_access");
+    }
     const write = dir === DMA_BIDIRECTIONAL || dir === DMA_TO_DEVICE;
     buf.resv.waitTimeout(
       write ? DMA_RESV_USAGE_READ : DMA_RESV_USAGE_WRITE,
@@ -443,9 +502,13 @@ export class DmaBufCore {
    * @throws KernelError from the exporter.
    */
   endCpuAccess(buf: DmaBuf, dir: DmaDirection): void {
-    if (!buf) throw new KernelError("EINVAL", "dma_buf_end_cpu_access");
+    this.#alive(buf, "dma_buf_end_cpu_access");
     if (this.host.trace?.on) this.host.trace.emit("cpu-end", { buf: buf.ino, dir });
-    buf.ops.endCpuAccess?.(buf, dir);
+    try {
+      buf.ops.endCpuAccess?.(buf, dir);
+    } catch (e) {
+      throw this.#fault(e, buf, "endCpuAccess", "dma_buf_end_cpu_access");
+    }
   }
 
   /**
@@ -456,6 +519,7 @@ export class DmaBufCore {
    */
   mmap(buf: DmaBuf, vma: Vma, pgoff: number): void {
     if (!buf || !vma) throw new KernelError("EINVAL", "dma_buf_mmap");
+    this.#alive(buf, "dma_buf_mmap");
     if (!buf.ops.mmap) throw new KernelError("EINVAL", "dma_buf_mmap", "exporter cannot mmap");
     if (!Number.isSafeInteger(pgoff + vma.pageCount))
       throw new KernelError("EOVERFLOW", "dma_buf_mmap");
@@ -478,22 +542,35 @@ export class DmaBufCore {
   mmapInternal(buf: DmaBuf, vma: Vma): void {
     if (!buf.ops.mmap) throw new KernelError("EINVAL", "mmap", "exporter cannot mmap");
     this.#checkRange(buf, vma.pgoff, vma, "mmap");
-    buf.ops.mmap(buf, vma);
+    try {
+      buf.ops.mmap(buf, vma);
+    } catch (e) {
+      throw this.#fault(e, buf, "mmap", "mmap");
+    }
   }
 
   /**
    * Maps the whole buffer into kernel address space (`dma_buf_vmap`); refcounted: later
    * callers get the same mapping.
-   * @throws KernelError EINVAL when the exporter cannot vmap; the exporter's error.
+   * @throws KernelError EINVAL when the exporter cannot vmap; the exporter's error. KernelBug
+   * DMA_BUF_USE_AFTER_FREE for a released buffer.
    */
   vmap(buf: DmaBuf): KernelMapping {
-    if (!buf) throw new KernelError("EINVAL", "dma_buf_vmap");
+    this.#alive(buf, "dma_buf_vmap");
     if (!buf.ops.vmap) throw new KernelError("EINVAL", "dma_buf_vmap", "exporter cannot vmap");
     if (buf.vmappingCounter > 0 && buf.vmapPtr) {
       buf.vmappingCounter++;
       return buf.vmapPtr;
     }
-    const map = buf.ops.vmap(buf);
+    let map: KernelMapping;
+    try {
+      map = buf.ops.vmap(buf);
+    } catch (e) {
+      throw this.#fault(e, buf, "vmap", "dma_buf_vmap");
+    }
+    if (!(map instanceof KernelMapping)) {
+      throw pluginBadReturn(this.host.log, exporterOf(buf), "vmap", "dma_buf_vmap", map);
+    }
     buf.vmappingCounter = 1;
     buf.vmapPtr = map;
     return map;
@@ -526,4 +603,14 @@ export class DmaBufCore {
     buf.name = name;
     if (this.host.trace?.on) this.host.trace.emit("name", { buf: buf.ino, text: name });
   }
+}
+
+/** A buffer as messages name it: inode, exporter and name. */
+function describe(buf: DmaBuf): string {
+  return `buffer ${buf.ino} [${buf.expName}]${buf.name !== null ? ` "${buf.name}"` : ""}`;
+}
+
+/** An exporter as findings name it. */
+function exporterOf(buf: DmaBuf): string {
+  return `exporter ${buf.expName || buf.owner} (${describe(buf)})`;
 }

@@ -168,20 +168,67 @@ describe("release exactly once", () => {
     gone();
   });
 
-  it("vmap holds no reference: the buffer is released (a BUG) with a vmap user left", () => {
-    const { kernel, a, buf, fd } = setup();
+  it("vmap holds no reference: a release with a vmap user left frees the pages and reports the leak", () => {
+    const { kernel, a, buf, fd, gone } = setup();
     kernel.dmaBuf.vmap(buf);
     expect(buf.file.refCount).toBe(1);
     expect(kernel.snapshot().bufferRefs).toBe(1);
-    let bug: unknown;
-    try {
-      a.close(fd);
-    } catch (e) {
-      bug = e;
+    a.close(fd);
+    gone();
+    expect(kernel.log.findings).toMatchObject([
+      {
+        code: "DMA_BUF_RELEASE_VMAPPED",
+        detail: `buffer ${buf.ino} [page-exporter] released with 1 vmap users`,
+      },
+    ]);
+    expect(kernel.log.text()).toContain("BUG: DMA_BUF_RELEASE_VMAPPED: buffer");
+    expect(kernel.snapshot().vmaps).toBe(0);
+  });
+
+  it("attach, map, vmap, CPU access and fd on a released buffer are DMA_BUF_USE_AFTER_FREE bugs that change nothing", () => {
+    const { kernel, a, buf, fd } = setup();
+    const dev = device("gpu0");
+    const att = kernel.dmaBuf.attach(buf, dev);
+    kernel.dmaBuf.detach(buf, att);
+    const stale = kernel.dmaBuf.attach(buf, dev);
+    a.close(fd);
+    const before = kernel.snapshot();
+    const calls: [string, () => unknown][] = [
+      ["dma_buf_attach", () => kernel.dmaBuf.attach(buf, dev)],
+      ["dma_buf_map_attachment", () => kernel.dmaBuf.mapAttachment(stale, 0)],
+      ["dma_buf_vmap", () => kernel.dmaBuf.vmap(buf)],
+      ["dma_buf_fd", () => kernel.dmaBuf.fd(buf, a, 0)],
+      ["dma_buf_begin_cpu_access", () => kernel.dmaBuf.beginCpuAccess(buf, 0)],
+    ];
+    for (const [fn, call] of calls) {
+      let bug: unknown;
+      try {
+        call();
+      } catch (e) {
+        bug = e;
+      }
+      expect(bug, fn).toBeInstanceOf(KernelBug);
+      expect(bug).toMatchObject({ code: "DMA_BUF_USE_AFTER_FREE" });
+      expect((bug as Error).message).toContain(`${fn}: buffer ${buf.ino} [page-exporter]`);
     }
-    expect(bug).toBeInstanceOf(KernelBug);
-    expect(bug).toMatchObject({ code: "DMA_BUF_RELEASE_VMAPPED" });
-    expect(buf.priv.releases).toBe(0);
+    expect(a.fds()).toEqual([]);
+    expect(kernel.snapshot()).toEqual(before);
+    expect(buf.priv.releases).toBe(1);
+    expect(kernel.log.findings.map((f) => f.code)).toEqual(
+      calls.map(() => "DMA_BUF_USE_AFTER_FREE"),
+    );
+  });
+
+  it("dma_buf_fd into an exited process is ESRCH and the reference stays with the caller", () => {
+    const { kernel, pages, a } = setup();
+    a.exit();
+    const buf = pages.create(PS, O_RDWR);
+    const before = kernel.snapshot();
+    expect(() => kernel.dmaBuf.fd(buf, a, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
+    expect(kernel.snapshot()).toEqual(before);
+    expect(buf.file.refCount).toBe(1);
+    kernel.dmaBuf.put(buf);
+    expect(buf.priv.releases).toBe(1);
   });
 
   it("a put after the last reference is a KernelBug, not a second release", () => {

@@ -182,6 +182,7 @@ describe("ERROR_CATALOG", () => {
     const construct =
       /new\s+(KernelError|KernelBug|KernelSignal|BuddyError)\(\s*(?:"([A-Z0-9_]+)")?/g;
     const codeField = /\bcode\s*=\s*"([A-Z][A-Z0-9_]*)"/g;
+    const finding = /\.bug\(\s*"([A-Z][A-Z0-9_]*)"/g;
     const files = sourceFiles();
     expect(files.length).toBeGreaterThan(20);
     for (const file of files) {
@@ -191,6 +192,7 @@ describe("ERROR_CATALOG", () => {
         else nonLiteral.push(`${file}: ${m[0]}`);
       }
       for (const m of text.matchAll(codeField)) used.set(m[1] as string, file);
+      for (const m of text.matchAll(finding)) used.set(m[1] as string, file);
     }
     // A code built at run time would escape this scan.
     expect(nonLiteral).toEqual([]);

@@ -32,6 +32,9 @@ export const BUG_CODES = [
   "DMA_BUF_VUNMAP_UNBALANCED",
   "DMA_BUF_UNMAP_NOT_MAPPED",
   "DMA_BUF_UNPIN_UNBALANCED",
+  "DMA_BUF_USE_AFTER_FREE",
+  "PLUGIN_BAD_RETURN",
+  "PLUGIN_OP_FAILED",
   "FILE_REFCOUNT_UNDERFLOW",
   "BUDDY_DOUBLE_FREE",
   "BUDDY_BAD_FREE",
@@ -178,6 +181,26 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     kind: "bug",
     errno: null,
     meaning: "unpin without a matching pin.",
+  },
+  {
+    code: "DMA_BUF_USE_AFTER_FREE",
+    kind: "bug",
+    errno: null,
+    meaning:
+      "An in-kernel caller used a dma-buf after its last reference was dropped (Linux: use-after-free).",
+  },
+  {
+    code: "PLUGIN_BAD_RETURN",
+    kind: "bug",
+    errno: null,
+    meaning: "A plugin op returned a value of the wrong kind; the syscall fails with an errno.",
+  },
+  {
+    code: "PLUGIN_OP_FAILED",
+    kind: "bug",
+    errno: null,
+    meaning:
+      "A plugin op threw something other than a KernelError; the syscall fails with an errno.",
   },
   {
     code: "FILE_REFCOUNT_UNDERFLOW",

@@ -5,3 +5,4 @@ export * from "./errno.js";
 export * from "./kernel-bug.js";
 export * from "./kernel-config-error.js";
 export * from "./kernel-error.js";
+export * from "./plugin-fault.js";

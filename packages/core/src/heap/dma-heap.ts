@@ -1,7 +1,9 @@
 // dma-heap.c: the heap registry, /dev/dma_heap nodes and the size-tolerant ALLOC ioctl.
 
 import type { DmaBufCore } from "../dma-buf/core.js";
+import type { DmaBuf } from "../dma-buf/dma-buf.js";
 import { KernelError } from "../errors/kernel-error.js";
+import { pluginBadReturn, pluginFault } from "../errors/plugin-fault.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { KernelProfile } from "../profile.js";
 import type { TraceRecorder } from "../trace/recorder.js";
@@ -186,6 +188,30 @@ export class DmaHeapRegistry {
     );
   }
 
+  /**
+   * Calls the heap's allocate. A plain error thrown, or a return that is not a live dma-buf of
+   * this kernel, is a bug of the heap: a PLUGIN_OP_FAILED / PLUGIN_BAD_RETURN finding naming
+   * the heap and op, and EIO for the ALLOC (no fd is installed).
+   */
+  #allocate(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint): DmaBuf {
+    const who = `heap ${heap.name}`;
+    let buf: DmaBuf;
+    try {
+      buf = heap.ops.allocate(heap, len, fdFlags, heapFlags);
+    } catch (e) {
+      throw pluginFault(this.host.log, e, who, "allocate", "ioctl");
+    }
+    const file = (buf as { file?: unknown } | null)?.file;
+    if (
+      typeof file !== "object" ||
+      file === null ||
+      this.host.dmaBuf.fromFile(file as File) !== buf
+    ) {
+      throw pluginBadReturn(this.host.log, who, "allocate", "ioctl", buf);
+    }
+    return buf;
+  }
+
   /** The heap fd's ioctl: any command number 0 is ALLOC, with the user's struct size. */
   #ioctl(file: File, cmd: number, arg: IoctlArg, proc: Process): number {
     const heap = file.privateData as DmaHeap;
@@ -219,7 +245,7 @@ export class DmaHeapRegistry {
       // Linux runs out of memory (or is OOM-killed) on such a request; the model fails cleanly.
       throw new KernelError("ENOMEM", "ioctl", "length exceeds any memory");
     }
-    const buf = heap.ops.allocate(heap, Number(aligned), fdFlags, heapFlags);
+    const buf = this.#allocate(heap, Number(aligned), fdFlags, heapFlags);
     let newFd: number;
     try {
       newFd = this.host.dmaBuf.fd(buf, proc, fdFlags);

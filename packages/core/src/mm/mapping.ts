@@ -1,6 +1,7 @@
 // A user-space view of a mapping: loads and stores walk the VMA's page table to the CPU port.
 
 import { KernelSignal } from "../errors/kernel-bug.js";
+import { KernelError } from "../errors/kernel-error.js";
 import { PROT_READ, PROT_WRITE } from "../uapi/mman.js";
 import type { CpuPort } from "./cpu-port.js";
 import { forEachPhysRun } from "./phys-runs.js";
@@ -127,12 +128,20 @@ export class Mapping {
     const vma = this.vma;
     let pfn = vma.pages.get(page);
     if (pfn < 0) {
-      pfn = vma.ops?.fault?.(vma, vma.pgoff + page) ?? -1;
-      if (pfn < 0) {
+      const addr = vma.start + page * vma.pageSize;
+      try {
+        pfn = vma.ops?.fault?.(vma, vma.pgoff + page) ?? -1;
+      } catch (e) {
+        if (e instanceof KernelSignal || e instanceof KernelError) throw e;
+        // A fault handler that fails is VM_FAULT_SIGBUS to the task.
+        throw new KernelSignal("SIGBUS", addr, `fault handler failed: ${String(e)}`);
+      }
+      if (!Number.isSafeInteger(pfn) || pfn < 0) {
+        // -1 means no page; anything else that is not a frame number is a bad pfn: SIGBUS.
         throw new KernelSignal(
           "SIGBUS",
-          vma.start + page * vma.pageSize,
-          "no page behind this part of the mapping",
+          addr,
+          pfn === -1 ? "no page behind this part of the mapping" : `fault handler returned ${pfn}`,
         );
       }
       vma.pages.set(page, pfn);

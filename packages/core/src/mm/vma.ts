@@ -115,6 +115,9 @@ export class Vma {
     if (addr % ps !== 0 || size % ps !== 0 || addr < this.start || addr + size > this.end) {
       throw new KernelError("EINVAL", "remap_pfn_range", "range outside the mapping");
     }
+    if (!Number.isSafeInteger(pfn) || pfn < 0) {
+      throw new KernelError("EINVAL", "remap_pfn_range", `bad page frame ${pfn}`);
+    }
     if (this.isCow && (addr !== this.start || size !== this.length)) {
       throw new KernelError("EINVAL", "remap_pfn_range", "partial remap of a private mapping");
     }
@@ -131,6 +134,9 @@ export class Vma {
     const ps = this.pageSize;
     if (addr < this.start || addr >= this.end) {
       throw new KernelError("EINVAL", "vmf_insert_pfn", "address outside the mapping");
+    }
+    if (!Number.isSafeInteger(pfn) || pfn < 0) {
+      throw new KernelError("EINVAL", "vmf_insert_pfn", `bad page frame ${pfn}`);
     }
     this.pages.set(Math.floor((addr - this.start) / ps), pfn);
     this.pfnmap = true;
