@@ -593,15 +593,16 @@ export class DmaBufCore {
 
   /**
    * Names the buffer (what DMA_BUF_SET_NAME does); allowed any number of times, attached or
-   * not.
+   * not. The name is kept as bytes, verbatim (a string stands for its UTF-8 bytes).
    * @throws KernelError EINVAL when the name has 32 or more bytes.
    */
-  setName(buf: DmaBuf, name: string): void {
-    if (new TextEncoder().encode(name).length >= DMA_BUF_NAME_LEN) {
+  setName(buf: DmaBuf, name: string | Uint8Array): void {
+    const bytes = typeof name === "string" ? new TextEncoder().encode(name) : name.slice();
+    if (bytes.length >= DMA_BUF_NAME_LEN) {
       throw new KernelError("EINVAL", "dma_buf_set_name", "name too long");
     }
-    buf.name = name;
-    if (this.host.trace?.on) this.host.trace.emit("name", { buf: buf.ino, text: name });
+    buf.nameBytes = bytes;
+    if (this.host.trace?.on) this.host.trace.emit("name", { buf: buf.ino, text: buf.name ?? "" });
   }
 }
 

@@ -15,8 +15,8 @@ import type { DmaBufAttachOps, DmaBufOps } from "./ops.js";
  * @typeParam P - the exporter's private data
  */
 export class DmaBuf<P = unknown> {
-  /** User-set name (DMA_BUF_SET_NAME), or null when never named. */
-  name: string | null = null;
+  /** User-set name (DMA_BUF_SET_NAME): its bytes, verbatim, or null when never named. */
+  nameBytes: Uint8Array | null = null;
   /** Attachments, newest first. */
   readonly attachments: DmaBufAttachment[] = [];
   /** Number of kernel vmap users. */
@@ -42,6 +42,11 @@ export class DmaBuf<P = unknown> {
     readonly file: File,
     readonly resv: DmaResv,
   ) {}
+
+  /** The user-set name as text (its bytes decoded as UTF-8), or null when never named. */
+  get name(): string | null {
+    return this.nameBytes === null ? null : new TextDecoder().decode(this.nameBytes);
+  }
 
   /** The buffer's inode number (unique per kernel, never reused). */
   get ino(): number {

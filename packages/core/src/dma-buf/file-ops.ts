@@ -39,6 +39,7 @@ import { POLLIN, POLLOUT } from "../uapi/poll.js";
 import { copyFromUser, strndupUser } from "../uapi/user-copy.js";
 import type { File, FileOperations, IoctlArg } from "../vfs/file.js";
 import type { Process } from "../vfs/process.js";
+import { textBytes } from "../vfs/text-bytes.js";
 import type { DmaBufCore } from "./core.js";
 import type { DmaBuf } from "./dma-buf.js";
 
@@ -209,10 +210,9 @@ export function dmaBufFileOperations(core: DmaBufCore, fences: FenceRegistry): F
     },
     showFdinfo(file) {
       const buf = bufOf(file);
-      return (
-        `size:\t${buf.size}\ncount:\t${file.refCount}\nexp_name:\t${buf.expName}\n` +
-        (buf.name !== null ? `name:\t${buf.name}\n` : "")
-      );
+      const head = `size:\t${buf.size}\ncount:\t${file.refCount}\nexp_name:\t${buf.expName}\n`;
+      // The name is printed as the raw bytes user space set.
+      return buf.nameBytes !== null ? textBytes(head, "name:\t", buf.nameBytes, "\n") : head;
     },
     release(file) {
       core.release(bufOf(file));

@@ -4,6 +4,7 @@ import { KernelBug } from "../errors/kernel-bug.js";
 import type { Vma } from "../mm/vma.js";
 import type { Inode } from "./inode.js";
 import type { Process } from "./process.js";
+import type { TextBytes } from "./text-bytes.js";
 
 /**
  * The argument of an ioctl as user space passes it: the C struct's bytes (read and written
@@ -62,7 +63,7 @@ export interface FileOperations {
    */
   poll?(file: File, events: number): number;
   /** Extra lines of /proc/PID/fdinfo/FD. **Optional**. */
-  showFdinfo?(file: File): string;
+  showFdinfo?(file: File): TextBytes;
   /** Called once when the last reference to the file is dropped. **Optional**. */
   release?(file: File): void;
 }

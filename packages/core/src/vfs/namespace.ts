@@ -4,6 +4,7 @@ import { KernelError } from "../errors/kernel-error.js";
 import type { FileOperations } from "./file.js";
 import type { Credentials } from "./open.js";
 import { MAY_EXEC, mayAccess } from "./permission.js";
+import type { TextBytes } from "./text-bytes.js";
 
 /** A directory: its entries may be fixed or computed from live state on every lookup. */
 export interface DirNode {
@@ -35,8 +36,8 @@ export interface TextNode {
   readonly gid?: number;
   /** An extra access check after the mode bits (see `Guarded.mayAccess`). **Optional**. */
   mayAccess?(cred: Credentials): boolean;
-  /** Produces the file's current content. */
-  render(): string;
+  /** Produces the file's current content (strings as UTF-8, byte arrays verbatim). */
+  render(): TextBytes;
 }
 
 /** A character device node such as /dev/dma_heap/system. */
@@ -137,7 +138,7 @@ export function dynamicDir(
 
 /** A read-only pseudo file rendered by `render`. */
 export function textFile(
-  render: () => string,
+  render: () => TextBytes,
   mode = 0o444,
   owner: Pick<TextNode, "uid" | "gid" | "mayAccess"> = {},
 ): TextNode {

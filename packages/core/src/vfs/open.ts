@@ -30,6 +30,7 @@ import { File, type FileOperations, type FileTable } from "./file.js";
 import type { Inode } from "./inode.js";
 import type { Namespace, Node } from "./namespace.js";
 import { type Guarded, MAY_READ, MAY_WRITE, mayAccess } from "./permission.js";
+import { toBytes } from "./text-bytes.js";
 
 /** What open needs from the kernel. */
 export interface OpenHost {
@@ -255,7 +256,7 @@ export function openNode(host: OpenHost, cred: Credentials, path: string, flags:
         throw new KernelError("EACCES", "open", `${path} cannot be written`);
       }
       const file = pseudoFile(host, path, S_IFREG | node.mode, textFops, fflags, flags, true, node);
-      file.privateData = new TextEncoder().encode(node.render());
+      file.privateData = toBytes(node.render());
       return file;
     }
     case "reg": {

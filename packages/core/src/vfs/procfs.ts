@@ -4,6 +4,7 @@ import { O_CLOEXEC } from "../uapi/fcntl.js";
 import { type DirNode, dynamicDir, type Namespace, symlink, textFile } from "./namespace.js";
 import type { Credentials } from "./open.js";
 import type { Process } from "./process.js";
+import { type TextBytes, textBytes } from "./text-bytes.js";
 
 /** What procfs reads. */
 export interface ProcfsHost {
@@ -13,13 +14,19 @@ export interface ProcfsHost {
   current(): Process | undefined;
 }
 
-/** The text of /proc/PID/fdinfo/FD. */
+/** The text of /proc/PID/fdinfo/FD (bytes a driver prints raw are decoded as UTF-8). */
 export function renderFdinfo(proc: Process, fd: number): string {
+  const text = fdinfoBytes(proc, fd);
+  return typeof text === "string" ? text : new TextDecoder().decode(text);
+}
+
+/** The content of /proc/PID/fdinfo/FD, byte for byte. */
+function fdinfoBytes(proc: Process, fd: number): TextBytes {
   const file = proc.fileOf(fd, "open");
   const flags = file.fFlags | (proc.isCloexec(fd) ? O_CLOEXEC : 0);
-  return (
-    `pos:\t${file.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${file.identity.mntId}\nino:\t${file.inode.ino}\n` +
-    (file.fops.showFdinfo?.(file) ?? "")
+  return textBytes(
+    `pos:\t${file.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${file.identity.mntId}\nino:\t${file.inode.ino}\n`,
+    file.fops.showFdinfo?.(file) ?? "",
   );
 }
 
@@ -66,7 +73,7 @@ function processDir(proc: Process): DirNode {
     ),
     fdinfo: dynamicDir(
       fdNames,
-      (n) => (has(n) ? textFile(() => renderFdinfo(proc, Number(n)), 0o400, owner) : undefined),
+      (n) => (has(n) ? textFile(() => fdinfoBytes(proc, Number(n)), 0o400, owner) : undefined),
       0o500,
       owner,
     ),
