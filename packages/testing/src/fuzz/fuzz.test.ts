@@ -20,7 +20,7 @@ describe("model-based fuzzing (bounded)", () => {
         if (r.finding) throw new Error(r.finding);
       }),
       {
-        numRuns: Number(process.env.FUZZ_RUNS ?? 150),
+        numRuns: Number(process.env.FUZZ_RUNS ?? 300),
         ...(seed !== undefined ? { seed } : {}),
         ...(path ? { path } : {}),
       },
