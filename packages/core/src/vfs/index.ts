@@ -38,5 +38,7 @@ export {
   textFile,
 } from "./namespace.js";
 export { type Credentials, checkPermission, fileFlagsFromOpen, openFmode } from "./open.js";
+export { type Guarded, MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "./permission.js";
 export { errnoOf, type PollFd, Process, type ProcessHost, type SendFdOptions } from "./process.js";
-export { renderFdinfo, renderMaps } from "./procfs.js";
+export { ptraceMayRead, renderFdinfo, renderMaps } from "./procfs.js";
+export { type TextBytes, textBytes, toBytes } from "./text-bytes.js";
