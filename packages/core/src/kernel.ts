@@ -1,8 +1,8 @@
 // createKernel: the composition root. A kernel is a value: memory, files, processes, plugins.
 
 import { type DependencyContainer, container as rootContainer } from "tsyringe";
-import { z } from "zod";
 import { type KernelConfig, type KernelConfigInput, kernelConfigSchema } from "./config.js";
+import { checkConfig } from "./config-keys.js";
 import { DmaMappingApi } from "./dma/mapping.js";
 import { installDmaBufFiles } from "./dma-buf/bufinfo.js";
 import { DmaBufCore, type DmaBufHost } from "./dma-buf/core.js";
@@ -375,13 +375,14 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
  * const kernel = createKernel({ ram: "4GiB", profile: "6.1", plugins: [SystemHeap] });
  * const proc = kernel.spawn({ name: "app" });
  * ```
- * @throws KernelConfigError when the configuration is invalid (readable message); whatever a
+ * @throws KernelConfigError when the configuration is invalid or has a key it does not declare
+ * (readable message naming the nearest valid key, e.g. `memory` → `ram`); whatever a
  * plugin's registration throws (KernelError with the kernel's errno).
  */
 export function createKernel(config: KernelConfigInput = {}): Kernel {
-  const parsed = kernelConfigSchema.safeParse(config);
-  if (!parsed.success) throw new KernelConfigError(z.prettifyError(parsed.error));
-  return new Kernel(parsed.data);
+  const checked = checkConfig(kernelConfigSchema, config);
+  if (!checked.ok) throw new KernelConfigError(checked.message);
+  return new Kernel(checked.data as KernelConfig);
 }
 
 export { KernelConfigError };

@@ -33,7 +33,7 @@ const isPowerOfTwo = (n: number) => Number.isSafeInteger(n) && n > 0 && (n & (n 
 
 /** Configuration of the cache model (the `config` of its plugin entry). */
 export const cacheModelConfigSchema = z
-  .object({
+  .strictObject({
     /**
      * `checking` (default): lines are never evicted, so every missing sync is caught
      * deterministically. `realistic`: a finite set-associative cache with LRU replacement, so

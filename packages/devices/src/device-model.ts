@@ -24,7 +24,7 @@ import { z } from "zod";
  * What every device plugin's configuration may override: the device's name and its DMA
  * properties. Unset fields take the model's defaults.
  */
-export const deviceConfigSchema = z.object({
+export const deviceConfigSchema = z.strictObject({
   /** dev_name(): what bufinfo lists under "Attached Devices". */
   name: z.string().min(1, { error: "a device needs a name" }).optional(),
   /** Whether the device snoops the CPU's caches. */

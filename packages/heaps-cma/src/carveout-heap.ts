@@ -19,7 +19,7 @@ import { GenPool } from "./gen-pool.js";
 import { PoolRegion } from "./region.js";
 
 /** One carveout: a region of RAM reserved at boot and its heap. */
-export const carveoutRegionSchema = z.object({
+export const carveoutRegionSchema = z.strictObject({
   /** Heap name (/dev/dma_heap/<name>) and region name; describes the memory. */
   name: z
     .string()
@@ -42,7 +42,7 @@ export const carveoutRegionSchema = z.object({
 
 /** The carveout plugin's configuration: `{ heaps: [...] }`. */
 export const carveoutConfigSchema = z
-  .object({
+  .strictObject({
     heaps: z.array(carveoutRegionSchema).min(1, { error: "list at least one carveout" }),
   })
   .check((ctx) => {

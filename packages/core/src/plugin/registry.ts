@@ -1,6 +1,5 @@
 // Plugin registration: read the declared metadata, check the contract, then make it visible.
 
-import { z } from "zod";
 import { KernelError } from "../errors/kernel-error.js";
 import type { DmaHeapOps } from "../heap/ops.js";
 import type { Kernel } from "../kernel.js";
@@ -13,6 +12,7 @@ import {
   type HeapHost,
 } from "./hosts.js";
 import { type PluginClass, type PluginMetadata, pluginMetadata } from "./metadata.js";
+import { parsePluginConfig } from "./plugin-config.js";
 
 /** A plugin entry of the kernel configuration. */
 export type PluginEntry = PluginClass | { plugin: PluginClass; config?: unknown };
@@ -107,15 +107,7 @@ export function registerPlugins(
     }
     let config = typeof entry === "function" ? undefined : entry.config;
     if (meta.kind !== "exporter" && meta.configSchema) {
-      const parsed = meta.configSchema.safeParse(config ?? {});
-      if (!parsed.success) {
-        throw new KernelError(
-          "EINVAL",
-          "register_plugin",
-          `${cls.name} configuration: ${z.prettifyError(parsed.error)}`,
-        );
-      }
-      config = parsed.data;
+      config = parsePluginConfig(cls.name, meta.configSchema, config);
     }
     checked.push({ cls, meta, config });
   }

@@ -146,3 +146,37 @@ describe("dmabufDump", () => {
     expect(text).toContain("dmabuf total: 12 kB in 2 buffers\n");
   });
 });
+
+describe("allocFromHeap argument errors", () => {
+  it.each([100.5, -4096, Number.NaN, 2 ** 60, -1n, 1n << 64n])(
+    "len %s is EINVAL naming the value, before anything is opened",
+    (len) => {
+      const kernel = boot();
+      const proc = kernel.spawn();
+      const before = proc.fds();
+      expect(() => allocFromHeap(proc, "pages", len)).toThrow(
+        expect.objectContaining({ code: "EINVAL", syscall: "allocFromHeap" }),
+      );
+      expect(() => allocFromHeap(proc, "pages", len)).toThrow(`not ${String(len)}`);
+      expect(proc.fds()).toEqual(before);
+    },
+  );
+
+  it("an unknown heap name is ENOENT listing the heaps that exist", () => {
+    const proc = boot().spawn();
+    expect(() => allocFromHeap(proc, "sytem", 4096)).toThrow(
+      expect.objectContaining({
+        code: "ENOENT",
+        message: expect.stringContaining('no heap "sytem"; the heaps are: "pages"'),
+      }),
+    );
+    expect(proc.fds()).toEqual([]);
+  });
+
+  it("a kernel without heaps says so", () => {
+    const proc = createKernel({ ram: "16MiB" }).spawn();
+    expect(() => allocFromHeap(proc, "system", 4096)).toThrow(
+      'no heap "system"; the heaps are: none',
+    );
+  });
+});

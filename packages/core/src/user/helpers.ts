@@ -1,5 +1,6 @@
 // User-space helpers over the raw ioctls: allocate from a heap, bracket CPU access, name a buffer.
 
+import { KernelError } from "../errors/kernel-error.js";
 import {
   DMA_BUF_IOCTL_SYNC,
   DMA_BUF_SET_NAME,
@@ -30,8 +31,9 @@ export interface AllocOptions {
  * on a heap fd. `heap` is an open heap fd, or a heap name (then /dev/dma_heap/<name> is
  * opened read-only and closed again).
  * @returns the new dma-buf fd
- * @throws KernelError from open() (ENOENT for an unknown heap, EACCES) or from the ioctl
- * (EINVAL, ENOMEM, EINTR, EMFILE).
+ * @throws KernelError EINVAL when `len` is not a whole number of bytes in 0..2^64-1 (nothing is
+ * opened); from open(): ENOENT for an unknown heap (the message lists the heaps that exist),
+ * EACCES; from the ioctl: EINVAL, ENOMEM, EINTR, EMFILE.
  */
 export function allocFromHeap(
   proc: Process,
@@ -39,11 +41,11 @@ export function allocFromHeap(
   len: number | bigint,
   options: AllocOptions = {},
 ): number {
-  const heapFd =
-    typeof heap === "string" ? proc.open(`/dev/dma_heap/${heap}`, O_RDONLY | O_CLOEXEC) : heap;
+  const bytes = allocLength(len);
+  const heapFd = typeof heap === "string" ? openHeap(proc, heap) : heap;
   try {
     const arg = encodeDmaHeapAllocationData({
-      len: BigInt(len),
+      len: bytes,
       fdFlags: options.fdFlags ?? O_RDWR | O_CLOEXEC,
       heapFlags: options.heapFlags ?? 0n,
     });
@@ -51,6 +53,39 @@ export function allocFromHeap(
     return decodeDmaHeapAllocationData(arg).fd;
   } finally {
     if (typeof heap === "string") proc.close(heapFd);
+  }
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** `len` as the u64 the ioctl carries. @throws KernelError EINVAL for anything else. */
+function allocLength(len: number | bigint): bigint {
+  const ok =
+    typeof len === "bigint" ? len >= 0n && len <= U64_MAX : Number.isSafeInteger(len) && len >= 0;
+  if (!ok) {
+    throw new KernelError(
+      "EINVAL",
+      "allocFromHeap",
+      `len must be a whole number of bytes from 0 to 2^64-1, not ${String(len)}`,
+    );
+  }
+  return BigInt(len);
+}
+
+/** Opens /dev/dma_heap/<name>; an unknown name's ENOENT lists the heaps that exist. */
+function openHeap(proc: Process, name: string): number {
+  try {
+    return proc.open(`/dev/dma_heap/${name}`, O_RDONLY | O_CLOEXEC);
+  } catch (e) {
+    if (!(e instanceof KernelError) || e.code !== "ENOENT") throw e;
+    let heaps: string[] = [];
+    try {
+      heaps = proc.readdir("/dev/dma_heap").sort();
+    } catch {
+      // No heap directory at all: no heap registered.
+    }
+    const known = heaps.length > 0 ? heaps.map((h) => `"${h}"`).join(", ") : "none";
+    throw new KernelError("ENOENT", "open", `no heap "${name}"; the heaps are: ${known}`);
   }
 }
 
