@@ -4,6 +4,15 @@ import { z } from "zod";
 import { MAX_PAGE_FRAMES } from "./mm/page-frames.js";
 import type { PluginClass } from "./plugin/metadata.js";
 
+export {
+  type ConfigCheck,
+  checkConfig,
+  formatUnknownKeys,
+  nearestName,
+  type UnknownConfigKey,
+  unknownConfigKeys,
+} from "./config-keys.js";
+
 const UNITS: Record<string, number> = {
   "": 1,
   B: 1,

@@ -20,6 +20,7 @@ async function cli(...argv: string[]) {
       stderr += t;
     },
     cwd: src,
+    isolation: "in-process",
   });
   return { status, stdout, stderr };
 }
@@ -32,7 +33,8 @@ describe("dmabuf-conformance", () => {
     expect(r.stdout).toContain("  ✓ heap.factory.fresh-kernel");
     expect(r.stdout).toMatch(/ {2}- heap\.alloc\.contiguous \(skipped: .+\)/);
     expect(r.stdout).toMatch(/\d+ passed, 0 failed, \d+ skipped\n$/);
-  });
+    // The first run also loads the suites (the CLI imports them only when it runs them).
+  }, 30_000);
 
   it("fails a zoo heap with exit 1, naming the case and its failure code", async () => {
     const r = await cli("./zoo/not-zeroing.ts");
@@ -72,6 +74,60 @@ describe("dmabuf-conformance", () => {
     expect(r.status).toBe(EXIT_OK);
   });
 
+  it("--case that selects nothing is a usage error naming the near ids", async () => {
+    const r = await cli("--case", "heap.aloc", "./reference/reference-heap.ts");
+    expect(r.status).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain("--case heap.aloc selects no case; did you mean heap.alloc.");
+    expect(r.stdout).toBe("");
+    const typo = await cli(
+      "--case",
+      "heap.naming.",
+      "--case",
+      "exporter.mmap.shred",
+      "./reference/reference-heap.ts",
+    );
+    expect(typo.status).toBe(EXIT_USAGE);
+    expect(typo.stderr).toContain(
+      "--case exporter.mmap.shred selects no case; did you mean exporter.mmap.shared?",
+    );
+  });
+
+  it("a typo in --kernel-config is a usage error naming the nearest key", async () => {
+    const r = await cli("--kernel-config", '{"memory":"32MiB"}', "./reference/reference-heap.ts");
+    expect(r.status).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain('--kernel-config: unknown key "memory" (did you mean "ram"?)');
+  });
+
+  it("labels every run with its kernel configuration", async () => {
+    const six = await cli(
+      "--profile",
+      "6.1",
+      "--kernel-config",
+      '{"ram":"32MiB"}',
+      "--case",
+      "heap.naming.name",
+      "./reference/reference-heap.ts",
+    );
+    expect(six.stdout).toMatch(
+      /heap conformance: pages \(.*\)\n {2}kernel 6.1, ram 32MiB, 4KiB pages\n/,
+    );
+    const json = await cli("--json", "--case", "heap.naming.name", "./reference/reference-heap.ts");
+    const doc = JSON.parse(json.stdout) as CliJsonReport;
+    expect(doc.reports.map((x) => x.kernel)).toEqual(["kernel 6.18, ram 64MiB, 4KiB pages"]);
+  });
+
+  it("a module exporting only an importer class runs the importer suite on it", async () => {
+    const good = await cli("--json", "./reference/reference-importer.ts");
+    const doc = JSON.parse(good.stdout) as CliJsonReport;
+    expect(doc.reports.map((x) => [x.suite, x.target])).toEqual([
+      ["importer", "ReferenceImporter"],
+    ]);
+    expect(good.status).toBe(EXIT_OK);
+    const bad = await cli("./zoo/keeps-mapping-importer.ts");
+    expect(bad.status).toBe(EXIT_FAILED);
+    expect(bad.stdout).toContain("importer conformance: KeepsMappingImporter");
+  });
+
   it("--profile and --kernel-config reach the test kernels", async () => {
     const r = await cli(
       "--json",
@@ -101,7 +157,10 @@ describe("dmabuf-conformance", () => {
     [["--profile", "5.4", "a.js"], "--profile must be"],
     [["--kernel-config", "{", "a.js"], "--kernel-config is not JSON"],
     [["./no/such/module.js"], "cannot load ./no/such/module.js"],
-    [["./conformance/case.ts"], "exports no heap or exporter plugin"],
+    [["./conformance/case.ts"], "exports no heap, exporter or importer to certify"],
+    [["--timeout", "0", "a.js"], "--timeout takes a positive number of milliseconds"],
+    [["--kernel-config", "[1]", "a.js"], "--kernel-config must be a JSON object"],
+    [["no-such-package"], "no package of that name is installed in"],
   ])("exits 2 on usage errors: %j", async (argv, message) => {
     const r = await cli(...argv);
     expect(r.status).toBe(EXIT_USAGE);
@@ -132,6 +191,52 @@ describe("dmabuf-conformance", () => {
   });
 
   const bin = `${pkg}/dist/cli.js`;
+  it.skipIf(!existsSync(bin))(
+    "a case that never returns fails with TIMEOUT and the run goes on in a fresh worker",
+    () => {
+      const looping = `${pkg}/dist/cli/fixtures/retries-forever.js`;
+      const r = spawnSync(process.execPath, [bin, "--json", "--timeout", "3000", looping], {
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(r.status).toBe(EXIT_FAILED);
+      const doc = JSON.parse(r.stdout) as CliJsonReport;
+      const results = doc.reports[0]?.results ?? [];
+      expect(
+        results.filter((x) => x.status === "failed").map((x) => [x.id, x.failure?.code]),
+      ).toEqual([["heap.alloc.enomem", "TIMEOUT"]]);
+      // Every case after the stopped one still ran.
+      expect(results.at(-1)?.id).toBe("exporter.release.importer-holds");
+      expect(doc.passed).toBeGreaterThan(30);
+    },
+    150_000,
+  );
+
+  it.skipIf(!existsSync(bin))("a .ts path without tsx installed says how to fix it", () => {
+    const r = spawnSync(process.execPath, [bin, "./src/reference/reference-heap.ts"], {
+      encoding: "utf8",
+      cwd: pkg,
+    });
+    expect(r.status).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain(
+      "cannot load ./src/reference/reference-heap.ts: Node runs JavaScript",
+    );
+    expect(r.stderr).toContain("e.g. ./dist/reference/reference-heap.js");
+  });
+
+  it.skipIf(!existsSync(bin))("package names resolve from the current directory", () => {
+    const r = spawnSync(
+      process.execPath,
+      [bin, "--case", "heap.naming.name", "@dmabuf/heaps-system"],
+      {
+        encoding: "utf8",
+        cwd: pkg,
+      },
+    );
+    expect(r.stdout).toContain("heap conformance: system");
+    expect(r.status).toBe(EXIT_OK);
+  });
+
   it.skipIf(!existsSync(bin))("the built bin runs under plain node (no vitest)", () => {
     const zoo = `${pkg}/dist/zoo/unsynced.js`;
     const r = spawnSync(process.execPath, [bin, zoo], { encoding: "utf8" });

@@ -17,6 +17,7 @@ async function cli(...argv: string[]) {
     },
     stderr: () => {},
     cwd: src,
+    isolation: "in-process",
   });
   return { status, stdout };
 }

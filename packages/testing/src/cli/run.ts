@@ -1,36 +1,22 @@
-// dmabuf-conformance: load a plugin module, run the matching suites, report, set the exit code.
+// dmabuf-conformance: parse the command line, run sessions (in a worker thread), report, set the exit code.
 
 import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { type KernelConfigInput, type PluginClass, pluginMetadata } from "@dmabuf/core";
-import { describeError } from "../conformance/assert.js";
-import type { SuiteReport } from "../conformance/case.js";
-import {
-  type ExporterConformanceOptions,
-  prepareExporterSuite,
-  resolveExporter,
-} from "../conformance/exporter/suite.js";
-import {
-  type HeapConformanceOptions,
-  prepareHeapSuite,
-  resolveHeapTargets,
-} from "../conformance/heap/suite.js";
-import { conformanceReportHtml } from "../conformance/html-report.js";
-import {
-  type ImporterConformanceOptions,
-  prepareImporterSuite,
-} from "../conformance/importer/suite.js";
+import { resolve } from "node:path";
+import type { CaseResult, SuiteKind, SuiteReport } from "../conformance/case.js";
 import { formatCaseLine, formatSuiteHeading, formatTotals, totals } from "../conformance/report.js";
-import { type PreparedSuite, runSuite } from "../conformance/runner.js";
+import {
+  type CliArgs,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  parseArgs,
+  USAGE,
+  UsageError,
+} from "./args.js";
+import type { CasePosition, CliEvent, SessionRequest } from "./events.js";
 
-/** Exit status: every case passed or was skipped. */
-export const EXIT_OK = 0;
-/** Exit status: a case failed, or a plugin could not be booted. */
-export const EXIT_FAILED = 1;
-/** Exit status: bad arguments, a module that cannot be loaded, or nothing to certify. */
-export const EXIT_USAGE = 2;
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE } from "./args.js";
+export type { ConformanceTarget } from "./target.js";
 
 /** Where the CLI writes and resolves from (the process's, or a test's). */
 export interface CliIo {
@@ -40,24 +26,19 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Directory relative module paths and package names resolve from. */
   readonly cwd: string;
+  /**
+   * Where the suites run: `"worker"` (default) in a worker thread that is stopped when a case
+   * exceeds the time limit, the run going on in a fresh one; `"in-process"` in this thread,
+   * where a case that took too long fails after it returns (tests under a TypeScript loader).
+   */
+  readonly isolation?: "worker" | "in-process";
 }
 
-/**
- * A suite a module asks to be run with, when the plugins' declarations are not enough (a CMA
- * heap needs a CMA area, an importer is not a plugin class): export an array of these as
- * `conformance` from the module.
- *
- * @example
- * ```ts
- * export const conformance: ConformanceTarget[] = [
- *   { suite: "heap", options: { plugin: CmaHeap, kernelConfig: { cma: { size: "32MiB" } } } },
- * ];
- * ```
- */
-export type ConformanceTarget =
-  | { readonly suite: "heap"; readonly options: HeapConformanceOptions }
-  | { readonly suite: "exporter"; readonly options: ExporterConformanceOptions }
-  | { readonly suite: "importer"; readonly options: ImporterConformanceOptions };
+/** One suite run as the JSON report gives it: the suite report and the kernel it booted. */
+export interface CliSuiteReport extends SuiteReport {
+  /** The kernel configuration of the run, in words (`kernel 6.18, ram 64MiB, 4KiB pages`). */
+  readonly kernel: string;
+}
 
 /** The machine-readable report `--json` prints. */
 export interface CliJsonReport {
@@ -74,226 +55,211 @@ export interface CliJsonReport {
   /** Targets that could not be run (their kernel did not boot), with the error. */
   readonly errors: readonly { readonly target: string; readonly error: string }[];
   /** One report per suite run. */
-  readonly reports: readonly SuiteReport[];
+  readonly reports: readonly CliSuiteReport[];
 }
 
-/** The usage text. */
-export const USAGE = `Usage: dmabuf-conformance [options] <module>
-
-Loads <module> (a path to a built .js file, or a package name), finds the heap and exporter
-plugins it exports (classes decorated with @heap / @exporter; exporters need a
-create(size, flags) method), runs the heap suite on every heap and the exporter suite on
-every exporter, prints one line per case and exits 0 when nothing failed, 1 when a case
-failed, 2 on usage errors. A module can instead export \`conformance\`: an array of
-{ suite: "heap" | "exporter" | "importer", options } to run.
-
-Options:
-  --json                  print one JSON report on stdout instead of progress
-  --case <prefix>         run only the cases whose id starts with <prefix> (repeatable)
-  --profile <6.18|6.1>    kernel version profile of the test kernels
-  --kernel-config <json>  more createKernel options, e.g. '{"ram":"256MiB"}'
-  --list                  list the case ids of the suites that would run, and exit
-  --report <file.html>    also write an HTML report: a summary, one section per failed case
-  -h, --help              show this text
-`;
-
-interface Args {
-  module: string;
-  json: boolean;
-  list: boolean;
-  cases: string[];
-  kernelConfig: KernelConfigInput;
-  report?: string;
+interface SuiteState {
+  readonly kind: SuiteKind;
+  readonly target: string;
+  readonly capabilities: Readonly<Record<string, unknown>>;
+  readonly kernel: string;
+  readonly results: CaseResult[];
 }
 
-class UsageError extends Error {}
+/** Collects a run's events into output and reports. */
+class Collector {
+  readonly suites = new Map<string, SuiteState>();
+  readonly errors: { target: string; error: string }[] = [];
+  readonly #reported = new Set<number>();
+  readonly #notes = new Set<string>();
+  usage: string | undefined;
+  done = false;
+  current: { at: CasePosition; id: string; title: string; since: number } | undefined;
 
-function parseArgs(argv: readonly string[]): Args | "help" {
-  const args: Args = { module: "", json: false, list: false, cases: [], kernelConfig: {} };
-  const positional: string[] = [];
-  let profile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === "-h" || a === "--help") return "help";
-    else if (a === "--json") args.json = true;
-    else if (a === "--list") args.list = true;
-    else if (a === "--case") args.cases.push(value());
-    else if (a === "--report") args.report = value();
-    else if (a === "--profile") profile = value();
-    else if (a === "--kernel-config") {
-      const text = value();
-      try {
-        args.kernelConfig = JSON.parse(text) as KernelConfigInput;
-      } catch {
-        throw new UsageError(`--kernel-config is not JSON: ${text}`);
+  constructor(
+    private readonly args: CliArgs,
+    private readonly io: CliIo,
+  ) {}
+
+  say(text: string): void {
+    if (!this.args.json) this.io.stdout(text);
+  }
+
+  on(e: CliEvent): void {
+    switch (e.type) {
+      case "usage":
+        this.usage ??= e.message;
+        return;
+      case "note":
+        if (this.#notes.has(e.message)) return;
+        this.#notes.add(e.message);
+        this.io.stderr(`dmabuf-conformance: ${e.message}\n`);
+        return;
+      case "boot-error":
+        if (this.#reported.has(e.job)) return;
+        this.#reported.add(e.job);
+        this.errors.push({ target: e.target, error: e.error });
+        this.say(`✗ ${e.target}: cannot boot a kernel with it: ${e.error}\n`);
+        return;
+      case "suite": {
+        const key = `${e.job}/${e.suite}`;
+        if (this.suites.has(key)) return;
+        this.suites.set(key, { ...e, results: [] });
+        this.say(
+          `${formatSuiteHeading({ suite: e.kind, target: e.target, capabilities: e.capabilities })}\n`,
+        );
+        this.say(`  ${e.kernel}\n`);
+        return;
       }
-    } else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
-    else positional.push(a);
-  }
-  if (positional.length !== 1) throw new UsageError("give exactly one module");
-  args.module = positional[0] as string;
-  if (profile !== undefined) {
-    if (profile !== "6.18" && profile !== "6.1") {
-      throw new UsageError(`--profile must be 6.18 or 6.1, not ${profile}`);
+      case "list":
+        this.say(`  ${e.id}  ${e.title}\n`);
+        return;
+      case "start":
+        this.current = { at: e.at, id: e.id, title: e.title, since: performance.now() };
+        return;
+      case "result":
+        this.current = undefined;
+        this.add(e.at, e.result);
+        return;
+      case "suite-end": {
+        const s = this.suites.get(`${e.job}/${e.suite}`);
+        if (s && !this.args.list) this.say(`  ${formatTotals(report(s))}\n\n`);
+        else if (s) this.say("\n");
+        return;
+      }
+      case "done":
+        this.done = true;
+        return;
     }
-    args.kernelConfig = { ...args.kernelConfig, profile };
   }
-  return args;
-}
 
-/** Resolves the module argument to an import specifier: a file URL, or the package name. */
-function specifierOf(module: string, cwd: string): string {
-  if (module.startsWith(".") || isAbsolute(module) || /\.[cm]?js$/.test(module)) {
-    return pathToFileURL(resolve(cwd, module)).href;
+  add(at: CasePosition, result: CaseResult): void {
+    this.suites.get(`${at.job}/${at.suite}`)?.results.push(result);
+    this.say(`${formatCaseLine(result)}\n`);
   }
-  try {
-    return pathToFileURL(createRequire(resolve(cwd, "package.json")).resolve(module)).href;
-  } catch {
-    return module;
-  }
-}
 
-type Job =
-  | { readonly label: string; readonly prepare: () => PreparedSuite<unknown, unknown>[] }
-  | { readonly label: string; readonly skip: string };
-
-function jobsOf(target: ConformanceTarget, label: string): Job {
-  switch (target.suite) {
-    case "heap":
-      return {
-        label,
-        prepare: () =>
-          resolveHeapTargets(target.options).map(
-            (t) => prepareHeapSuite(t, target.options) as PreparedSuite<unknown, unknown>,
-          ),
-      };
-    case "exporter":
-      return {
-        label,
-        prepare: () => [
-          prepareExporterSuite(resolveExporter(target.options), target.options) as PreparedSuite<
-            unknown,
-            unknown
-          >,
-        ],
-      };
-    case "importer":
-      return {
-        label,
-        prepare: () => [prepareImporterSuite(target.options) as PreparedSuite<unknown, unknown>],
-      };
-  }
-}
-
-/** Finds what to run in a module's exports. */
-function discover(exports: Record<string, unknown>, kernelConfig: KernelConfigInput): Job[] {
-  const declared = exports.conformance;
-  if (declared !== undefined) {
-    if (!Array.isArray(declared)) throw new UsageError("`conformance` must be an array");
-    return (declared as ConformanceTarget[]).map((t, i) => {
-      const merged = {
-        ...t,
-        options: { ...t.options, kernelConfig: { ...kernelConfig, ...t.options.kernelConfig } },
-      } as ConformanceTarget;
-      return jobsOf(merged, `conformance[${i}] (${t.suite})`);
+  /** Fails the case in progress: its worker was stopped or died. */
+  failCurrent(code: "TIMEOUT" | "UNEXPECTED_ERROR", message: string): CasePosition | undefined {
+    const c = this.current;
+    if (!c) return undefined;
+    this.current = undefined;
+    this.add(c.at, {
+      id: c.id,
+      title: c.title,
+      status: "failed",
+      failure: { code, message },
+      durationMs: performance.now() - c.since,
     });
+    return c.at;
   }
-  const jobs: Job[] = [];
-  for (const [name, value] of Object.entries(exports).sort(([a], [b]) => a.localeCompare(b))) {
-    const meta = pluginMetadata(value);
-    if (!meta) continue;
-    const plugin = value as PluginClass;
-    if (meta.kind === "heap") {
-      jobs.push(jobsOf({ suite: "heap", options: { plugin, kernelConfig } }, name));
-    } else if (typeof (plugin.prototype as { create?: unknown }).create === "function") {
-      const options = { plugin: plugin as ExporterConformanceOptions["plugin"], kernelConfig };
-      jobs.push(jobsOf({ suite: "exporter", options }, name));
-    } else {
-      jobs.push({ label: name, skip: "an exporter without a create(size, flags) method" });
-    }
-  }
-  return jobs;
+}
+
+function report(s: SuiteState): CliSuiteReport {
+  return {
+    suite: s.kind,
+    target: s.target,
+    capabilities: s.capabilities,
+    kernel: s.kernel,
+    results: s.results,
+    passed: s.results.filter((r) => r.status === "passed").length,
+    failed: s.results.filter((r) => r.status === "failed").length,
+    skipped: s.results.filter((r) => r.status === "skipped").length,
+  };
+}
+
+/**
+ * Runs one worker from `resume` until it finishes, or until a case exceeds the limit (the
+ * worker is then stopped and the case failed).
+ * @returns where to resume, or undefined when the run is over
+ */
+async function runWorker(
+  request: SessionRequest,
+  collector: Collector,
+): Promise<CasePosition | undefined> {
+  const { Worker } = await import("node:worker_threads");
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: request });
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let next: CasePosition | undefined;
+    let settled = false;
+    const finish = (at: CasePosition | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(at ? { ...at, case: at.case + 1 } : undefined);
+    };
+    worker.on("message", (e: CliEvent) => {
+      collector.on(e);
+      if (e.type === "start") {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          next = collector.failCurrent(
+            "TIMEOUT",
+            `the case did not finish within ${request.timeoutMs} ms (stopped; the run goes on)`,
+          );
+          void worker.terminate();
+        }, request.timeoutMs);
+      } else if (e.type === "result") clearTimeout(timer);
+    });
+    worker.on("error", (err) => {
+      next = collector.failCurrent(
+        "UNEXPECTED_ERROR",
+        `the case crashed its worker: ${err.message}`,
+      );
+      if (!next && !collector.done) collector.on({ type: "usage", message: err.message });
+    });
+    worker.on("exit", () => finish(collector.done || collector.usage ? undefined : next));
+  });
 }
 
 /**
  * Runs the CLI. Never throws for bad input: returns the exit status.
  * @param argv - the arguments after the program name
- * @param io - where to write, and the directory to resolve the module from
+ * @param io - where to write, the directory to resolve the module from, how to isolate
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let args: Args | "help";
+  let args: CliArgs | "help";
   try {
     args = parseArgs(argv);
   } catch (e) {
-    io.stderr(`dmabuf-conformance: ${(e as Error).message}\n\n${USAGE}`);
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`dmabuf-conformance: ${e.message}\n\n${USAGE}`);
     return EXIT_USAGE;
   }
   if (args === "help") {
     io.stdout(USAGE);
     return EXIT_OK;
   }
-  let exports: Record<string, unknown>;
-  try {
-    exports = (await import(specifierOf(args.module, io.cwd))) as Record<string, unknown>;
-  } catch (e) {
-    io.stderr(`dmabuf-conformance: cannot load ${args.module}: ${describeError(e)}\n`);
+  const collector = new Collector(args, io);
+  const base = {
+    module: args.module,
+    cwd: io.cwd,
+    cases: args.cases,
+    list: args.list,
+    kernelConfig: args.kernelConfig,
+    timeoutMs: args.timeoutMs,
+  };
+  if (io.isolation === "in-process") {
+    const { runSession } = await import("./session.js");
+    const request = { ...base, resume: { job: 0, suite: 0, case: 0 }, inWorker: false };
+    await runSession(request, (e) => collector.on(e));
+  } else {
+    let resume: CasePosition | undefined = { job: 0, suite: 0, case: 0 };
+    while (resume) resume = await runWorker({ ...base, resume, inWorker: true }, collector);
+  }
+  if (collector.usage !== undefined) {
+    io.stderr(`dmabuf-conformance: ${collector.usage}\n`);
     return EXIT_USAGE;
   }
-  let jobs: Job[];
-  try {
-    jobs = discover(exports, args.kernelConfig);
-  } catch (e) {
-    io.stderr(`dmabuf-conformance: ${(e as Error).message}\n`);
-    return EXIT_USAGE;
+  if (!collector.done) {
+    io.stderr("dmabuf-conformance: the run ended early\n");
+    return EXIT_FAILED;
   }
-  const say = args.json ? () => {} : io.stdout;
-  for (const job of jobs) {
-    if ("skip" in job) io.stderr(`dmabuf-conformance: not certifying ${job.label}: ${job.skip}\n`);
-  }
-  const runnable = jobs.filter((j): j is Extract<Job, { prepare: unknown }> => "prepare" in j);
-  if (runnable.length === 0) {
-    io.stderr(`dmabuf-conformance: ${args.module} exports no heap or exporter plugin to certify\n`);
-    return EXIT_USAGE;
-  }
-  const filter =
-    args.cases.length > 0 ? (id: string) => args.cases.some((p) => id.startsWith(p)) : undefined;
-  const reports: SuiteReport[] = [];
-  const errors: { target: string; error: string }[] = [];
-  for (const job of runnable) {
-    let suites: PreparedSuite<unknown, unknown>[];
-    try {
-      suites = job.prepare();
-    } catch (e) {
-      errors.push({ target: job.label, error: describeError(e) });
-      say(`✗ ${job.label}: cannot boot a kernel with it: ${describeError(e)}\n`);
-      continue;
-    }
-    for (const suite of suites) {
-      if (args.list) {
-        say(
-          `${formatSuiteHeading({ ...suite, suite: suite.kind, capabilities: suite.capabilities as Record<string, unknown> })}\n`,
-        );
-        for (const c of suite.cases) if (!filter || filter(c.id)) say(`  ${c.id}  ${c.title}\n`);
-        continue;
-      }
-      say(
-        `${formatSuiteHeading({ suite: suite.kind, target: suite.target, capabilities: suite.capabilities as Record<string, unknown> })}\n`,
-      );
-      const report = runSuite(suite, {
-        ...(filter ? { filter } : {}),
-        onResult: (r) => say(`${formatCaseLine(r)}\n`),
-      });
-      say(`  ${formatTotals(report)}\n\n`);
-      reports.push(report);
-    }
-  }
+  const { errors } = collector;
   if (args.list) return errors.length > 0 ? EXIT_FAILED : EXIT_OK;
-  if (args.report) writeReport(resolve(io.cwd, args.report), args.module, reports, errors, io);
+  const reports = [...collector.suites.values()].map(report);
+  if (args.report)
+    await writeReport(resolve(io.cwd, args.report), args.module, reports, errors, io);
   const t = totals(reports);
   const ok = t.failed === 0 && errors.length === 0;
   if (args.json) {
@@ -303,22 +269,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const failed = reports.flatMap((r) =>
       r.results.filter((x) => x.status === "failed").map((x) => `${r.target}: ${x.id}`),
     );
-    if (failed.length > 0) say(`Failed:\n${failed.map((f) => `  ${f}\n`).join("")}`);
-    say(`${formatTotals(t)}${errors.length > 0 ? `, ${errors.length} not bootable` : ""}\n`);
+    if (failed.length > 0) collector.say(`Failed:\n${failed.map((f) => `  ${f}\n`).join("")}`);
+    collector.say(
+      `${formatTotals(t)}${errors.length > 0 ? `, ${errors.length} not bootable` : ""}\n`,
+    );
   }
   return ok ? EXIT_OK : EXIT_FAILED;
 }
 
-function writeReport(
+/** Writes the HTML report (loaded only when asked for: it renders with the core). */
+async function writeReport(
   path: string,
   module: string,
   reports: readonly SuiteReport[],
   errors: readonly { target: string; error: string }[],
   io: CliIo,
-): void {
+): Promise<void> {
   try {
+    const { conformanceReportHtml } = await import("../conformance/html-report.js");
     writeFileSync(path, conformanceReportHtml(module, reports, errors));
   } catch (e) {
-    io.stderr(`dmabuf-conformance: cannot write the report ${path}: ${describeError(e)}\n`);
+    io.stderr(`dmabuf-conformance: cannot write the report ${path}: ${(e as Error).message}\n`);
   }
 }

@@ -13,6 +13,8 @@
  * - `KERNEL_WARNING`: the dma-buf core logged a WARN, DMA-API debugging reported misuse, or
  *   a cache model's coherency checker found a missing sync (a contract broken on the way).
  * - `FACTORY`: the suite's factory did not return fresh, isolated kernels.
+ * - `TIMEOUT`: the case ran longer than the runner's per-case limit (the CLI stops a case
+ *   that never returns and goes on with the next).
  */
 export const FAILURE_CODES = [
   "EXPECTATION_FAILED",
@@ -22,6 +24,7 @@ export const FAILURE_CODES = [
   "LEAK",
   "KERNEL_WARNING",
   "FACTORY",
+  "TIMEOUT",
 ] as const;
 
 /** A stable failure code; see {@link FAILURE_CODES}. */

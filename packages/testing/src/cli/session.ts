@@ -1,0 +1,298 @@
+// One CLI session: load the module, find what to certify, run the selected cases, report events.
+
+import {
+  checkConfig,
+  createKernel,
+  type KernelConfigInput,
+  kernelConfigSchema,
+  type PluginClass,
+  pluginMetadata,
+} from "@dmabuf/core";
+import { describeError } from "../conformance/assert.js";
+import type { CaseResult } from "../conformance/case.js";
+import {
+  type ExporterConformanceOptions,
+  prepareExporterSuite,
+  resolveExporter,
+} from "../conformance/exporter/suite.js";
+import {
+  DEFAULT_KERNEL_CONFIG,
+  type HeapConformanceOptions,
+  prepareHeapSuite,
+  resolveHeapTargets,
+} from "../conformance/heap/suite.js";
+import type { ImporterUnderTest } from "../conformance/importer/context.js";
+import {
+  type ImporterConformanceOptions,
+  prepareImporterSuite,
+} from "../conformance/importer/suite.js";
+import { executeCase, type PreparedSuite } from "../conformance/runner.js";
+import { UsageError } from "./args.js";
+import { nearCaseIds } from "./case-filter.js";
+import type { CliEvent, SessionRequest } from "./events.js";
+import { registerTsx, specifierOf, TYPESCRIPT_FILE, typescriptHint } from "./resolve.js";
+import type { ConformanceTarget } from "./target.js";
+
+type AnySuite = PreparedSuite<unknown, unknown>;
+
+interface Job {
+  readonly label: string;
+  /** The kernel configuration in words, for the suite headings. */
+  readonly kernel: string;
+  readonly prepare: () => AnySuite[];
+}
+
+/** A byte count in the largest binary unit that divides it. */
+function bytes(n: number): string {
+  for (const [unit, size] of [
+    ["GiB", 2 ** 30],
+    ["MiB", 2 ** 20],
+    ["KiB", 2 ** 10],
+  ] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`;
+  }
+  return `${n}B`;
+}
+
+/**
+ * The kernel configuration a suite boots with, in words: profile, RAM, page size and every
+ * setting that differs from createKernel's defaults, e.g.
+ * `kernel 6.1, ram 32MiB, 4KiB pages, cma 16MiB, plugins SystemHeap`.
+ */
+export function describeKernelConfig(input: KernelConfigInput, pluginConfig?: unknown): string {
+  const parsed = kernelConfigSchema.safeParse(input);
+  if (!parsed.success) return `kernel ${JSON.stringify(input)}`;
+  const c = parsed.data;
+  const parts = [`kernel ${c.profile}`, `ram ${bytes(c.ram)}`, `${bytes(c.pageSize)} pages`];
+  if (c.cma.size !== undefined) parts.push(`cma ${bytes(c.cma.size)}`);
+  for (const r of c.cma.regions) parts.push(`cma region ${r.name} ${bytes(r.size)}`);
+  if (c.hugepages > 0) parts.push(`hugepages ${c.hugepages}`);
+  if (c.moveNotify) parts.push("move-notify");
+  if (c.heapNodeMode !== 0o600) parts.push(`heap nodes 0${c.heapNodeMode.toString(8)}`);
+  if (c.sectionBytes !== undefined) parts.push(`sections ${bytes(c.sectionBytes)}`);
+  if (!c.udmabuf.enabled) parts.push("no udmabuf");
+  const names = c.plugins.map((p) => (typeof p === "function" ? p.name : p.plugin.name));
+  if (names.length > 0) parts.push(`plugins ${names.join("+")}`);
+  if (pluginConfig !== undefined) parts.push(`plugin config ${JSON.stringify(pluginConfig)}`);
+  return parts.join(", ");
+}
+
+const FACTORY_KERNEL = "kernel from the module's factory";
+
+function merged(config: KernelConfigInput | undefined): KernelConfigInput {
+  return { ...DEFAULT_KERNEL_CONFIG, ...config };
+}
+
+function jobOf(target: ConformanceTarget, label: string): Job {
+  switch (target.suite) {
+    case "heap": {
+      const o = target.options;
+      return {
+        label,
+        kernel: o.factory ? FACTORY_KERNEL : describeKernelConfig(merged(o.kernelConfig), o.config),
+        prepare: () => resolveHeapTargets(o).map((t) => prepareHeapSuite(t, o) as AnySuite),
+      };
+    }
+    case "exporter": {
+      const o = target.options;
+      return {
+        label,
+        kernel: o.factory ? FACTORY_KERNEL : describeKernelConfig(merged(o.kernelConfig), o.config),
+        prepare: () => [prepareExporterSuite(resolveExporter(o), o) as AnySuite],
+      };
+    }
+    case "importer": {
+      const o = target.options;
+      return {
+        label,
+        kernel: describeKernelConfig(merged(o.kernelConfig)),
+        prepare: () => [prepareImporterSuite(o) as AnySuite],
+      };
+    }
+  }
+}
+
+/** An exported importer class: constructed per case as `new Importer(kernel)`. */
+function importerJob(
+  name: string,
+  cls: new (k: unknown) => ImporterUnderTest,
+  kernelConfig: KernelConfigInput,
+): Job {
+  const options: ImporterConformanceOptions = { name, importer: (k) => new cls(k), kernelConfig };
+  const job = jobOf({ suite: "importer", options }, name);
+  return {
+    ...job,
+    prepare: () => {
+      try {
+        new cls(createKernel(merged(kernelConfig)));
+      } catch (e) {
+        throw new Error(
+          `new ${name}(kernel) failed (${describeError(e)}); export \`conformance\` with ` +
+            `{ suite: "importer", options: { name, importer: (kernel) => new ${name}(…) } } ` +
+            "to say how it is constructed",
+        );
+      }
+      return job.prepare();
+    },
+  };
+}
+
+const isImporterClass = (v: unknown): v is new (k: unknown) => ImporterUnderTest =>
+  typeof v === "function" &&
+  typeof (v.prototype as { importFd?: unknown } | undefined)?.importFd === "function";
+
+/** Finds what to run in a module's exports; notes go to `emit`. */
+function discover(
+  exports: Record<string, unknown>,
+  kernelConfig: KernelConfigInput,
+  emit: (e: CliEvent) => void,
+): Job[] {
+  const declared = exports.conformance;
+  if (declared !== undefined) {
+    if (!Array.isArray(declared)) throw new UsageError("`conformance` must be an array");
+    return (declared as ConformanceTarget[]).map((t, i) => {
+      const options = {
+        ...t.options,
+        kernelConfig: { ...kernelConfig, ...t.options.kernelConfig },
+      };
+      return jobOf({ ...t, options } as ConformanceTarget, `conformance[${i}] (${t.suite})`);
+    });
+  }
+  const jobs: Job[] = [];
+  const skipped: string[] = [];
+  for (const [name, value] of Object.entries(exports).sort(([a], [b]) => a.localeCompare(b))) {
+    const meta = pluginMetadata(value);
+    if (!meta) {
+      if (isImporterClass(value)) jobs.push(importerJob(name, value, kernelConfig));
+      continue;
+    }
+    const plugin = value as PluginClass;
+    if (meta.kind === "heap") {
+      const options: HeapConformanceOptions = { plugin, kernelConfig };
+      jobs.push(jobOf({ suite: "heap", options }, name));
+    } else if (meta.kind === "device") {
+      skipped.push(`${name} (a device: certify what imports through it as an importer)`);
+    } else if (typeof (plugin.prototype as { create?: unknown }).create === "function") {
+      const options: ExporterConformanceOptions = {
+        plugin: plugin as ExporterConformanceOptions["plugin"],
+        kernelConfig,
+      };
+      jobs.push(jobOf({ suite: "exporter", options }, name));
+    } else {
+      skipped.push(`${name} (an exporter without a create(size, flags) method)`);
+    }
+  }
+  for (const s of skipped) emit({ type: "note", message: `not certifying ${s}` });
+  return jobs;
+}
+
+/** Imports the module the way the session can: through tsx for TypeScript in a worker. */
+async function load(req: SessionRequest): Promise<Record<string, unknown>> {
+  const specifier = specifierOf(req.module, req.cwd);
+  if (req.inWorker && TYPESCRIPT_FILE.test(req.module) && !(await registerTsx(req.cwd))) {
+    throw new UsageError(typescriptHint(req.module));
+  }
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "ERR_UNKNOWN_FILE_EXTENSION") {
+      throw new UsageError(typescriptHint(req.module));
+    }
+    throw new UsageError(`cannot load ${req.module}: ${describeError(e)}`);
+  }
+}
+
+function timedOut(result: CaseResult, timeoutMs: number): CaseResult {
+  if (result.durationMs <= timeoutMs) return result;
+  return {
+    id: result.id,
+    title: result.title,
+    status: "failed",
+    failure: {
+      code: "TIMEOUT",
+      message: `the case ran ${Math.round(result.durationMs)} ms, longer than the ${timeoutMs} ms limit`,
+    },
+    durationMs: result.durationMs,
+  };
+}
+
+/**
+ * Runs a session: every event goes to `emit`, in order, ending with `done` (or `usage`).
+ * Never throws.
+ */
+export async function runSession(req: SessionRequest, emit: (e: CliEvent) => void): Promise<void> {
+  try {
+    await session(req, emit);
+  } catch (e) {
+    if (e instanceof UsageError) emit({ type: "usage", message: e.message });
+    else emit({ type: "usage", message: describeError(e) });
+  }
+}
+
+async function session(req: SessionRequest, emit: (e: CliEvent) => void): Promise<void> {
+  const kernelConfig = req.kernelConfig as KernelConfigInput;
+  const checked = checkConfig(kernelConfigSchema, merged(kernelConfig));
+  if (!checked.ok)
+    throw new UsageError(`--kernel-config: ${checked.message.replaceAll("\n", "; ")}`);
+  const exports = await load(req);
+  const jobs = discover(exports, kernelConfig, emit);
+  if (jobs.length === 0) {
+    throw new UsageError(
+      `${req.module} exports no heap, exporter or importer to certify: export a class ` +
+        "decorated with @heap or @exporter, an importer class (with importFd), or a " +
+        "`conformance` array of { suite, options } (type ConformanceTarget from @dmabuf/testing)",
+    );
+  }
+  const prepared: (AnySuite[] | undefined)[] = jobs.map((job, i) => {
+    try {
+      return job.prepare();
+    } catch (e) {
+      emit({ type: "boot-error", job: i, target: job.label, error: describeError(e) });
+      return undefined;
+    }
+  });
+  const filter =
+    req.cases.length > 0 ? (id: string) => req.cases.some((p) => id.startsWith(p)) : undefined;
+  if (filter) {
+    const ids = prepared.flatMap((s) => s ?? []).flatMap((s) => s.cases.map((c) => c.id));
+    const unmatched = req.cases.filter((p) => !ids.some((id) => id.startsWith(p)));
+    if (unmatched.length > 0 && ids.length > 0) {
+      const lines = unmatched.map((p) => {
+        const near = nearCaseIds(p, ids);
+        return `--case ${p} selects no case${near.length > 0 ? `; did you mean ${near.join(", ")}?` : ""}`;
+      });
+      throw new UsageError(`${lines.join("\n")}\n(--list shows every case id)`);
+    }
+  }
+  const { resume } = req;
+  for (let j = resume.job; j < jobs.length; j++) {
+    const suites = prepared[j];
+    if (!suites) continue;
+    for (let s = j === resume.job ? resume.suite : 0; s < suites.length; s++) {
+      const suite = suites[s] as AnySuite;
+      emit({
+        type: "suite",
+        job: j,
+        suite: s,
+        kind: suite.kind,
+        target: suite.target,
+        capabilities: suite.capabilities as Readonly<Record<string, unknown>>,
+        kernel: (jobs[j] as Job).kernel,
+      });
+      const first = j === resume.job && s === resume.suite ? resume.case : 0;
+      for (let i = first; i < suite.cases.length; i++) {
+        const c = suite.cases[i] as AnySuite["cases"][number];
+        if (filter && !filter(c.id)) continue;
+        if (req.list) {
+          emit({ type: "list", id: c.id, title: c.title });
+          continue;
+        }
+        const at = { job: j, suite: s, case: i };
+        emit({ type: "start", at, id: c.id, title: c.title });
+        emit({ type: "result", at, result: timedOut(executeCase(suite, c), req.timeoutMs) });
+      }
+      emit({ type: "suite-end", job: j, suite: s });
+    }
+  }
+  emit({ type: "done" });
+}
