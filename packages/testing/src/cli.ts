@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The dmabuf-conformance command: certifies a heap or exporter module against the suites.
+// The dmabuf-conformance command: certifies the heaps, exporters and importers a module exports.
 
 import { runCli } from "./cli/run.js";
 

@@ -1,11 +1,11 @@
-// Every ```ts block of docs/*.md, README.md and the testing README is type-checked and run.
+// Every ```ts block of docs/*.md, README.md and each package's README is type-checked and run.
 //
 // Info-string attributes after `ts`: `sample=<name>` names the test; `module=./x.js` makes the
 // block importable by later blocks of the same page as "./x.js"; `source=<path>` requires the
 // block to equal that file of the repository. A block that calls `describe…(` runs while
 // vitest collects (as a test file's top level does); every other block runs inside a test.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,7 +65,10 @@ function samplesOf(page: string): Sample[] {
 
 const pages = [
   "README.md",
-  "packages/testing/README.md",
+  ...readdirSync(join(root, "packages"))
+    .sort()
+    .map((p) => `packages/${p}/README.md`)
+    .filter((p) => existsSync(join(root, p))),
   ...readdirSync(join(root, "docs"))
     .filter((f) => f.endsWith(".md"))
     .sort()
@@ -161,9 +164,21 @@ function run(sample: Sample, pageModules: Map<string, unknown>): Record<string, 
 }
 
 describe("the code samples of the docs", () => {
+  it("every package has a README with a minimal example", () => {
+    for (const p of readdirSync(join(root, "packages")).filter((d) =>
+      existsSync(join(root, "packages", d, "package.json")),
+    )) {
+      expect(
+        samples.some((s) => s.page === `packages/${p}/README.md`),
+        `packages/${p}/README.md`,
+      ).toBe(true);
+    }
+  });
+
   it("there are samples, and every page with TypeScript has some", () => {
     expect(samples.length).toBeGreaterThan(10);
     for (const page of [
+      "docs/async-importer.md",
       "docs/getting-started.md",
       "docs/kernel-side.md",
       "docs/writing-a-heap.md",

@@ -1,5 +1,7 @@
 // @dmabuf/testing: conformance suites and the kernel selftests, for any heap, exporter or importer.
 
+export type { CliJsonReport, CliSuiteReport } from "./cli/run.js";
+export type { ConformanceTarget } from "./cli/target.js";
 export {
   ConformanceFailure,
   check,

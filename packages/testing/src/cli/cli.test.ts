@@ -212,35 +212,47 @@ describe("dmabuf-conformance", () => {
     150_000,
   );
 
-  it.skipIf(!existsSync(bin))("a .ts path without tsx installed says how to fix it", () => {
-    const r = spawnSync(process.execPath, [bin, "./src/reference/reference-heap.ts"], {
-      encoding: "utf8",
-      cwd: pkg,
-    });
-    expect(r.status).toBe(EXIT_USAGE);
-    expect(r.stderr).toContain(
-      "cannot load ./src/reference/reference-heap.ts: Node runs JavaScript",
-    );
-    expect(r.stderr).toContain("e.g. ./dist/reference/reference-heap.js");
-  });
-
-  it.skipIf(!existsSync(bin))("package names resolve from the current directory", () => {
-    const r = spawnSync(
-      process.execPath,
-      [bin, "--case", "heap.naming.name", "@dmabuf/heaps-system"],
-      {
+  it.skipIf(!existsSync(bin))(
+    "a .ts path without tsx installed says how to fix it",
+    () => {
+      const r = spawnSync(process.execPath, [bin, "./src/reference/reference-heap.ts"], {
         encoding: "utf8",
         cwd: pkg,
-      },
-    );
-    expect(r.stdout).toContain("heap conformance: system");
-    expect(r.status).toBe(EXIT_OK);
-  });
+      });
+      expect(r.status).toBe(EXIT_USAGE);
+      expect(r.stderr).toContain(
+        "cannot load ./src/reference/reference-heap.ts: Node runs JavaScript",
+      );
+      expect(r.stderr).toContain("e.g. ./dist/reference/reference-heap.js");
+    },
+    60_000,
+  );
 
-  it.skipIf(!existsSync(bin))("the built bin runs under plain node (no vitest)", () => {
-    const zoo = `${pkg}/dist/zoo/unsynced.js`;
-    const r = spawnSync(process.execPath, [bin, zoo], { encoding: "utf8" });
-    expect(r.status).toBe(EXIT_FAILED);
-    expect(r.stdout).toContain("✗ exporter.cpu.syncs-mapped-attachments [EXPECTATION_FAILED]");
-  });
+  it.skipIf(!existsSync(bin))(
+    "package names resolve from the current directory",
+    () => {
+      const r = spawnSync(
+        process.execPath,
+        [bin, "--case", "heap.naming.name", "@dmabuf/heaps-system"],
+        {
+          encoding: "utf8",
+          cwd: pkg,
+        },
+      );
+      expect(r.stdout).toContain("heap conformance: system");
+      expect(r.status).toBe(EXIT_OK);
+    },
+    60_000,
+  );
+
+  it.skipIf(!existsSync(bin))(
+    "the built bin runs under plain node (no vitest)",
+    () => {
+      const zoo = `${pkg}/dist/zoo/unsynced.js`;
+      const r = spawnSync(process.execPath, [bin, zoo], { encoding: "utf8" });
+      expect(r.status).toBe(EXIT_FAILED);
+      expect(r.stdout).toContain("✗ exporter.cpu.syncs-mapped-attachments [EXPECTATION_FAILED]");
+    },
+    60_000,
+  );
 });
