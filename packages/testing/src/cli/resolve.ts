@@ -19,29 +19,34 @@ function isPath(module: string, cwd: string): boolean {
   );
 }
 
-/** The entry of a package.json `exports` field for ESM importers, if any. */
-function exportsEntry(exports: unknown): string | undefined {
-  if (typeof exports === "string") return exports;
-  if (Array.isArray(exports)) return exportsEntry(exports[0]);
+/** The target of a package.json `exports` field for an ESM import of `subpath`, if any. */
+function exportsEntry(exports: unknown, subpath = "."): string | undefined {
+  if (typeof exports === "string") return subpath === "." ? exports : undefined;
+  if (Array.isArray(exports)) return exportsEntry(exports[0], subpath);
   if (typeof exports !== "object" || exports === null) return undefined;
   const map = exports as Record<string, unknown>;
-  if ("." in map) return exportsEntry(map["."]);
+  if (Object.keys(map).some((k) => k.startsWith("."))) {
+    return subpath in map ? exportsEntry(map[subpath]) : undefined;
+  }
   for (const condition of ["import", "node", "default"]) {
     if (condition in map) return exportsEntry(map[condition]);
   }
   return undefined;
 }
 
-/** Looks the package up in the node_modules directories above `cwd` (ESM-only packages). */
-function findInstalled(name: string, cwd: string): string | undefined {
+/**
+ * Looks a package up in the node_modules directories above `cwd` and resolves `subpath` of it
+ * for an ESM import (the path a `require` resolution would miss or get wrong).
+ */
+function findInstalled(name: string, cwd: string, subpath = "."): string | undefined {
   for (let dir = cwd; ; dir = dirname(dir)) {
     const pkgDir = join(dir, "node_modules", name);
     const manifest = join(pkgDir, "package.json");
     if (existsSync(manifest)) {
       const pkg = JSON.parse(readFileSync(manifest, "utf8")) as Record<string, unknown>;
-      const entry =
-        exportsEntry(pkg.exports) ?? (pkg.module as string) ?? (pkg.main as string) ?? "index.js";
-      return resolve(pkgDir, entry);
+      const main = subpath === "." ? ((pkg.module ?? pkg.main ?? "index.js") as string) : undefined;
+      const entry = pkg.exports !== undefined ? exportsEntry(pkg.exports, subpath) : main;
+      return entry === undefined ? undefined : resolve(pkgDir, entry);
     }
     if (dirname(dir) === dir) return undefined;
   }
@@ -85,12 +90,8 @@ export function typescriptHint(module: string): string {
  * @returns whether it did
  */
 export async function registerTsx(cwd: string): Promise<boolean> {
-  let api: string;
-  try {
-    api = createRequire(join(cwd, "package.json")).resolve("tsx/esm/api");
-  } catch {
-    return false;
-  }
+  const api = findInstalled("tsx", cwd, "./esm/api");
+  if (api === undefined || !existsSync(api)) return false;
   const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
   register();
   return true;
