@@ -4,19 +4,21 @@ import {
   allocFromHeap,
   createKernel,
   DMA_BIDIRECTIONAL,
-  DMA_BUF_SYNC_END,
-  DMA_BUF_SYNC_WRITE,
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   type Kernel,
+  syncBuffer,
+  withCpuAccess,
+} from "@dmabuf/core";
+import {
+  DMA_BUF_SYNC_END,
+  DMA_BUF_SYNC_WRITE,
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  syncBuffer,
-  withCpuAccess,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { CacheModel, MemcpyEngine, Vgem } from "@dmabuf/devices";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { measure, type RatioLine } from "./measure.js";

@@ -1,9 +1,8 @@
 // Per-operation cost with many live objects: dup, /proc/PID/fd lookups and the full user-space
 // buffer cycle with 50,000 live fds/buffers/mappings, as a ratio to the same with 100 alive.
 
+import { allocFromHeap, createKernel, type Process, syncBuffer } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_RW,
   DMA_BUF_SYNC_START,
@@ -11,9 +10,7 @@ import {
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  type Process,
-  syncBuffer,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import type { RatioLine } from "./measure.js";
 

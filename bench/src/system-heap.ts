@@ -1,6 +1,7 @@
 // System-heap alloc+free through the user-space path, as a ratio to zero-filling a Uint8Array.
 
-import { allocFromHeap, createKernel, MAP_SHARED, PROT_WRITE } from "@dmabuf/core";
+import { allocFromHeap, createKernel } from "@dmabuf/core";
+import { MAP_SHARED, PROT_WRITE } from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { measure, type RatioLine } from "./measure.js";
 

@@ -1,16 +1,13 @@
 // Tracing cost on the syscall path: what a disabled trace point costs, and what recording costs.
 
+import { allocFromHeap, createKernel, syncBuffer, TraceRecorder } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_START,
   DMA_BUF_SYNC_WRITE,
   MAP_SHARED,
   PROT_WRITE,
-  syncBuffer,
-  TraceRecorder,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { measure, type RatioLine } from "./measure.js";
 

@@ -12,7 +12,7 @@ import {
   O_ACCMODE,
   O_CLOEXEC,
   O_NONBLOCK,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 
 const ACCMODE = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"] as const;
 

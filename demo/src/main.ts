@@ -6,25 +6,27 @@ import { join, resolve } from "node:path";
 import {
   allocFromHeap,
   createKernel,
-  DMA_BUF_SYNC_START,
-  DMA_BUF_SYNC_WRITE,
   DMA_FROM_DEVICE,
   dmabufDump,
   formatDmabufDump,
   type Kernel,
-  MAP_SHARED,
-  O_CLOEXEC,
-  O_RDWR,
   PageExporter,
-  POLLIN,
-  PROT_READ,
-  PROT_WRITE,
-  SEEK_END,
   setBufferName,
   syncBuffer,
   toTraceEventFile,
   withCpuAccess,
 } from "@dmabuf/core";
+import {
+  DMA_BUF_SYNC_START,
+  DMA_BUF_SYNC_WRITE,
+  MAP_SHARED,
+  O_CLOEXEC,
+  O_RDWR,
+  POLLIN,
+  PROT_READ,
+  PROT_WRITE,
+  SEEK_END,
+} from "@dmabuf/core/uapi";
 import { CacheModel, Camera, Scanout } from "@dmabuf/devices";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";

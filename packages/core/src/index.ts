@@ -54,7 +54,6 @@ export * from "./profile.js";
 export * from "./report/index.js";
 export { SimClock } from "./time/clock.js";
 export * from "./trace/index.js";
-export * from "./uapi/index.js";
 export * from "./udmabuf/index.js";
 export * from "./user/index.js";
 export * from "./vfs/index.js";

@@ -4,20 +4,22 @@ import {
   allocFromHeap,
   createKernel,
   DMA_BIDIRECTIONAL,
+  DMA_FROM_DEVICE,
+  type Kernel,
+  syncBuffer,
+} from "@dmabuf/core";
+import {
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_READ,
   DMA_BUF_SYNC_RW,
   DMA_BUF_SYNC_START,
   DMA_BUF_SYNC_WRITE,
-  DMA_FROM_DEVICE,
-  type Kernel,
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  syncBuffer,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 import {

@@ -4,6 +4,10 @@ import {
   allocFromHeap,
   createKernel,
   DMA_BIDIRECTIONAL,
+  setBufferName,
+  syncBuffer,
+} from "@dmabuf/core";
+import {
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_READ,
   DMA_BUF_SYNC_START,
@@ -13,9 +17,7 @@ import {
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  setBufferName,
-  syncBuffer,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 import { CacheModel } from "./cache-model.js";

@@ -4,24 +4,26 @@ import {
   allocFromHeap,
   createKernel,
   DMA_BIDIRECTIONAL,
-  DMA_BUF_SYNC_END,
-  DMA_BUF_SYNC_READ,
-  DMA_BUF_SYNC_START,
-  DMA_BUF_SYNC_WRITE,
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   device,
   dmaContiguousSize,
   type Kernel,
   type KernelConfigInput,
+  syncBuffer,
+} from "@dmabuf/core";
+import {
+  DMA_BUF_SYNC_END,
+  DMA_BUF_SYNC_READ,
+  DMA_BUF_SYNC_START,
+  DMA_BUF_SYNC_WRITE,
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
   POLLIN,
   PROT_READ,
   PROT_WRITE,
-  syncBuffer,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";

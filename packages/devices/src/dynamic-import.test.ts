@@ -7,10 +7,10 @@ import {
   type DmaBufAttachment,
   type Kernel,
   KernelError,
-  O_RDWR,
   type PageBuffer,
   PageExporter,
 } from "@dmabuf/core";
+import { O_RDWR } from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 import { SgEngine } from "./sg-engine.js";
 import { Vgem } from "./vgem.js";

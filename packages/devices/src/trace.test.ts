@@ -3,16 +3,8 @@
 import {
   allocFromHeap,
   createKernel,
-  DMA_BUF_SYNC_START,
-  DMA_BUF_SYNC_WRITE,
   DMA_FROM_DEVICE,
   type Kernel,
-  MAP_SHARED,
-  O_CLOEXEC,
-  O_RDWR,
-  POLLIN,
-  PROT_READ,
-  PROT_WRITE,
   setBufferName,
   syncBuffer,
   toTraceEventFile,
@@ -20,6 +12,16 @@ import {
   traceEventProblems,
   withCpuAccess,
 } from "@dmabuf/core";
+import {
+  DMA_BUF_SYNC_START,
+  DMA_BUF_SYNC_WRITE,
+  MAP_SHARED,
+  O_CLOEXEC,
+  O_RDWR,
+  POLLIN,
+  PROT_READ,
+  PROT_WRITE,
+} from "@dmabuf/core/uapi";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";

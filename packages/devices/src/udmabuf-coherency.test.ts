@@ -1,9 +1,8 @@
 // udmabuf on a non-coherent platform: its SYNC ioctls do cache maintenance through the misc
 // device's own mapping, which keeps a non-coherent importer and the CPU coherent.
 
+import { createKernel, DMA_BIDIRECTIONAL, syncBuffer } from "@dmabuf/core";
 import {
-  createKernel,
-  DMA_BIDIRECTIONAL,
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_READ,
   DMA_BUF_SYNC_START,
@@ -16,10 +15,9 @@ import {
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  syncBuffer,
   UDMABUF_CREATE,
   UDMABUF_FLAGS_CLOEXEC,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 import { CacheModel } from "./cache-model.js";
 import { MemcpyEngine } from "./memcpy-engine.js";

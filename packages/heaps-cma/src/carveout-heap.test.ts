@@ -5,14 +5,16 @@ import {
   createKernel,
   Device,
   DMA_BIDIRECTIONAL,
-  DMA_BUF_IOCTL_SYNC,
-  encodeDmaBufSync,
   errnoOf,
   type KernelConfigInput,
+} from "@dmabuf/core";
+import {
+  DMA_BUF_IOCTL_SYNC,
+  encodeDmaBufSync,
   MAP_SHARED,
   PROT_READ,
   PROT_WRITE,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 import {
   type CarveoutConfigInput,

@@ -8,12 +8,9 @@ import {
   DMA_FROM_DEVICE,
   errnoOf,
   type KernelVersion,
-  MAP_PRIVATE,
-  MAP_SHARED,
-  PROT_READ,
-  PROT_WRITE,
   withCpuAccess,
 } from "@dmabuf/core";
+import { MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 import { getOrder } from "./cma-heap.js";

@@ -2,27 +2,23 @@
 // linux-6.1-observed.json (`heaps.reserved`, `heap_discovery`), none is written out here.
 
 import { readFileSync } from "node:fs";
+import { allocFromHeap, createKernel, errnoOf, type Kernel, type Process } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   DMA_BUF_IOCTL_SYNC,
   DMA_HEAP_IOCTL_ALLOC,
   decodeDmaHeapAllocationData,
   encodeDmaBufSync,
   encodeDmaHeapAllocationData,
-  errnoOf,
   F_GETFD,
   F_GETFL,
   FD_CLOEXEC,
-  type Kernel,
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  type Process,
   SEEK_END,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 import { CmaHeap } from "./index.js";

@@ -6,10 +6,9 @@ import {
   type DmaBuf,
   type Kernel,
   type KernelConfigInput,
-  O_CLOEXEC,
-  O_RDWR,
   type Process,
 } from "@dmabuf/core";
+import { O_CLOEXEC, O_RDWR } from "@dmabuf/core/uapi";
 import { CmaHeap } from "./cma-heap.js";
 import type { HeapBuffer } from "./contiguous-buffer.js";
 

@@ -10,6 +10,8 @@ import {
   type DmaSyncHooks,
   errnoOf,
   type Kernel,
+} from "@dmabuf/core";
+import {
   MAP_PRIVATE,
   MAP_SHARED,
   O_CLOEXEC,
@@ -17,7 +19,7 @@ import {
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { describe, expect, it, vi } from "vitest";
 import { SystemHeap, type SystemHeapBuffer } from "./index.js";
 

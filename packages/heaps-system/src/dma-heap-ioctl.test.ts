@@ -1,7 +1,7 @@
 // End-to-end tests from user space: open /dev/dma_heap/system, ALLOC, mmap, SYNC, close.
 
+import { createKernel, errnoOf, type Process } from "@dmabuf/core";
 import {
-  createKernel,
   DMA_BUF_IOCTL_SYNC,
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_RW,
@@ -9,14 +9,12 @@ import {
   decodeDmaHeapAllocationData,
   encodeDmaBufSync,
   encodeDmaHeapAllocationData,
-  errnoOf,
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  type Process,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 import { SystemHeap } from "./index.js";
 

@@ -1,8 +1,8 @@
 // Replays what a real Linux 6.1 kernel answered about the system heap (fixtures/…-observed.json).
 
 import { readFileSync } from "node:fs";
+import { createKernel, errnoOf, type PollFd, type Process } from "@dmabuf/core";
 import {
-  createKernel,
   DMA_BUF_IOCTL_SYNC,
   DMA_BUF_SET_NAME,
   DMA_BUF_SYNC_RW,
@@ -10,7 +10,6 @@ import {
   decodeDmaHeapAllocationData,
   encodeDmaBufSync,
   encodeDmaHeapAllocationData,
-  errnoOf,
   F_GETFD,
   F_GETFL,
   MAP_SHARED,
@@ -20,13 +19,11 @@ import {
   O_WRONLY,
   POLLIN,
   POLLOUT,
-  type PollFd,
   PROT_READ,
   PROT_WRITE,
-  type Process,
   SEEK_END,
   SEEK_SET,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 import { SystemHeap } from "./system-heap.js";
 

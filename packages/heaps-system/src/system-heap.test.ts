@@ -7,9 +7,8 @@ import {
   errnoOf,
   type Kernel,
   KernelError,
-  O_RDONLY,
-  O_RDWR,
 } from "@dmabuf/core";
+import { O_RDONLY, O_RDWR } from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 import { SystemHeap, type SystemHeapBuffer } from "./index.js";
 

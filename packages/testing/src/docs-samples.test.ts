@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as core from "@dmabuf/core";
+import * as coreUapi from "@dmabuf/core/uapi";
 import * as devices from "@dmabuf/devices";
 import * as heapsCma from "@dmabuf/heaps-cma";
 import * as heapsSystem from "@dmabuf/heaps-system";
@@ -81,6 +82,7 @@ const samples = pages.flatMap(samplesOf);
 /** The workspace modules samples import, by specifier. */
 const modules: Record<string, unknown> = {
   "@dmabuf/core": core,
+  "@dmabuf/core/uapi": coreUapi,
   "@dmabuf/devices": devices,
   "@dmabuf/heaps-cma": heapsCma,
   "@dmabuf/heaps-system": heapsSystem,

@@ -2,15 +2,13 @@
 // fdinfo with five live buffers from the CMA heap, the system heap and udmabuf, then all closed.
 
 import { readFileSync } from "node:fs";
+import { allocFromHeap, createKernel, type Mapping } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   DMA_BUF_SET_NAME,
   encodeUdmabufCreate,
   F_ADD_SEALS,
   F_SEAL_SHRINK,
   MAP_SHARED,
-  type Mapping,
   MFD_ALLOW_SEALING,
   O_CLOEXEC,
   O_RDONLY,
@@ -19,7 +17,7 @@ import {
   PROT_WRITE,
   UDMABUF_CREATE,
   UDMABUF_FLAGS_CLOEXEC,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";

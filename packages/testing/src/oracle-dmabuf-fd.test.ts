@@ -3,9 +3,8 @@
 // ./oracle/dmabuf-fd.ts; what is specific to one exporter stays in its own observed-6.1 test.
 
 import { readFileSync } from "node:fs";
+import { allocFromHeap, createKernel } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   encodeUdmabufCreate,
   F_ADD_SEALS,
   F_SEAL_SHRINK,
@@ -14,7 +13,7 @@ import {
   O_RDWR,
   UDMABUF_CREATE,
   UDMABUF_FLAGS_CLOEXEC,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describeDmaBufFdOracle } from "./oracle/dmabuf-fd.js";

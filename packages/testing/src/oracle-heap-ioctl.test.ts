@@ -1,16 +1,16 @@
 // Replays the 6.1 oracle's heap-ioctl ABI cases (fixtures/…-observed.json) on every heap it probed.
 
 import { readFileSync } from "node:fs";
+import { createKernel } from "@dmabuf/core";
 import {
   _IOC_SIZE,
-  createKernel,
   DMA_HEAP_IOCTL_ALLOC,
   encodeDmaHeapAllocationData,
   O_CLOEXEC,
   O_RDWR,
   SEEK_END,
   view,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";

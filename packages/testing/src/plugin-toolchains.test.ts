@@ -10,11 +10,9 @@ import {
   createKernel,
   type DeviceHost,
   type DmaHeapOps,
-  MAP_SHARED,
   type PluginClass,
-  PROT_READ,
-  PROT_WRITE,
 } from "@dmabuf/core";
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { runHeapConformance } from "./conformance/heap/suite.js";

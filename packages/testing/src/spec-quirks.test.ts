@@ -2,8 +2,8 @@
 // The audit table (which test covers which §13 / §15.15 item) is in the audit report; items
 // already asserted precisely elsewhere are not repeated here.
 
+import { createKernel, errnoOf, type PollFd, type Process } from "@dmabuf/core";
 import {
-  createKernel,
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
   DMA_BUF_SYNC_READ,
   DMA_BUF_SYNC_RW,
@@ -15,17 +15,14 @@ import {
   encodeDmaBufSyncFile,
   encodeDmaHeapAllocationData,
   encodeSyncFileInfo,
-  errnoOf,
   O_CLOEXEC,
   O_RDWR,
   POLLIN,
   POLLOUT,
-  type PollFd,
-  type Process,
   SEEK_END,
   SEEK_SET,
   SYNC_IOC_FILE_INFO,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 

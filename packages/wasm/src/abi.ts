@@ -1,7 +1,11 @@
 // The Linux ABI a C program sees through the shim, generated from @dmabuf/core's own tables.
 
-import * as core from "@dmabuf/core";
+import * as coreBarrel from "@dmabuf/core";
 import { ERRNO, ERRNO_ALIASES } from "@dmabuf/core";
+import * as uapi from "@dmabuf/core/uapi";
+
+/** Every value export of core and its uapi subpath. */
+const core: Record<string, unknown> = { ...coreBarrel, ...uapi };
 
 /** Constant names the shim takes from the model's uapi (flags that reach the kernel). */
 const CONSTANT_PATTERN = /^(O_|F_|FD_CLOEXEC$|SEEK_|POLL|MFD_|PROT_|MAP_|MADV_|MREMAP_)/;

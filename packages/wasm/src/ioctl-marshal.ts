@@ -1,6 +1,6 @@
 // ioctls whose argument holds user pointers: rewritten around the call through a bounce buffer.
 
-import { SYNC_FENCE_INFO_SIZE, SYNC_FILE_INFO_SIZE, SYNC_IOC_FILE_INFO } from "@dmabuf/core";
+import { SYNC_FENCE_INFO_SIZE, SYNC_FILE_INFO_SIZE, SYNC_IOC_FILE_INFO } from "@dmabuf/core/uapi";
 
 /**
  * Runs one ioctl whose argument struct carries a pointer into the program's memory. The model

@@ -1,6 +1,6 @@
 // The uapi headers dmabuf-cc gives C programs: written for this project, checked against core.
 
-import * as core from "@dmabuf/core";
+import * as core from "@dmabuf/core/uapi";
 import type { SourceTree } from "./compile.js";
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16)}u`;

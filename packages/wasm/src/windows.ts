@@ -1,7 +1,7 @@
 // Mapped windows in a program's linear memory, and the per-access hooks that serve them.
 
 import type { CpuPort, Mapping } from "@dmabuf/core";
-import { PROT_READ, PROT_WRITE } from "@dmabuf/core";
+import { PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 
 /** One mmap()ed range of the program's linear memory, bound to a model mapping. */
 export interface Window {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { createKernel, PageExporter } from "../index.js";
 import {
-  createKernel,
   DMA_BUF_IOCTL_SYNC,
   DMA_BUF_SET_NAME,
   DMA_BUF_SYNC_END,
@@ -9,11 +9,10 @@ import {
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
-  PageExporter,
   PROT_READ,
   PROT_WRITE,
   SEEK_END,
-} from "../index.js";
+} from "../uapi/index.js";
 
 describe("smoke", () => {
   it("exports, shares, maps, names and renders", () => {

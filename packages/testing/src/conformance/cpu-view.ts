@@ -4,12 +4,10 @@ import {
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   type DmaBuf,
-  MAP_SHARED,
-  PROT_READ,
-  PROT_WRITE,
   type Process,
   withCpuAccess,
 } from "@dmabuf/core";
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import type { ExporterCapabilities } from "./capabilities.js";
 import type { ExporterSession } from "./session.js";
 

@@ -5,9 +5,9 @@ import {
   type DmaBuf,
   type DmaHeap,
   type Kernel,
-  O_CLOEXEC,
   type Process,
 } from "@dmabuf/core";
+import { O_CLOEXEC } from "@dmabuf/core/uapi";
 
 /** One booted kernel with a way to create buffers from the exporter under test. */
 export interface ExporterSession {

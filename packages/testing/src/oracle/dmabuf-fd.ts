@@ -5,6 +5,15 @@
 // in the section too (ok/errno), and the few model-side differences are an `ExporterTraits`.
 
 import {
+  EPOLL_CTL_ADD,
+  errnoOf,
+  type Kernel,
+  KernelSignal,
+  type Mapping,
+  type PollFd,
+  type Process,
+} from "@dmabuf/core";
+import {
   _IOC_SIZE,
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
   DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
@@ -13,20 +22,15 @@ import {
   DMA_BUF_SYNC_RW,
   decodeDmaBufSyncFile,
   decodeSyncFileInfo,
-  EPOLL_CTL_ADD,
   encodeDmaBufSync,
   encodeDmaBufSyncFile,
   encodeSyncFileInfo,
-  errnoOf,
   F_GETFD,
   F_GETFL,
   FD_CLOEXEC,
-  type Kernel,
-  KernelSignal,
   MADV_DONTNEED,
   MAP_PRIVATE,
   MAP_SHARED,
-  type Mapping,
   O_CLOEXEC,
   O_RDONLY,
   O_RDWR,
@@ -34,19 +38,17 @@ import {
   POLLIN,
   POLLOUT,
   POLLPRI,
-  type PollFd,
   PROT_EXEC,
   PROT_NONE,
   PROT_READ,
   PROT_WRITE,
-  type Process,
   SEEK_CUR,
   SEEK_DATA,
   SEEK_END,
   SEEK_HOLE,
   SEEK_SET,
   SYNC_IOC_FILE_INFO,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 
 /** Page size of the oracle's machine. */

@@ -1,21 +1,18 @@
 // tools/testing/selftests/dmabuf-heaps, re-expressed: 11 results for every heap in /dev/dma_heap.
 
+import { allocFromHeap, type Kernel, type Process, withCpuAccess } from "@dmabuf/core";
 import {
   _IOWR,
-  allocFromHeap,
   DMA_HEAP_IOC_MAGIC,
   DMA_HEAP_IOCTL_ALLOC,
   encodeDmaHeapAllocationData,
-  type Kernel,
   MAP_SHARED,
   O_CLOEXEC,
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  type Process,
   view,
-  withCpuAccess,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
 
 /** How the selftest gets kernels and (optionally) an importer. */

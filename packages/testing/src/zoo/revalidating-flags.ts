@@ -1,13 +1,7 @@
 // Zoo: a heap that re-validates fd_flags itself and refuses valid ones.
 
-import {
-  type DmaBuf,
-  type DmaHeapHandle,
-  heap,
-  KernelError,
-  O_ACCMODE,
-  O_RDWR,
-} from "@dmabuf/core";
+import { type DmaBuf, type DmaHeapHandle, heap, KernelError } from "@dmabuf/core";
+import { O_ACCMODE, O_RDWR } from "@dmabuf/core/uapi";
 import { ReferenceHeap } from "../reference/reference-heap.js";
 
 /**

@@ -8,12 +8,9 @@ import {
   type DmaDirection,
   type DmaSyncHooks,
   type Kernel,
-  MAP_SHARED,
-  O_RDWR,
-  PROT_READ,
-  PROT_WRITE,
   withCpuAccess,
 } from "@dmabuf/core";
+import { MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import { check, checkEqual, checkUnchanged, expectError, expectSuccess } from "../assert.js";
 import { needs } from "../capabilities.js";
 import { cpuRead, cpuWrite } from "../cpu-view.js";

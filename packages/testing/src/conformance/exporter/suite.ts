@@ -5,10 +5,10 @@ import {
   type DmaBuf,
   type Kernel,
   type KernelConfigInput,
-  O_RDWR,
   type PluginClass,
   pluginMetadata,
 } from "@dmabuf/core";
+import { O_RDWR } from "@dmabuf/core/uapi";
 import { ConformanceFailure } from "../assert.js";
 import { type ExporterCapabilities, resolveExporterCapabilities } from "../capabilities.js";
 import type { SuiteReport } from "../case.js";

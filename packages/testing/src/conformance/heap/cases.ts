@@ -1,6 +1,7 @@
 // The heap rules (dma-heap.c and the heaps): the factory, naming, the ALLOC ioctl, allocation,
 // observability and leaks, seen from user space.
 
+import { type Process, setBufferName, withCpuAccess } from "@dmabuf/core";
 import {
   _IOWR,
   DMA_BUF_MAGIC,
@@ -19,14 +20,11 @@ import {
   O_WRONLY,
   PROT_READ,
   PROT_WRITE,
-  type Process,
   S_IFCHR,
   S_IFMT,
   SEEK_END,
-  setBufferName,
   view,
-  withCpuAccess,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import {
   ConformanceFailure,
   check,

@@ -7,10 +7,10 @@ import {
   type HeapMetadata,
   type Kernel,
   type KernelConfigInput,
-  O_RDWR,
   type PluginClass,
   pluginMetadata,
 } from "@dmabuf/core";
+import { O_RDWR } from "@dmabuf/core/uapi";
 import { ConformanceFailure } from "../assert.js";
 import { type HeapSuiteCapabilities, resolveHeapCapabilities } from "../capabilities.js";
 import type { SuiteReport } from "../case.js";

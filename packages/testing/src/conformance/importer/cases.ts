@@ -10,13 +10,10 @@ import {
   type DmaDirection,
   DmaFence,
   type Kernel,
-  MAP_SHARED,
-  O_RDWR,
-  PROT_READ,
-  PROT_WRITE,
   type Process,
   withCpuAccess,
 } from "@dmabuf/core";
+import { MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import {
   ConformanceFailure,
   check,

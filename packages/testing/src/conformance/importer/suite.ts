@@ -1,12 +1,7 @@
 // The importer suite: kernels with the page exporter and the system heap, and the importer.
 
-import {
-  allocFromHeap,
-  createKernel,
-  type Kernel,
-  type KernelConfigInput,
-  O_RDWR,
-} from "@dmabuf/core";
+import { allocFromHeap, createKernel, type Kernel, type KernelConfigInput } from "@dmabuf/core";
+import { O_RDWR } from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { ConformanceFailure } from "../assert.js";
 import type { SuiteReport } from "../case.js";
