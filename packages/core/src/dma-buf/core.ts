@@ -76,9 +76,7 @@ export class DmaBufCore {
   #nextIno = 1;
   /** Live buffers, oldest first: a Set so that export and release are O(1). */
   readonly #live = new Set<DmaBuf>();
-  readonly #byFile = new WeakMap<File, DmaBuf>();
-  /** Reservation objects embedded in their buffer (finished at release). */
-  readonly #ownResv = new WeakSet<DmaResv>();
+  /** The buffers' file operations: a file is a dma-buf exactly when it has these (`is_dma_buf_file`). */
   readonly #fops;
 
   /** @param host - the kernel */
@@ -98,7 +96,7 @@ export class DmaBufCore {
 
   /** The buffer behind a file, if the file is a dma-buf. */
   fromFile(file: File): DmaBuf | undefined {
-    return this.#byFile.get(file);
+    return file.fops === this.#fops ? (file.privateData as DmaBuf) : undefined;
   }
 
   /**
@@ -154,14 +152,10 @@ export class DmaBufCore {
       openFmode(flags) | FMODE_LSEEK | FMODE_OPENED,
       this.host.files,
     );
-    let resv = parsed.data.resv;
-    if (!resv) {
-      resv = new DmaResv();
-      this.#ownResv.add(resv);
-    }
+    const resv = parsed.data.resv ?? new DmaResv();
     buf = new DmaBuf<P>(size, ops, priv, parsed.data.expName ?? "", owner, file, resv);
+    buf.ownsResv = resv !== parsed.data.resv;
     file.privateData = buf;
-    this.#byFile.set(file, buf as DmaBuf);
     this.#live.add(buf as DmaBuf);
     if (this.host.trace?.on)
       this.host.trace.emit("export", { buf: ino, bytes: size, text: buf.expName });
@@ -186,7 +180,7 @@ export class DmaBufCore {
       buf.vmapPtr = null;
     }
     buf.ops.release(buf);
-    if (this.#ownResv.has(buf.resv)) buf.resv.fini();
+    if (buf.ownsResv) buf.resv.fini();
     if (buf.attachments.length > 0) {
       this.host.log.warn(
         `dma_buf_release: buffer ${buf.ino} released with ${buf.attachments.length} attachments`,
@@ -227,7 +221,7 @@ export class DmaBufCore {
    */
   get(proc: Process, fd: number): DmaBuf {
     const file = proc.fileOf(fd, "dma_buf_get");
-    const buf = this.#byFile.get(file);
+    const buf = this.fromFile(file);
     if (!buf) throw new KernelError("EINVAL", "dma_buf_get", `fd ${fd} is not a dma-buf`);
     file.get();
     return buf;

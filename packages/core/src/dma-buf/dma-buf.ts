@@ -23,6 +23,8 @@ export class DmaBuf<P = unknown> {
   vmappingCounter = 0;
   /** The cached kernel mapping while `vmappingCounter > 0`. */
   vmapPtr: KernelMapping | null = null;
+  /** Whether the core created {@link DmaBuf.resv} (and finishes it at release). */
+  ownsResv = false;
 
   /**
    * @param size - size in bytes, fixed for the buffer's life
