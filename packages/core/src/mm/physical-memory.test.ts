@@ -57,6 +57,8 @@ describe("PhysicalMemory construction", () => {
     expect(small.sectionBytes).toBe(3 * 4096);
     expect(small.sectionCount).toBe(1);
     small.write(3 * 4096 - 1, new Uint8Array([7]));
+    expect(small.backedBytes()).toBe(4096);
+    small.write(0, new Uint8Array([1]));
     expect(small.backedBytes()).toBe(3 * 4096);
 
     const odd = new PhysicalMemory({ bytes: 5 * 4096, pageSize: 4096, sectionBytes: 8192 });
@@ -68,13 +70,31 @@ describe("PhysicalMemory construction", () => {
 });
 
 describe("PhysicalMemory sparse backing", () => {
+  it("backs one page per byte written once per 2 MiB, then whole sections once half is written", () => {
+    const mem = new PhysicalMemory({ bytes: 4 * GiB, pageSize: 4 * KiB });
+    for (let at = 0; at < 4 * GiB; at += 2 * MiB) mem.write(at + 5000, new Uint8Array([7]));
+    expect(mem.backedSections()).toBe(2048);
+    expect(mem.backedBytes()).toBe(2048 * 4 * KiB);
+    expect(mem.isPageBacked(4096)).toBe(true);
+    expect(mem.isPageBacked(0)).toBe(false);
+    expect(mem.isBacked(0)).toBe(true);
+    expect(mem.read(2 * MiB + 4999, 3)).toEqual(new Uint8Array([0, 7, 0]));
+    // Zeroing the page gives its backing back.
+    mem.zero(4096, 4096);
+    expect(mem.backedSections()).toBe(2047);
+    // A run over half a section backs the section whole, keeping the page written before.
+    mem.write(2 * MiB + 1 * MiB, pattern(1 * MiB));
+    expect(mem.backedBytes()).toBe(2046 * 4 * KiB + 2 * MiB);
+    expect(mem.read(2 * MiB + 5000, 1)).toEqual(new Uint8Array([7]));
+  });
+
   it("backs only the section a 1 MiB write touches in a 64 GiB machine", () => {
     const mem = new PhysicalMemory({ bytes: 64 * GiB, pageSize: 4 * KiB });
     const data = pattern(1 * MiB);
     const at = 10 * GiB;
     mem.write(at, data);
     expect(mem.backedSections()).toBe(1);
-    expect(mem.backedBytes()).toBe(2 * MiB);
+    expect(mem.backedBytes()).toBe(1 * MiB);
     expect(mem.isBacked(at)).toBe(true);
     expect(mem.isBacked(at + 2 * MiB)).toBe(false);
     expect(sameBytes(mem.read(at, 1 * MiB), data)).toBe(true);
@@ -230,11 +250,22 @@ describe("PhysicalMemory copy", () => {
       }
     }
     expect(sameBytes(mem.read(0, size), ref)).toBe(true);
-    // Backing accounting agrees with isBacked, and a backed section never exceeds its size.
-    let backed = 0;
-    for (let s = 0; s < mem.sectionCount; s++) if (mem.isBacked(s * mem.sectionBytes)) backed++;
-    expect(mem.backedSections()).toBe(backed);
-    expect(mem.backedBytes()).toBe(backed * mem.sectionBytes);
+    // Backing accounting agrees with isBacked page by page: a section is backed page by page
+    // while less than half of it is, whole otherwise.
+    let sections = 0;
+    let bytes = 0;
+    for (let s = 0; s < mem.sectionCount; s++) {
+      let pages = 0;
+      for (let p = 0; p < mem.sectionBytes; p += mem.pageSize) {
+        if (mem.isPageBacked(s * mem.sectionBytes + p)) pages++;
+      }
+      if (pages > 0) sections++;
+      expect(mem.isBacked(s * mem.sectionBytes)).toBe(pages > 0);
+      bytes +=
+        pages * 2 > mem.sectionBytes / mem.pageSize ? mem.sectionBytes : pages * mem.pageSize;
+    }
+    expect(mem.backedSections()).toBe(sections);
+    expect(mem.backedBytes()).toBe(bytes);
   });
 });
 

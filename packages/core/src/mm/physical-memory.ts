@@ -1,4 +1,4 @@
-// Models machine RAM: one flat physical address space, backed by host memory per section on demand.
+// Models machine RAM: one flat physical address space, backed by host memory per page or section on demand.
 
 /** Default size of one backing section (2 MiB). */
 const DEFAULT_SECTION_BYTES = 2 * 1024 * 1024;
@@ -16,6 +16,15 @@ export interface PhysicalMemoryOptions {
   sectionBytes?: number;
 }
 
+/**
+ * Host backing of a section of which few pages were written: one array per written page, keyed
+ * by the page's index in the section. A section turns dense once half of it would be backed.
+ */
+class PageBacked extends Map<number, Uint8Array> {}
+
+/** A section's backing: none (reads as zeros), a few pages, or the whole section. */
+type Section = Uint8Array | PageBacked | undefined;
+
 function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
@@ -23,10 +32,13 @@ function isPowerOfTwo(n: number): boolean {
 /**
  * Simulated physical memory.
  *
- * The address space is split into fixed-size sections. A section gets a host `Uint8Array` only
- * when something non-zero is first written into it; until then it reads as zeros. Zero-filling a
- * whole backed section releases its backing again, so creating a huge machine costs only the
- * section table and the cost of every operation grows with the bytes it touches.
+ * The address space is split into fixed-size sections. Memory is backed by the host only when
+ * something non-zero is first written into it; until then it reads as zeros. A section starts
+ * backed page by page (touching one byte costs about one page of host memory) and gets one
+ * `Uint8Array` for the whole section once a write would back half of it or more, so bulk copies
+ * of contiguous runs work on whole sections. Zero-filling a whole backed page or section
+ * releases its backing again, so creating a huge machine costs only the section table and the
+ * cost of every operation grows with the bytes it touches.
  */
 export class PhysicalMemory {
   /** Total simulated RAM in bytes. */
@@ -48,7 +60,7 @@ export class PhysicalMemory {
    */
   writeObserver: ((phys: number, length: number) => void) | null = null;
 
-  readonly #sections: (Uint8Array | undefined)[];
+  readonly #sections: Section[];
   #backedSections = 0;
   #backedBytes = 0;
 
@@ -82,7 +94,7 @@ export class PhysicalMemory {
     this.pageCount = bytes / pageSize;
     this.sectionBytes = sectionBytes;
     this.sectionCount = Math.ceil(bytes / sectionBytes);
-    this.#sections = new Array<Uint8Array | undefined>(this.sectionCount).fill(undefined);
+    this.#sections = new Array<Section>(this.sectionCount).fill(undefined);
   }
 
   /**
@@ -120,9 +132,7 @@ export class PhysicalMemory {
       const s = Math.floor(p / sb);
       const within = p - s * sb;
       const n = Math.min(remaining, sb - within);
-      const sec = this.#sections[s];
-      if (sec !== undefined) out.set(sec.subarray(within, within + n), o);
-      else if (!fresh) out.fill(0, o, o + n);
+      this.#readIn(s, within, n, out, o, fresh);
       p += n;
       o += n;
       remaining -= n;
@@ -148,7 +158,7 @@ export class PhysicalMemory {
       const s = Math.floor(p / sb);
       const within = p - s * sb;
       const n = Math.min(length - i, sb - within);
-      this.#back(s).set(src.subarray(i, i + n), within);
+      this.#writeIn(s, within, src.subarray(i, i + n));
       p += n;
       i += n;
     }
@@ -230,7 +240,7 @@ export class PhysicalMemory {
   }
 
   /**
-   * Number of sections currently backed by host memory.
+   * Number of sections of which any page is currently backed by host memory.
    *
    * @returns The backed section count.
    */
@@ -241,24 +251,43 @@ export class PhysicalMemory {
   /**
    * Host bytes currently allocated to back simulated RAM.
    *
-   * @returns The total size of all backed sections.
+   * @returns The total size of all backed pages and sections.
    */
   backedBytes(): number {
     return this.#backedBytes;
   }
 
   /**
-   * Whether the section containing `phys` is backed by host memory.
+   * Whether any page of the section containing `phys` is backed by host memory.
    *
    * @param phys - A physical address in `[0, bytes)`.
-   * @returns `true` if that section is backed.
+   * @returns `true` if that section is backed, in part or whole.
    * @throws RangeError if `phys` is out of bounds.
    */
   isBacked(phys: number): boolean {
+    this.#checkAddress(phys);
+    return this.#sections.has(Math.floor(phys / this.sectionBytes));
+  }
+
+  /**
+   * Whether the page containing `phys` is backed by host memory.
+   *
+   * @param phys - A physical address in `[0, bytes)`.
+   * @returns `true` if that page is backed.
+   * @throws RangeError if `phys` is out of bounds.
+   */
+  isPageBacked(phys: number): boolean {
+    this.#checkAddress(phys);
+    const s = Math.floor(phys / this.sectionBytes);
+    const sec = this.#sections[s];
+    if (sec === undefined || sec instanceof Uint8Array) return sec !== undefined;
+    return sec.has(Math.floor((phys - s * this.sectionBytes) / this.pageSize));
+  }
+
+  #checkAddress(phys: number): void {
     if (!Number.isSafeInteger(phys) || phys < 0 || phys >= this.bytes) {
       throw new RangeError(`physical address ${phys} outside [0, ${this.bytes})`);
     }
-    return this.#sections[Math.floor(phys / this.sectionBytes)] !== undefined;
   }
 
   #checkRange(phys: number, length: number): void {
@@ -277,30 +306,138 @@ export class PhysicalMemory {
     return Math.min(this.sectionBytes, this.bytes - s * this.sectionBytes);
   }
 
-  #back(s: number): Uint8Array {
-    let sec = this.#sections[s];
+  /** Number of pages the run `[within, +n)` of a section spans. */
+  #pagesSpanned(within: number, n: number): number {
+    const ps = this.pageSize;
+    return Math.floor((within + n - 1) / ps) - Math.floor(within / ps) + 1;
+  }
+
+  /** Whether backing `n` more pages of section `s` (holding `sec`) should back it whole. */
+  #goesDense(s: number, sec: PageBacked | undefined, pages: number): boolean {
+    const held = sec === undefined ? 0 : sec.size;
+    return (held + pages) * this.pageSize * 2 > this.#sectionLength(s);
+  }
+
+  /** Backs section `s` whole, moving any page backing into it. */
+  #dense(s: number): Uint8Array {
+    const sec = this.#sections[s];
+    if (sec instanceof Uint8Array) return sec;
+    const whole = new Uint8Array(this.#sectionLength(s));
+    const ps = this.pageSize;
     if (sec === undefined) {
-      sec = new Uint8Array(this.#sectionLength(s));
+      this.#backedSections++;
+    } else {
+      for (const [i, page] of sec) whole.set(page, i * ps);
+      this.#backedBytes -= sec.size * ps;
+    }
+    this.#sections[s] = whole;
+    this.#backedBytes += whole.length;
+    return whole;
+  }
+
+  /** The backing of page `i` of section `s`, which holds page backing or none. */
+  #page(s: number, i: number): Uint8Array {
+    let sec = this.#sections[s] as PageBacked | undefined;
+    if (sec === undefined) {
+      sec = new PageBacked();
       this.#sections[s] = sec;
       this.#backedSections++;
-      this.#backedBytes += sec.length;
     }
-    return sec;
+    let page = sec.get(i);
+    if (page === undefined) {
+      page = new Uint8Array(this.pageSize);
+      sec.set(i, page);
+      this.#backedBytes += page.length;
+    }
+    return page;
+  }
+
+  /** Drops the backing of page `i` of the page-backed section `s`. */
+  #dropPage(s: number, sec: PageBacked, i: number): void {
+    if (!sec.delete(i)) return;
+    this.#backedBytes -= this.pageSize;
+    if (sec.size === 0) {
+      this.#sections[s] = undefined;
+      this.#backedSections--;
+    }
+  }
+
+  /** Reads the run `[within, +n)` of section `s` into `out` at `o`. */
+  #readIn(s: number, within: number, n: number, out: Uint8Array, o: number, fresh: boolean): void {
+    const sec = this.#sections[s];
+    if (sec === undefined) {
+      if (!fresh) out.fill(0, o, o + n);
+    } else if (sec instanceof Uint8Array) {
+      out.set(sec.subarray(within, within + n), o);
+    } else {
+      const ps = this.pageSize;
+      const end = within + n;
+      for (let w = within; w < end; ) {
+        const i = Math.floor(w / ps);
+        const off = w - i * ps;
+        const k = Math.min(end - w, ps - off);
+        const page = sec.get(i);
+        if (page !== undefined) out.set(page.subarray(off, off + k), o + w - within);
+        else if (!fresh) out.fill(0, o + w - within, o + w - within + k);
+        w += k;
+      }
+    }
+  }
+
+  /** Writes `src` into section `s` at `within` (the run lies inside the section). */
+  #writeIn(s: number, within: number, src: Uint8Array): void {
+    const sec = this.#sections[s];
+    if (sec instanceof Uint8Array) {
+      sec.set(src, within);
+      return;
+    }
+    const n = src.length;
+    if (this.#goesDense(s, sec, this.#pagesSpanned(within, n))) {
+      this.#dense(s).set(src, within);
+      return;
+    }
+    const ps = this.pageSize;
+    const end = within + n;
+    for (let w = within; w < end; ) {
+      const i = Math.floor(w / ps);
+      const off = w - i * ps;
+      const k = Math.min(end - w, ps - off);
+      this.#page(s, i).set(src.subarray(w - within, w - within + k), off);
+      w += k;
+    }
   }
 
   #fillInSection(s: number, within: number, n: number, v: number): void {
-    if (v === 0) {
-      const sec = this.#sections[s];
-      if (sec === undefined) return;
-      if (within === 0 && n === sec.length) {
+    const sec = this.#sections[s];
+    if (sec instanceof Uint8Array) {
+      if (v === 0 && within === 0 && n === sec.length) {
         this.#sections[s] = undefined;
         this.#backedSections--;
         this.#backedBytes -= sec.length;
       } else {
-        sec.fill(0, within, within + n);
+        sec.fill(v, within, within + n);
       }
-    } else {
-      this.#back(s).fill(v, within, within + n);
+      return;
+    }
+    if (v === 0 && sec === undefined) return;
+    if (v !== 0 && this.#goesDense(s, sec, this.#pagesSpanned(within, n))) {
+      this.#dense(s).fill(v, within, within + n);
+      return;
+    }
+    const ps = this.pageSize;
+    const end = within + n;
+    for (let w = within; w < end; ) {
+      const i = Math.floor(w / ps);
+      const off = w - i * ps;
+      const k = Math.min(end - w, ps - off);
+      if (v !== 0) {
+        this.#page(s, i).fill(v, off, off + k);
+      } else if (k === ps) {
+        this.#dropPage(s, sec as PageBacked, i);
+      } else {
+        (sec as PageBacked).get(i)?.fill(0, off, off + k);
+      }
+      w += k;
     }
   }
 
@@ -314,10 +451,44 @@ export class PhysicalMemory {
     const src = this.#sections[si];
     if (src === undefined) {
       this.#fillInSection(di, dOff, n, 0);
-    } else if (si === di) {
-      src.copyWithin(dOff, sOff, sOff + n);
+    } else if (src instanceof Uint8Array) {
+      if (si === di) src.copyWithin(dOff, sOff, sOff + n);
+      else this.#writeIn(di, dOff, src.subarray(sOff, sOff + n));
+    } else if (si === di && dOff > sOff) {
+      // Destination overlaps the tail of the source inside one section: back to front.
+      for (let left = n; left > 0; ) {
+        const k = this.#pieceBack(sOff + left, dOff + left, left);
+        this.#copyPiece(si, sOff + left - k, di, dOff + left - k, k);
+        left -= k;
+      }
     } else {
-      this.#back(di).set(src.subarray(sOff, sOff + n), dOff);
+      const ps = this.pageSize;
+      for (let done = 0; done < n; ) {
+        const k = Math.min(n - done, ps - ((sOff + done) % ps), ps - ((dOff + done) % ps));
+        this.#copyPiece(si, sOff + done, di, dOff + done, k);
+        done += k;
+      }
     }
+  }
+
+  /** Length of the last piece of `[.., sEnd)` → `[.., dEnd)` that stays inside one page each. */
+  #pieceBack(sEnd: number, dEnd: number, left: number): number {
+    const ps = this.pageSize;
+    return Math.min(left, ((sEnd - 1) % ps) + 1, ((dEnd - 1) % ps) + 1);
+  }
+
+  /** Copies `k` bytes that lie inside one source page and one destination page. */
+  #copyPiece(si: number, sOff: number, di: number, dOff: number, k: number): void {
+    const sec = this.#sections[si];
+    let bytes: Uint8Array | undefined;
+    if (sec instanceof Uint8Array) {
+      bytes = sec.subarray(sOff, sOff + k);
+    } else if (sec !== undefined) {
+      const i = Math.floor(sOff / this.pageSize);
+      const off = sOff - i * this.pageSize;
+      bytes = sec.get(i)?.subarray(off, off + k);
+    }
+    if (bytes === undefined) this.#fillInSection(di, dOff, k, 0);
+    else this.#writeIn(di, dOff, bytes);
   }
 }
