@@ -5,7 +5,8 @@
 // block to equal that file of the repository. A block that calls `describe…(` runs while
 // vitest collects (as a test file's top level does); every other block runs inside a test.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,8 +108,64 @@ const compilerOptions: ts.CompilerOptions = {
   noEmit: true,
 };
 
-/** Type-checks every sample in one program, each as a file next to the testing sources. */
+/** Where the last type check's inputs and findings are kept (ignored by git). */
+const cacheFile = join(root, "node_modules/.cache/docs-samples/type-check.json");
+
+/** What the last type check read and found. */
+interface TypeCheckRecord {
+  /** Hash of the samples, the compiler options and the TypeScript version. */
+  readonly key: string;
+  /** Every file the program read, with its content hash. */
+  readonly files: Readonly<Record<string, string>>;
+  /** The findings. */
+  readonly diagnostics: readonly string[];
+}
+
+function hashOf(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+function fileHash(path: string): string | undefined {
+  try {
+    return hashOf(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The type check, answered from the record of the last one when neither the samples nor any
+ * file that program read changed since (a new file only matters once a read file imports it).
+ */
 function typeCheck(): string[] {
+  const key = hashOf(
+    JSON.stringify([ts.version, compilerOptions, samples.map((s) => [s.file, s.code])]),
+  );
+  try {
+    const last = JSON.parse(readFileSync(cacheFile, "utf8")) as TypeCheckRecord;
+    if (
+      last.key === key &&
+      Object.entries(last.files).every(([path, hash]) => fileHash(path) === hash)
+    ) {
+      return [...last.diagnostics];
+    }
+  } catch {
+    // No usable record: check afresh.
+  }
+  const { program, diagnostics } = checkProgram();
+  const files: Record<string, string> = {};
+  for (const f of program.getSourceFiles()) {
+    if (f.fileName.startsWith(virtualDir)) continue;
+    const hash = fileHash(f.fileName);
+    if (hash !== undefined) files[f.fileName] = hash;
+  }
+  mkdirSync(join(cacheFile, ".."), { recursive: true });
+  writeFileSync(cacheFile, JSON.stringify({ key, files, diagnostics } satisfies TypeCheckRecord));
+  return diagnostics;
+}
+
+/** Type-checks every sample in one program, each as a file next to the testing sources. */
+function checkProgram(): { program: ts.Program; diagnostics: string[] } {
   const virtual = new Map(samples.map((s) => [s.file, s.code]));
   const host = ts.createCompilerHost(compilerOptions);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -126,12 +183,13 @@ function typeCheck(): string[] {
   const readFile = host.readFile.bind(host);
   host.readFile = (name) => virtual.get(name) ?? readFile(name);
   const program = ts.createProgram([...virtual.keys()], compilerOptions, host);
-  return ts.getPreEmitDiagnostics(program).map((d) => {
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file
       ? `${relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
       : "";
     return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
   });
+  return { program, diagnostics };
 }
 
 /** Runs a sample as CommonJS with the workspace modules; returns its exports. */
