@@ -8,6 +8,9 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "docs/**/*.test.ts", "demo/src/**/*.test.ts"],
     setupFiles: ["./vitest.setup.ts"],
+    // Kernels are isolated values and plugins register in per-kernel child containers, so test
+    // files can share one module graph per worker instead of re-importing it for every file.
+    isolate: false,
     coverage: { provider: "v8", include: ["packages/*/src/**/*.ts"], exclude: ["**/*.test.ts"] },
   },
 });
