@@ -45,10 +45,36 @@ describe("BuddyAllocator initial state", () => {
     expect(buddy.allocatedPageCount()).toBe(0);
     expect(buddy.freeBlocksByOrder()).toEqual(counts({ 10: 1 }));
     expect(buddy.freeBlockCount(10)).toBe(1);
-    expect(frames.flags[0]).toBe(PG_BUDDY);
-    expect(frames.order[0]).toBe(10);
-    expect(frames.order[1]).toBe(-1);
+    // An untouched max-order block is free without being recorded in the frame table.
+    expect(buddy.isFree(0)).toBe(true);
+    expect(frames.flags(0)).toBe(0);
+    expect(frames.sectionsInUse()).toBe(0);
     buddy.assertConsistent();
+  });
+
+  it("records nothing per page for a 64 GiB range until blocks are split", () => {
+    const { buddy, frames } = setup(64 * 1024 * MiB);
+    expect(buddy.freeBlockCount(10)).toBe(16384);
+    expect(frames.sectionsInUse()).toBe(0);
+    const pfn = buddy.allocPages(0);
+    expect(pfn).toBe(0);
+    expect(frames.sectionsInUse()).toBe(1);
+    expect(buddy.freeBlocksByOrder()).toEqual(
+      counts({ 0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 10: 16383 }),
+    );
+    // Reserving a range in the middle of the untouched blocks splits their run.
+    expect(buddy.reserveRange(8 * 1024 * 256, 3 * 1024)).toBe(true);
+    expect(buddy.freeBlockCount(10)).toBe(16380);
+    expect(buddy.isFree(8 * 1024 * 256 - 1)).toBe(true);
+    expect(buddy.isFree(8 * 1024 * 256)).toBe(false);
+    expect(buddy.isFree(8 * 1024 * 256 + 3 * 1024)).toBe(true);
+    buddy.assertConsistent();
+    buddy.freePages(pfn, 0);
+    buddy.unreserveRange(8 * 1024 * 256, 3 * 1024);
+    expect(buddy.freeBlockCount(10)).toBe(16384);
+    expect(buddy.freePageCount()).toBe(16 * 1024 * 1024);
+    // Blocks freed back are recorded and taken first (LIFO), before the untouched ones.
+    expect(buddy.allocPages(10)).toBe(8 * 1024 * 256 + 2 * 1024);
   });
 
   it("covers an unaligned range with the largest naturally aligned blocks", () => {
@@ -103,18 +129,18 @@ describe("BuddyAllocator split and merge", () => {
     );
     expect(buddy.freePageCount()).toBe(1023);
     expect(buddy.allocatedPageCount()).toBe(1);
-    expect(frames.flags[0]).toBe(PG_HEAD);
-    expect(frames.order[0]).toBe(0);
-    expect(frames.owner[0]).toBe(42);
-    expect(frames.flags[512]).toBe(PG_BUDDY);
-    expect(frames.order[512]).toBe(9);
+    expect(frames.flags(0)).toBe(PG_HEAD);
+    expect(frames.order(0)).toBe(0);
+    expect(frames.owner(0)).toBe(42);
+    expect(frames.flags(512)).toBe(PG_BUDDY);
+    expect(frames.order(512)).toBe(9);
     buddy.freePages(pfn, 0);
     expect(buddy.freeBlocksByOrder()).toEqual(counts({ 10: 1 }));
-    expect(frames.flags[0]).toBe(PG_BUDDY);
-    expect(frames.order[0]).toBe(10);
-    expect(frames.owner[0]).toBe(0);
-    expect(frames.flags[512]).toBe(0);
-    expect(frames.order[512]).toBe(-1);
+    expect(frames.flags(0)).toBe(PG_BUDDY);
+    expect(frames.order(0)).toBe(10);
+    expect(frames.owner(0)).toBe(0);
+    expect(frames.flags(512)).toBe(0);
+    expect(frames.order(512)).toBe(-1);
     buddy.assertConsistent();
   });
 
@@ -256,8 +282,8 @@ describe("BuddyAllocator reservations", () => {
     expect(buddy.isFree(100)).toBe(false);
     expect(buddy.isFree(399)).toBe(false);
     expect(buddy.isFree(400)).toBe(true);
-    expect(frames.flags[100]).toBe(PG_RESERVED);
-    expect(frames.flags[399]).toBe(PG_RESERVED);
+    expect(frames.flags(100)).toBe(PG_RESERVED);
+    expect(frames.flags(399)).toBe(PG_RESERVED);
     buddy.assertConsistent();
 
     const got: number[] = [];
@@ -274,7 +300,7 @@ describe("BuddyAllocator reservations", () => {
     buddy.unreserveRange(100, 300);
     expect(buddy.reservedPageCount()).toBe(0);
     expect(buddy.freeBlocksByOrder()).toEqual(counts({ 10: 1 }));
-    expect(frames.flags[100]).toBe(0);
+    expect(frames.flags(100)).toBe(0);
     buddy.assertConsistent();
   });
 

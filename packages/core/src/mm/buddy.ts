@@ -1,6 +1,12 @@
 // Models the binary buddy page allocator: per-order free lists of naturally aligned blocks.
 
-import { type PageFrames, PG_BUDDY, PG_HEAD, PG_RESERVED } from "./page-frames.js";
+import {
+  FRAME_SECTION_SHIFT,
+  type PageFrames,
+  PG_BUDDY,
+  PG_HEAD,
+  PG_RESERVED,
+} from "./page-frames.js";
 import type { PhysicalMemory } from "./physical-memory.js";
 
 /** Largest block order handed out or merged to: blocks are 2^0 … 2^10 pages (orders 0–10). */
@@ -49,6 +55,8 @@ export interface AllocPagesOptions {
 const NIL = -1;
 /** PFNs with these bits clear are max-order aligned. */
 const BIG_MASK = (1 << MAX_ORDER) - 1;
+const MAX_PAGES = 1 << MAX_ORDER;
+const LINK_SECTION_MASK = (1 << FRAME_SECTION_SHIFT) - 1;
 
 /** Order of the largest naturally aligned block that starts at `pfn` and ends by `end`. */
 function largestFit(pfn: number, end: number): number {
@@ -62,8 +70,10 @@ function largestFit(pfn: number, end: number): number {
  *
  * Free blocks sit on one intrusive doubly-linked list per order, stored in `Int32Array`s indexed
  * by PFN, so unlinking a buddy during a merge is O(1). A free block is recorded on its head page
- * only ({@link PG_BUDDY} plus its order in {@link PageFrames}); construction inserts the range
- * as the largest naturally aligned blocks and costs O(number of blocks), not O(pages).
+ * only ({@link PG_BUDDY} plus its order in {@link PageFrames}). The max-order blocks no one has
+ * touched yet are not recorded at all: they are runs of implicitly free blocks at the tail of the
+ * max-order list, so construction costs O(1) whatever the range, and the page-frame table and
+ * the link arrays get memory per section as blocks there are first split, allocated or reserved.
  *
  * Deterministic policy: an allocation takes the head of the smallest non-empty list of sufficient
  * order; when it splits a larger block it keeps the lower half and pushes each upper half onto
@@ -85,15 +95,16 @@ export class BuddyAllocator {
   /** Number of pages managed (`endPfn - startPfn`), whatever their state. */
   readonly totalPages: number;
 
-  // List links, indexed by PFN. Heads aligned to a max-order block use the compact arrays
-  // (indexed by PFN >> MAX_ORDER), so a fresh allocator never writes the per-page arrays and the
-  // host commits none of their memory until blocks get split.
-  readonly #next: Int32Array;
-  readonly #prev: Int32Array;
-  readonly #nextBig: Int32Array;
-  readonly #prevBig: Int32Array;
+  // List links, indexed by PFN: per-section arrays of [next, prev] pairs, created when a block
+  // inside the section is first recorded on a list.
+  readonly #links: (Int32Array | undefined)[];
   readonly #head = new Int32Array(MAX_ORDER + 1).fill(NIL);
   readonly #count = new Float64Array(MAX_ORDER + 1);
+  /**
+   * Untouched max-order blocks, after the max-order list proper: `[from, to)` PFN pairs in
+   * ascending order, each a run of free, unrecorded max-order blocks.
+   */
+  readonly #untouched: number[] = [];
   #freePages = 0;
   #allocatedPages = 0;
   #reservedPages = 0;
@@ -124,27 +135,22 @@ export class BuddyAllocator {
     this.startPfn = start;
     this.endPfn = end;
     this.totalPages = end - start;
-    this.#next = new Int32Array(end);
-    this.#prev = new Int32Array(end);
-    this.#nextBig = new Int32Array((end >>> MAX_ORDER) + 1);
-    this.#prevBig = new Int32Array((end >>> MAX_ORDER) + 1);
+    this.#links = new Array<Int32Array | undefined>(Math.ceil(end / (LINK_SECTION_MASK + 1))).fill(
+      undefined,
+    );
 
-    // Append blocks in ascending order so that each list starts at its lowest address.
+    // The whole max-order blocks stay untouched; the pieces before and after them are recorded,
+    // appended in ascending order so that each list starts at its lowest address.
+    const bigStart = Math.ceil(start / MAX_PAGES) * MAX_PAGES;
+    const bigEnd = Math.floor(end / MAX_PAGES) * MAX_PAGES;
     const tail = new Int32Array(MAX_ORDER + 1).fill(NIL);
-    const flags = frames.flags;
-    let pfn = start;
-    while (pfn < end) {
-      const order = largestFit(pfn, end);
-      const last = tail[order] as number;
-      this.#setNext(pfn, NIL);
-      this.#setPrev(pfn, last);
-      if (last === NIL) this.#head[order] = pfn;
-      else this.#setNext(last, pfn);
-      tail[order] = pfn;
-      flags[pfn] = (flags[pfn] as number) | PG_BUDDY;
-      frames.order[pfn] = order;
-      this.#count[order] = (this.#count[order] as number) + 1;
-      pfn += 1 << order;
+    if (bigStart < bigEnd) {
+      this.#appendRange(start, bigStart, tail);
+      this.#untouched.push(bigStart, bigEnd);
+      this.#count[MAX_ORDER] = (bigEnd - bigStart) / MAX_PAGES;
+      this.#appendRange(bigEnd, end, tail);
+    } else {
+      this.#appendRange(start, end, tail);
     }
     this.#freePages = this.totalPages;
   }
@@ -164,18 +170,21 @@ export class BuddyAllocator {
     }
     if (order > MAX_ORDER) return NIL;
     let o = order;
-    while (o <= MAX_ORDER && this.#head[o] === NIL) o++;
-    if (o > MAX_ORDER) return NIL;
-    const pfn = this.#head[o] as number;
+    while (o < MAX_ORDER && this.#head[o] === NIL) o++;
+    let pfn = this.#head[o] as number;
+    if (pfn === NIL && o === MAX_ORDER && this.#untouched.length > 0) {
+      pfn = this.#untouched[0] as number;
+    }
+    if (pfn === NIL) return NIL;
     this.#unlink(pfn, o);
     while (o > order) {
       o--;
       this.#push(pfn + (1 << o), o);
     }
     const frames = this.frames;
-    frames.flags[pfn] = (frames.flags[pfn] as number) | PG_HEAD;
-    frames.order[pfn] = order;
-    frames.owner[pfn] = options?.owner ?? 0;
+    frames.setFlags(pfn, frames.flags(pfn) | PG_HEAD);
+    frames.setOrder(pfn, order);
+    frames.setOwner(pfn, options?.owner ?? 0);
     this.#allocatedPages += 1 << order;
     if (options?.zero === true) {
       const pageSize = this.memory.pageSize;
@@ -208,22 +217,22 @@ export class BuddyAllocator {
       );
     }
     const frames = this.frames;
-    const flags = frames.flags[pfn] as number;
+    const flags = frames.flags(pfn);
     if ((flags & PG_HEAD) === 0) {
       if (this.#findFreeHead(pfn) !== NIL) {
         throw new BuddyError("BUDDY_DOUBLE_FREE", `double free of PFN ${pfn} order ${order}`);
       }
       throw new BuddyError("BUDDY_BAD_FREE", `free of PFN ${pfn}: not an allocated block head`);
     }
-    if (frames.order[pfn] !== order) {
+    if (frames.order(pfn) !== order) {
       throw new BuddyError(
         "BUDDY_BAD_FREE",
-        `free of PFN ${pfn} with order ${order}, but it was allocated with order ${frames.order[pfn]}`,
+        `free of PFN ${pfn} with order ${order}, but it was allocated with order ${frames.order(pfn)}`,
       );
     }
-    frames.flags[pfn] = flags & ~PG_HEAD;
-    frames.order[pfn] = -1;
-    frames.owner[pfn] = 0;
+    frames.setFlags(pfn, flags & ~PG_HEAD);
+    frames.setOrder(pfn, -1);
+    frames.setOwner(pfn, 0);
     this.#allocatedPages -= 1 << order;
     this.#release(pfn, order);
   }
@@ -241,25 +250,25 @@ export class BuddyAllocator {
   reserveRange(startPfn: number, count: number): boolean {
     this.#checkRange(startPfn, count);
     const end = startPfn + count;
-    const order = this.frames.order;
     let p = startPfn;
     while (p < end) {
       const h = this.#findFreeHead(p);
       if (h === NIL) return false;
-      p = h + (1 << (order[h] as number));
+      p = h + (1 << this.#freeOrder(h));
     }
     p = startPfn;
     while (p < end) {
       const h = this.#findFreeHead(p);
-      const blockEnd = h + (1 << (order[h] as number));
-      this.#unlink(h, order[h] as number);
+      const o = this.#freeOrder(h);
+      const blockEnd = h + (1 << o);
+      this.#unlink(h, o);
       // The leftovers are sub-blocks of one free block, so none of them can merge.
       if (h < startPfn) this.#pushRange(h, startPfn);
       if (blockEnd > end) this.#pushRange(end, blockEnd);
       p = blockEnd;
     }
-    const flags = this.frames.flags;
-    for (let i = startPfn; i < end; i++) flags[i] = (flags[i] as number) | PG_RESERVED;
+    const frames = this.frames;
+    for (let i = startPfn; i < end; i++) frames.setFlags(i, frames.flags(i) | PG_RESERVED);
     this.#reservedPages += count;
     return true;
   }
@@ -275,13 +284,13 @@ export class BuddyAllocator {
   unreserveRange(startPfn: number, count: number): void {
     this.#checkRange(startPfn, count);
     const end = startPfn + count;
-    const flags = this.frames.flags;
+    const frames = this.frames;
     for (let i = startPfn; i < end; i++) {
-      if (((flags[i] as number) & PG_RESERVED) === 0) {
+      if ((frames.flags(i) & PG_RESERVED) === 0) {
         throw new BuddyError("BUDDY_NOT_RESERVED", `PFN ${i} is not reserved`);
       }
     }
-    for (let i = startPfn; i < end; i++) flags[i] = (flags[i] as number) & ~PG_RESERVED;
+    for (let i = startPfn; i < end; i++) frames.setFlags(i, frames.flags(i) & ~PG_RESERVED);
     this.#reservedPages -= count;
     let p = startPfn;
     while (p < end) {
@@ -372,15 +381,34 @@ export class BuddyAllocator {
         if (p < this.startPfn || p + size > this.endPfn) {
           throw new Error(`order ${o}: block at PFN ${p} leaves the managed range`);
         }
-        if (((frames.flags[p] as number) & (PG_BUDDY | PG_HEAD | PG_RESERVED)) !== PG_BUDDY) {
-          throw new Error(`order ${o}: PFN ${p} has flags ${frames.flags[p]}`);
+        if ((frames.flags(p) & (PG_BUDDY | PG_HEAD | PG_RESERVED)) !== PG_BUDDY) {
+          throw new Error(`order ${o}: PFN ${p} has flags ${frames.flags(p)}`);
         }
-        if (frames.order[p] !== o)
-          throw new Error(`order ${o}: PFN ${p} records order ${frames.order[p]}`);
+        if (frames.order(p) !== o)
+          throw new Error(`order ${o}: PFN ${p} records order ${frames.order(p)}`);
         starts.push(p);
         freePages += size;
         prev = p;
         if (++n > this.totalPages) throw new Error(`order ${o}: free list has a cycle`);
+      }
+      for (let i = 0; o === MAX_ORDER && i < this.#untouched.length; i += 2) {
+        const from = this.#untouched[i] as number;
+        const to = this.#untouched[i + 1] as number;
+        if (from >= to || from % MAX_PAGES !== 0 || to % MAX_PAGES !== 0) {
+          throw new Error(`untouched run [${from}, ${to}) is not a run of max-order blocks`);
+        }
+        if (i > 0 && from <= (this.#untouched[i - 1] as number)) {
+          throw new Error(`untouched run [${from}, ${to}) out of order`);
+        }
+        if (from < this.startPfn || to > this.endPfn) {
+          throw new Error(`untouched run [${from}, ${to}) leaves the managed range`);
+        }
+        for (let p = from; p < to; p += MAX_PAGES) {
+          if (frames.flags(p) !== 0) throw new Error(`untouched PFN ${p} has flags`);
+          starts.push(p);
+          freePages += MAX_PAGES;
+          n++;
+        }
       }
       if (n !== this.#count[o])
         throw new Error(`order ${o}: ${n} blocks, counter ${this.#count[o]}`);
@@ -391,7 +419,7 @@ export class BuddyAllocator {
     starts.sort((a, b) => a - b);
     for (let i = 1; i < starts.length; i++) {
       const a = starts[i - 1] as number;
-      if (a + (1 << (frames.order[a] as number)) > (starts[i] as number)) {
+      if (a + (1 << this.#freeOrder(a)) > (starts[i] as number)) {
         throw new Error(`free blocks at PFN ${a} and ${starts[i]} overlap`);
       }
     }
@@ -416,24 +444,58 @@ export class BuddyAllocator {
 
   /** Head of the free block containing `pfn` (which must be in range), or NIL. */
   #findFreeHead(pfn: number): number {
-    const flags = this.frames.flags;
-    const order = this.frames.order;
+    const big = pfn & ~BIG_MASK;
+    if (this.#untouchedRun(big) >= 0) return big;
+    const frames = this.frames;
     for (let k = 0; k <= MAX_ORDER; k++) {
       const h = pfn & ~((1 << k) - 1);
       if (h < this.startPfn) break;
-      if (((flags[h] as number) & PG_BUDDY) !== 0 && (order[h] as number) >= k) return h;
+      if ((frames.flags(h) & PG_BUDDY) !== 0 && frames.order(h) >= k) return h;
     }
     return NIL;
   }
 
+  /** Order of the free block headed by `h`. */
+  #freeOrder(h: number): number {
+    return this.#untouchedRun(h) >= 0 ? MAX_ORDER : this.frames.order(h);
+  }
+
+  /** Index in `#untouched` of the run holding the max-order block `big`, or -1. */
+  #untouchedRun(big: number): number {
+    const runs = this.#untouched;
+    for (let i = 0; i < runs.length; i += 2) {
+      if (big < (runs[i] as number)) return -1;
+      if (big < (runs[i + 1] as number)) return i;
+    }
+    return -1;
+  }
+
+  /** Appends `[from, to)` as the largest aligned blocks to the lists' tails (construction). */
+  #appendRange(from: number, to: number, tail: Int32Array): void {
+    const frames = this.frames;
+    for (let pfn = from; pfn < to; ) {
+      const order = largestFit(pfn, to);
+      const last = tail[order] as number;
+      this.#setNext(pfn, NIL);
+      this.#setPrev(pfn, last);
+      if (last === NIL) this.#head[order] = pfn;
+      else this.#setNext(last, pfn);
+      tail[order] = pfn;
+      frames.setFlags(pfn, frames.flags(pfn) | PG_BUDDY);
+      frames.setOrder(pfn, order);
+      this.#count[order] = (this.#count[order] as number) + 1;
+      pfn += 1 << order;
+    }
+  }
+
   /** Frees a block known to be valid, merging it with free buddies. */
   #release(pfn: number, order: number): void {
-    const flags = this.frames.flags;
-    const orders = this.frames.order;
+    const frames = this.frames;
     while (order < MAX_ORDER) {
+      // Below the max order a buddy is never untouched: its max-order block holds `pfn` too.
       const buddy = pfn ^ (1 << order);
       if (buddy < this.startPfn || buddy >= this.endPfn) break;
-      if (((flags[buddy] as number) & PG_BUDDY) === 0 || orders[buddy] !== order) break;
+      if ((frames.flags(buddy) & PG_BUDDY) === 0 || frames.order(buddy) !== order) break;
       this.#unlink(buddy, order);
       pfn &= buddy;
       order++;
@@ -457,42 +519,68 @@ export class BuddyAllocator {
     if (h !== NIL) this.#setPrev(h, pfn);
     this.#head[order] = pfn;
     const frames = this.frames;
-    frames.flags[pfn] = (frames.flags[pfn] as number) | PG_BUDDY;
-    frames.order[pfn] = order;
+    frames.setFlags(pfn, frames.flags(pfn) | PG_BUDDY);
+    frames.setOrder(pfn, order);
     this.#count[order] = (this.#count[order] as number) + 1;
     this.#freePages += 1 << order;
   }
 
   #unlink(pfn: number, order: number): void {
+    if (order === MAX_ORDER) {
+      const i = this.#untouchedRun(pfn);
+      if (i >= 0) {
+        this.#takeUntouched(i, pfn);
+        this.#count[order] = (this.#count[order] as number) - 1;
+        this.#freePages -= MAX_PAGES;
+        return;
+      }
+    }
     const n = this.#getNext(pfn);
     const p = this.#getPrev(pfn);
     if (p === NIL) this.#head[order] = n;
     else this.#setNext(p, n);
     if (n !== NIL) this.#setPrev(n, p);
     const frames = this.frames;
-    frames.flags[pfn] = (frames.flags[pfn] as number) & ~PG_BUDDY;
-    frames.order[pfn] = -1;
+    frames.setFlags(pfn, frames.flags(pfn) & ~PG_BUDDY);
+    frames.setOrder(pfn, -1);
     this.#count[order] = (this.#count[order] as number) - 1;
     this.#freePages -= 1 << order;
   }
 
+  /** Takes the max-order block `big` out of untouched run number `i / 2`. */
+  #takeUntouched(i: number, big: number): void {
+    const runs = this.#untouched;
+    const from = runs[i] as number;
+    const to = runs[i + 1] as number;
+    if (big === from) runs[i] = from + MAX_PAGES;
+    else if (big + MAX_PAGES === to) runs[i + 1] = big;
+    else runs.splice(i + 1, 0, big, big + MAX_PAGES);
+    if (runs[i] === runs[i + 1]) runs.splice(i, 2);
+  }
+
+  #link(pfn: number): Int32Array {
+    const i = pfn >>> FRAME_SECTION_SHIFT;
+    let links = this.#links[i];
+    if (links === undefined) {
+      links = new Int32Array(2 * (LINK_SECTION_MASK + 1));
+      this.#links[i] = links;
+    }
+    return links;
+  }
+
   #getNext(pfn: number): number {
-    const big = (pfn & BIG_MASK) === 0;
-    return (big ? this.#nextBig[pfn >>> MAX_ORDER] : this.#next[pfn]) as number;
+    return this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK)] as number;
   }
 
   #getPrev(pfn: number): number {
-    const big = (pfn & BIG_MASK) === 0;
-    return (big ? this.#prevBig[pfn >>> MAX_ORDER] : this.#prev[pfn]) as number;
+    return this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK) + 1] as number;
   }
 
   #setNext(pfn: number, value: number): void {
-    if ((pfn & BIG_MASK) === 0) this.#nextBig[pfn >>> MAX_ORDER] = value;
-    else this.#next[pfn] = value;
+    this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK)] = value;
   }
 
   #setPrev(pfn: number, value: number): void {
-    if ((pfn & BIG_MASK) === 0) this.#prevBig[pfn >>> MAX_ORDER] = value;
-    else this.#prev[pfn] = value;
+    this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK) + 1] = value;
   }
 }

@@ -22,9 +22,6 @@ export interface PhysicalMemoryOptions {
  */
 class PageBacked extends Map<number, Uint8Array> {}
 
-/** A section's backing: none (reads as zeros), a few pages, or the whole section. */
-type Section = Uint8Array | PageBacked | undefined;
-
 function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
@@ -60,7 +57,8 @@ export class PhysicalMemory {
    */
   writeObserver: ((phys: number, length: number) => void) | null = null;
 
-  readonly #sections: Section[];
+  /** Backing by section index; a section missing here reads as zeros. */
+  readonly #sections = new Map<number, Uint8Array | PageBacked>();
   #backedSections = 0;
   #backedBytes = 0;
 
@@ -94,7 +92,6 @@ export class PhysicalMemory {
     this.pageCount = bytes / pageSize;
     this.sectionBytes = sectionBytes;
     this.sectionCount = Math.ceil(bytes / sectionBytes);
-    this.#sections = new Array<Section>(this.sectionCount).fill(undefined);
   }
 
   /**
@@ -279,7 +276,7 @@ export class PhysicalMemory {
   isPageBacked(phys: number): boolean {
     this.#checkAddress(phys);
     const s = Math.floor(phys / this.sectionBytes);
-    const sec = this.#sections[s];
+    const sec = this.#sections.get(s);
     if (sec === undefined || sec instanceof Uint8Array) return sec !== undefined;
     return sec.has(Math.floor((phys - s * this.sectionBytes) / this.pageSize));
   }
@@ -320,7 +317,7 @@ export class PhysicalMemory {
 
   /** Backs section `s` whole, moving any page backing into it. */
   #dense(s: number): Uint8Array {
-    const sec = this.#sections[s];
+    const sec = this.#sections.get(s);
     if (sec instanceof Uint8Array) return sec;
     const whole = new Uint8Array(this.#sectionLength(s));
     const ps = this.pageSize;
@@ -330,17 +327,17 @@ export class PhysicalMemory {
       for (const [i, page] of sec) whole.set(page, i * ps);
       this.#backedBytes -= sec.size * ps;
     }
-    this.#sections[s] = whole;
+    this.#sections.set(s, whole);
     this.#backedBytes += whole.length;
     return whole;
   }
 
   /** The backing of page `i` of section `s`, which holds page backing or none. */
   #page(s: number, i: number): Uint8Array {
-    let sec = this.#sections[s] as PageBacked | undefined;
+    let sec = this.#sections.get(s) as PageBacked | undefined;
     if (sec === undefined) {
       sec = new PageBacked();
-      this.#sections[s] = sec;
+      this.#sections.set(s, sec);
       this.#backedSections++;
     }
     let page = sec.get(i);
@@ -357,14 +354,14 @@ export class PhysicalMemory {
     if (!sec.delete(i)) return;
     this.#backedBytes -= this.pageSize;
     if (sec.size === 0) {
-      this.#sections[s] = undefined;
+      this.#sections.delete(s);
       this.#backedSections--;
     }
   }
 
   /** Reads the run `[within, +n)` of section `s` into `out` at `o`. */
   #readIn(s: number, within: number, n: number, out: Uint8Array, o: number, fresh: boolean): void {
-    const sec = this.#sections[s];
+    const sec = this.#sections.get(s);
     if (sec === undefined) {
       if (!fresh) out.fill(0, o, o + n);
     } else if (sec instanceof Uint8Array) {
@@ -386,7 +383,7 @@ export class PhysicalMemory {
 
   /** Writes `src` into section `s` at `within` (the run lies inside the section). */
   #writeIn(s: number, within: number, src: Uint8Array): void {
-    const sec = this.#sections[s];
+    const sec = this.#sections.get(s);
     if (sec instanceof Uint8Array) {
       sec.set(src, within);
       return;
@@ -408,10 +405,10 @@ export class PhysicalMemory {
   }
 
   #fillInSection(s: number, within: number, n: number, v: number): void {
-    const sec = this.#sections[s];
+    const sec = this.#sections.get(s);
     if (sec instanceof Uint8Array) {
       if (v === 0 && within === 0 && n === sec.length) {
-        this.#sections[s] = undefined;
+        this.#sections.delete(s);
         this.#backedSections--;
         this.#backedBytes -= sec.length;
       } else {
@@ -448,7 +445,7 @@ export class PhysicalMemory {
     const di = Math.floor(d / sb);
     const sOff = s - si * sb;
     const dOff = d - di * sb;
-    const src = this.#sections[si];
+    const src = this.#sections.get(si);
     if (src === undefined) {
       this.#fillInSection(di, dOff, n, 0);
     } else if (src instanceof Uint8Array) {
@@ -479,7 +476,7 @@ export class PhysicalMemory {
 
   /** Copies `k` bytes that lie inside one source page and one destination page. */
   #copyPiece(si: number, sOff: number, di: number, dOff: number, k: number): void {
-    const sec = this.#sections[si];
+    const sec = this.#sections.get(si);
     let bytes: Uint8Array | undefined;
     if (sec instanceof Uint8Array) {
       bytes = sec.subarray(sOff, sOff + k);
