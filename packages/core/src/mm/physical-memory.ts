@@ -312,7 +312,7 @@ export class PhysicalMemory {
   /** Whether backing `n` more pages of section `s` (holding `sec`) should back it whole. */
   #goesDense(s: number, sec: PageBacked | undefined, pages: number): boolean {
     const held = sec === undefined ? 0 : sec.size;
-    return (held + pages) * this.pageSize * 2 > this.#sectionLength(s);
+    return (held + pages) * this.pageSize * 2 >= this.#sectionLength(s);
   }
 
   /** Backs section `s` whole, moving any page backing into it. */
