@@ -3,7 +3,7 @@
 import { CmaArea } from "@dmabuf/core";
 import { cmaHeapAlignOrder, GenPool, type GenPoolAlgorithm } from "@dmabuf/heaps-cma";
 import { MemPool } from "@thi.ng/malloc";
-import { measure, type RatioLine } from "./measure.js";
+import type { Row } from "./table.js";
 
 const PAGE = 4096;
 /** The managed region: 64 MiB, as a `cma=64M` area. */
@@ -97,20 +97,24 @@ function replay(
   return failures;
 }
 
-/** Runs the contiguous-allocator benchmark and returns its ratio lines. */
-export function benchContiguous(): RatioLine[] {
+function ms(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+/** The contiguous-allocator rows: each replays the trace against the baseline in alternation. */
+export function contiguousRows(): Row[] {
   const trace = recordTrace(0x5eed);
   const handles = new Float64Array(trace.allocs);
-  const iterations = 5;
 
   // The baseline: a general-purpose first-fit free-list allocator over an ArrayBuffer, page
   // aligned. Each block carries an 8-byte header, which page alignment rounds up to a whole
   // extra page, so it gets twice the region to hold the same live set.
   const pool = new MemPool({ size: 2 * REGION_PAGES * PAGE + 2 * PAGE, align: 4096 });
   let baseFailures = 0;
-  const baseline = measure(
-    "MemPool",
-    () => {
+  const baseline = () =>
+    ms(() => {
       baseFailures = replay(
         trace,
         handles,
@@ -120,59 +124,58 @@ export function benchContiguous(): RatioLine[] {
         },
         (ptr) => ptr === 0,
       );
-    },
-    iterations,
-  );
+    });
 
-  const lines: RatioLine[] = [];
-  const cases: [name: string, run: () => number][] = [];
+  const cases: [name: string, make: () => () => number][] = [];
   for (const algorithm of ["first-fit", "best-fit"] as GenPoolAlgorithm[]) {
-    const gp = new GenPool("carveout", REGION_PAGES, REGION_PAGES, algorithm);
     cases.push([
       `carveout ${algorithm} (GenPool)`,
-      () =>
+      () => {
+        const gp = new GenPool("carveout", REGION_PAGES, REGION_PAGES, algorithm);
+        return () =>
+          replay(
+            trace,
+            handles,
+            (pages) => gp.alloc(pages),
+            (pfn, pages) => gp.free(pfn, pages),
+            (pfn) => pfn < 0,
+          );
+      },
+    ]);
+  }
+  cases.push([
+    "CmaArea (CMA heap alignment)",
+    () => {
+      const area = new CmaArea("reserved", REGION_PAGES, REGION_PAGES);
+      return () =>
         replay(
           trace,
           handles,
-          (pages) => gp.alloc(pages),
-          (pfn, pages) => gp.free(pfn, pages),
+          (pages) => area.alloc(pages, cmaHeapAlignOrder(pages * PAGE, PAGE)),
+          (pfn, pages) => area.release(pfn, pages),
           (pfn) => pfn < 0,
-        ),
-    ]);
-  }
-  const area = new CmaArea("reserved", REGION_PAGES, REGION_PAGES);
-  cases.push([
-    "CmaArea (CMA heap alignment)",
-    () =>
-      replay(
-        trace,
-        handles,
-        (pages) => area.alloc(pages, cmaHeapAlignOrder(pages * PAGE, PAGE)),
-        (pfn, pages) => area.release(pfn, pages),
-        (pfn) => pfn < 0,
-      ),
+        );
+    },
   ]);
 
   // Ratios are only fair when both sides placed every allocation of the trace.
-  const perOp = (ns: number) => Math.round(ns / trace.op.length);
-  for (const [name, run] of cases) {
-    let failed = 0;
-    const ours = measure(
-      name,
-      () => {
-        failed = run();
+  return cases.map(
+    ([name, make]): Row => ({
+      name: `${name}, ${trace.op.length} ops of a 4 KiB–1 MiB trace`,
+      baseline: "@thi.ng/malloc MemPool",
+      unit: "ms",
+      goal: 1.0,
+      rounds: 5,
+      prepare() {
+        const run = make();
+        let failed = 0;
+        return {
+          ours: () => ms(() => (failed = run())),
+          base: baseline,
+          note: () =>
+            failed === 0 && baseFailures === 0 ? "" : `UNFAIR: ${failed}/${baseFailures} failed`,
+        };
       },
-      iterations,
-    );
-    const ratio = baseline.nsPerOp / ours.nsPerOp;
-    const ns = `${perOp(ours.nsPerOp)}/${perOp(baseline.nsPerOp)} ns/op`;
-    const fair = failed === 0 && baseFailures === 0;
-    lines.push({
-      name: `${name} vs MemPool (${ns}${fair ? "" : `, ${failed}/${baseFailures} failed`})`,
-      ratio,
-      goal: ">= 1.0",
-      ok: fair && ratio >= 1.0,
-    });
-  }
-  return lines;
+    }),
+  );
 }

@@ -1,18 +1,35 @@
-// pnpm bench: every benchmark as a ratio against a baseline measured in the same run.
+// pnpm bench: one table of every tracked figure as its cost over a baseline measured in the same run.
+//
+// Rows come from one module per area, each exporting a function that returns `Row`s (see
+// table.ts); add a module's rows to `rows` below. `pnpm bench -- --suite` adds the unit-test
+// wall time (minutes); `--only <text>` runs the rows whose name contains the text.
 
 import "reflect-metadata";
-import { benchContiguous } from "./contiguous.js";
-import { benchDevices } from "./devices.js";
-import { formatRatios } from "./measure.js";
-import { benchScale } from "./scale.js";
-import { benchSystemHeap } from "./system-heap.js";
-import { benchTrace } from "./trace.js";
+import { allocRows } from "./alloc.js";
+import { bootRows } from "./boot.js";
+import { contiguousRows } from "./contiguous.js";
+import { deviceRows } from "./devices.js";
+import { memoryRows } from "./memory.js";
+import { scaleRows } from "./scale.js";
+import { formatTable, type Row, runRows } from "./table.js";
+import { traceRows } from "./trace.js";
+import { wallRows } from "./wall.js";
 
-const lines = [
-  ...benchSystemHeap(),
-  ...benchContiguous(),
-  ...benchDevices(),
-  ...benchScale(),
-  ...benchTrace(),
-];
-process.stdout.write(`${formatRatios(lines)}\n`);
+const args = process.argv.slice(2);
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+
+const rows: Row[] = [
+  ...allocRows(),
+  ...bootRows(),
+  ...memoryRows(),
+  ...deviceRows(),
+  ...contiguousRows(),
+  ...scaleRows(),
+  ...traceRows(),
+  ...wallRows(args.includes("--suite")),
+].filter((r) => only === undefined || r.name.includes(only));
+
+const results = await runRows(rows, (r) =>
+  process.stderr.write(`  ${r.row.name}: ${r.ratio.toFixed(3)}x\n`),
+);
+process.stdout.write(`${formatTable(results)}\n`);
