@@ -7,13 +7,13 @@ import { pluginBadReturn, pluginFault } from "../errors/plugin-fault.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { KernelProfile } from "../profile.js";
 import type { TraceRecorder } from "../trace/recorder.js";
-import { view } from "../uapi/dma-buf.js";
 import {
   DMA_HEAP_ALLOCATION_DATA_SIZE,
   DMA_HEAP_IOCTL_ALLOC,
   DMA_HEAP_VALID_FD_FLAGS,
 } from "../uapi/dma-heap.js";
 import { _IOC_DIR, _IOC_NR, _IOC_READ, _IOC_SIZE, _IOC_WRITE } from "../uapi/ioctl.js";
+import { copyBytes, getU32, getU64, setU32 } from "../uapi/le-bytes.js";
 import type { File, FileOperations, IoctlArg } from "../vfs/file.js";
 import { dynamicDir, type Namespace, type Node, textFile } from "../vfs/namespace.js";
 import type { Process } from "../vfs/process.js";
@@ -226,13 +226,12 @@ export class DmaHeapRegistry {
       if (!(arg instanceof Uint8Array) || arg.length < inSize) {
         throw new KernelError("EFAULT", "ioctl", "cannot read the allocation struct");
       }
-      k.set(arg.subarray(0, inSize));
+      copyBytes(k, arg, inSize);
     }
-    const v = view(k);
-    const len = v.getBigUint64(0, true);
-    const fd = v.getUint32(8, true);
-    const fdFlags = v.getUint32(12, true);
-    const heapFlags = v.getBigUint64(16, true);
+    const len = getU64(k, 0);
+    const fd = getU32(k, 8);
+    const fdFlags = getU32(k, 12);
+    const heapFlags = getU64(k, 16);
     if (fd !== 0) throw new KernelError("EINVAL", "ioctl", "fd must be 0 on input");
     if (fdFlags & ~DMA_HEAP_VALID_FD_FLAGS) {
       throw new KernelError("EINVAL", "ioctl", "fd_flags has bits other than O_CLOEXEC|O_ACCMODE");
@@ -253,14 +252,14 @@ export class DmaHeapRegistry {
       this.host.dmaBuf.put(buf);
       throw e;
     }
-    v.setUint32(8, newFd, true);
+    setU32(k, 8, newFd);
     if (this.host.trace?.on)
       this.host.trace.emit("alloc", { heap: heap.name, bytes: buf.size, buf: buf.ino, fd: newFd });
     if (outSize > 0) {
       if (!(arg instanceof Uint8Array) || arg.length < outSize) {
         throw new KernelError("EFAULT", "ioctl", "cannot write the allocation struct back");
       }
-      arg.set(k.subarray(0, outSize));
+      copyBytes(arg, k, outSize);
     }
     return 0;
   }

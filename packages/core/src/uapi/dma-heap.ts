@@ -1,8 +1,8 @@
 // include/uapi/linux/dma-heap.h: the ALLOC ioctl and struct dma_heap_allocation_data.
 
-import { view } from "./dma-buf.js";
 import { O_ACCMODE, O_CLOEXEC } from "./fcntl.js";
 import { _IOWR } from "./ioctl.js";
+import { copyBytes, getU32, getU64, setU32, setU64 } from "./le-bytes.js";
 
 /** ioctl type byte of heap requests ('H'). */
 export const DMA_HEAP_IOC_MAGIC = 0x48;
@@ -30,23 +30,21 @@ export interface DmaHeapAllocationData {
 /** Encodes `struct dma_heap_allocation_data` (24 bytes, little-endian, x86-64). */
 export function encodeDmaHeapAllocationData(arg: Partial<DmaHeapAllocationData>): Uint8Array {
   const b = new Uint8Array(DMA_HEAP_ALLOCATION_DATA_SIZE);
-  const v = view(b);
-  v.setBigUint64(0, BigInt.asUintN(64, arg.len ?? 0n), true);
-  v.setUint32(8, (arg.fd ?? 0) >>> 0, true);
-  v.setUint32(12, (arg.fdFlags ?? 0) >>> 0, true);
-  v.setBigUint64(16, BigInt.asUintN(64, arg.heapFlags ?? 0n), true);
+  setU64(b, 0, arg.len ?? 0n);
+  setU32(b, 8, (arg.fd ?? 0) >>> 0);
+  setU32(b, 12, (arg.fdFlags ?? 0) >>> 0);
+  setU64(b, 16, arg.heapFlags ?? 0n);
   return b;
 }
 
 /** Decodes `struct dma_heap_allocation_data` (missing trailing bytes read as zero). */
 export function decodeDmaHeapAllocationData(bytes: Uint8Array): DmaHeapAllocationData {
   const b = new Uint8Array(DMA_HEAP_ALLOCATION_DATA_SIZE);
-  b.set(bytes.subarray(0, DMA_HEAP_ALLOCATION_DATA_SIZE));
-  const v = view(b);
+  copyBytes(b, bytes, Math.min(bytes.length, DMA_HEAP_ALLOCATION_DATA_SIZE));
   return {
-    len: v.getBigUint64(0, true),
-    fd: v.getUint32(8, true),
-    fdFlags: v.getUint32(12, true),
-    heapFlags: v.getBigUint64(16, true),
+    len: getU64(b, 0),
+    fd: getU32(b, 8),
+    fdFlags: getU32(b, 12),
+    heapFlags: getU64(b, 16),
   };
 }
