@@ -41,8 +41,7 @@ export interface SystemHeapBuffer {
 
 /** The private data behind every system-heap buffer. */
 class HeapBuffer implements SystemHeapBuffer {
-  /** First buffer page of each chunk (prefix sums of the chunk page counts). */
-  readonly chunkFirstPage: Float64Array;
+  #chunkFirstPage: Float64Array | null = null;
   /** Attachments, in attach order, each with a private duplicate of `table`. */
   readonly attachments: HeapAttachments;
 
@@ -54,13 +53,21 @@ class HeapBuffer implements SystemHeapBuffer {
     readonly table: SgTable,
   ) {
     this.attachments = new HeapAttachments(host.dma);
-    const n = chunkPfns.length;
-    this.chunkFirstPage = new Float64Array(n);
-    let page = 0;
-    for (let i = 0; i < n; i++) {
-      this.chunkFirstPage[i] = page;
-      page += 2 ** (chunkOrders[i] as number);
+  }
+
+  /** First buffer page of each chunk (prefix sums of the chunk page counts), made on first use. */
+  get chunkFirstPage(): Float64Array {
+    if (this.#chunkFirstPage === null) {
+      const n = this.chunkPfns.length;
+      const first = new Float64Array(n);
+      let page = 0;
+      for (let i = 0; i < n; i++) {
+        first[i] = page;
+        page += 2 ** (this.chunkOrders[i] as number);
+      }
+      this.#chunkFirstPage = first;
     }
+    return this.#chunkFirstPage;
   }
 
   /** Index of the chunk holding buffer page `page` (binary search). */
