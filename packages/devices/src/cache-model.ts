@@ -624,9 +624,12 @@ export class CacheModel implements CpuPort, PluginProbe {
   #touch(l0: number, l1: number): void {
     const lru = this.#lru;
     if (!lru) return;
+    // Past the first `capacity` lines, a run only cycles its own lines through the cache.
+    const cap = lru.sets * lru.ways;
+    const oneByOne = Math.min(l1, l0 + cap);
     let runStart = -1;
     let runEnd = -1;
-    for (let l = l0; l < l1; l++) {
+    for (let l = l0; l < oneByOne; l++) {
       const ev = lru.touch(l);
       if (ev < 0) continue;
       if (ev === runEnd) {
@@ -638,6 +641,10 @@ export class CacheModel implements CpuPort, PluginProbe {
       runEnd = ev + 1;
     }
     if (runStart >= 0) this.#evict(runStart, runEnd);
+    if (oneByOne < l1) {
+      lru.finishRun(l0, l1);
+      this.#evict(l0, l1 - cap);
+    }
   }
 
   /** Lines [a, b) left the cache: dirty ones are written back, all stop being cached. */

@@ -54,6 +54,29 @@ export class SetAssociativeLru {
     return evicted;
   }
 
+  /**
+   * Completes a touch of every line of `[l0, l1)` in ascending order, once its first
+   * `sets × ways` lines have been touched one by one: each later line misses and evicts the line
+   * `sets × ways` before it (by then its set holds only lines of the run, and that one is the
+   * least recently used), so the cache ends up holding the last line of each residue class and
+   * the lines evicted are exactly `[l0, l1 - sets × ways)`. Costs O(sets × ways), not O(lines).
+   */
+  finishRun(l0: number, l1: number): void {
+    const cap = this.sets * this.ways;
+    const tags = this.#tags;
+    const stamps = this.#stamps;
+    const clock = this.#clock;
+    for (let i = 0; i < tags.length; i++) {
+      const t = tags[i] as number;
+      if (t < l0 || t >= l0 + cap) continue;
+      const last = t + Math.floor((l1 - 1 - t) / cap) * cap;
+      if (last === t) continue;
+      tags[i] = last;
+      stamps[i] = clock + (last - (l0 + cap)) + 1;
+    }
+    this.#clock = clock + Math.max(0, l1 - l0 - cap);
+  }
+
   /** Drops `line` if present. */
   remove(line: number): void {
     const base = (line % this.sets) * this.ways;
