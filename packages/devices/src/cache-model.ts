@@ -173,7 +173,6 @@ export class CacheModel implements CpuPort, PluginProbe {
   readonly #recordIds = new Map<string, number>();
   readonly #deviceIds = new Map<Device, number>();
   readonly #lru: SetAssociativeLru | null;
-  #scratch = new Uint8Array(0);
   #busy = 0;
   #probed = false;
 
@@ -659,23 +658,11 @@ export class CacheModel implements CpuPort, PluginProbe {
     this.stats.evictions += b - a;
   }
 
-  /** Copies bytes between RAM and the shadow, a section at a time, without backing zeros. */
+  /** Copies bytes between RAM and the shadow, without backing zeros. */
   #copy(from: PhysicalMemory, to: PhysicalMemory, phys: number, length: number): void {
-    const sb = from.sectionBytes;
     this.#busy++;
     try {
-      while (length > 0) {
-        const k = Math.min(length, sb - (phys % sb));
-        if (!from.isBacked(phys)) {
-          if (to.isBacked(phys)) to.fill(phys, k, 0);
-        } else {
-          if (this.#scratch.length < k) this.#scratch = new Uint8Array(Math.max(k, this.lineSize));
-          from.read(phys, k, this.#scratch, 0);
-          to.write(phys, this.#scratch.subarray(0, k));
-        }
-        phys += k;
-        length -= k;
-      }
+      from.copyTo(to, phys, length);
     } finally {
       this.#busy--;
     }

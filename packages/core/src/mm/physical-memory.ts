@@ -237,6 +237,47 @@ export class PhysicalMemory {
   }
 
   /**
+   * Copies `[phys, +length)` of this memory to the same addresses of `dst` (a memory at least
+   * as large), straight from this memory's backing; unbacked bytes copy as zeros without
+   * backing `dst`. Used to move lines between RAM and a cache model's copy of it.
+   *
+   * @param dst - The memory written.
+   * @param phys - First physical address.
+   * @param length - Number of bytes.
+   * @throws RangeError if the range is out of bounds of either memory.
+   */
+  copyTo(dst: PhysicalMemory, phys: number, length: number): void {
+    this.#checkRange(phys, length);
+    const sb = this.sectionBytes;
+    const ps = this.pageSize;
+    let p = phys;
+    let remaining = length;
+    while (remaining > 0) {
+      const s = Math.floor(p / sb);
+      const within = p - s * sb;
+      const n = Math.min(remaining, sb - within);
+      const sec = this.#sections.get(s);
+      if (sec === undefined) {
+        dst.fill(p, n, 0);
+      } else if (sec instanceof Uint8Array) {
+        dst.write(p, sec.subarray(within, within + n));
+      } else {
+        for (let w = within; w < within + n; ) {
+          const i = Math.floor(w / ps);
+          const off = w - i * ps;
+          const k = Math.min(within + n - w, ps - off);
+          const page = sec.get(i);
+          if (page === undefined) dst.fill(s * sb + w, k, 0);
+          else dst.write(s * sb + w, page.subarray(off, off + k));
+          w += k;
+        }
+      }
+      p += n;
+      remaining -= n;
+    }
+  }
+
+  /**
    * Number of sections of which any page is currently backed by host memory.
    *
    * @returns The backed section count.
