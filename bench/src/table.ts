@@ -126,7 +126,7 @@ export function formatTable(results: readonly RowResult[]): string {
     `${num(r.base)} ${r.row.unit}`,
     `${num(r.ratio)}x`,
     `${num(r.spread[0])}–${num(r.spread[1])}`,
-    r.row.goal === null ? "info" : `<= ${r.row.goal}`,
+    r.row.goal === null ? "info" : `<= ${num(r.row.goal)}`,
     r.row.goal === null ? "" : r.holds ? "yes" : "NO",
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
@@ -138,6 +138,20 @@ export function formatTable(results: readonly RowResult[]): string {
       .join("  ")
       .trimEnd();
   return [line(head), line(width.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** Nanoseconds per call of `fn`, called until at least `ms` milliseconds have passed. */
+export function nsPerOpFor(fn: () => void, ms: number): number {
+  const t0 = process.hrtime.bigint();
+  const until = t0 + BigInt(Math.round(ms * 1e6));
+  let n = 0;
+  let t = t0;
+  do {
+    fn();
+    n++;
+    t = process.hrtime.bigint();
+  } while (t < until);
+  return Number(t - t0) / n;
 }
 
 /** Nanoseconds per call of `fn` over `n` calls. */
