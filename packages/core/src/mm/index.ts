@@ -18,6 +18,7 @@ export {
 } from "./hugetlb.js";
 export { type CpuHolder, Mapping } from "./mapping.js";
 export {
+  FRAME_SECTION_SHIFT,
   MAX_PAGE_FRAMES,
   PageFrames,
   PG_BUDDY,
