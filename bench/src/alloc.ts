@@ -5,12 +5,10 @@ import {
   allocFromHeap,
   createKernel,
   type Kernel,
-  MAP_SHARED,
-  PROT_READ,
-  PROT_WRITE,
   type Process,
   withCpuAccess,
 } from "@dmabuf/core";
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { lcgOp, nsPerOp, type Row } from "./table.js";
 
