@@ -1,0 +1,180 @@
+// The scratch projects of the consumer check: their files, and the commands a plugin author runs there.
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** One command of the check, run in a scratch project. */
+export interface ProjectStep {
+  readonly name: string;
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** A failure makes every later step meaningless (an install, a compile). */
+  readonly fatal: boolean;
+  /** Known to fail until the named work lands: reported, but not a failure of the check. */
+  readonly pending?: string;
+}
+
+/** Registry versions the scratch projects install next to the tarballs. */
+export const REGISTRY = { typescript: "6.0.3", vitest: "4.1.12", tsx: "4.23.15" } as const;
+
+/**
+ * `tsc --init`'s strict ESM defaults, with `target` lowered to ES2022 so that Node 20 runs the
+ * emitted TC39 decorators, and no `experimentalDecorators`/`emitDecoratorMetadata`.
+ */
+export const STANDARD_TSCONFIG = {
+  compilerOptions: {
+    module: "nodenext",
+    target: "es2022",
+    types: [],
+    rootDir: "src",
+    outDir: "dist",
+    sourceMap: true,
+    declaration: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    strict: true,
+    verbatimModuleSyntax: true,
+    isolatedModules: true,
+    noUncheckedSideEffectImports: true,
+    moduleDetection: "force",
+    skipLibCheck: true,
+  },
+  include: ["src"],
+};
+
+function write(root: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+
+/** Why steps needing plugin construction without emitted decorator metadata are pending. */
+const NO_METADATA = "plugin construction without emitted decorator metadata (the plugin seam)";
+
+/** A vitest file declaring the heap suite for the heap a compiled module exports. */
+const suite = (from: string) =>
+  [
+    'import { describeHeapConformance } from "@dmabuf/testing";',
+    `import { AcmeHeap } from "${from}";`,
+    "",
+    "describeHeapConformance({ plugin: AcmeHeap });",
+    "",
+  ].join("\n");
+
+/** Inputs of the consumer project. */
+export interface ConsumerInputs {
+  /** Package name → packed tarball. */
+  readonly tgz: Readonly<Record<string, string>>;
+  /** The README's minimal example. */
+  readonly example: string;
+  /** A heap written against the public API (the acme example heap). */
+  readonly heapSource: string;
+}
+
+/**
+ * Writes the npm consumer project and returns its steps: install; (a) the README example under
+ * plain node and tsx; (b) the heap compiled with TC39 decorators and certified; (c) the same
+ * heap with legacy decorators, certified; (d) the heap suite under vitest with no config.
+ */
+export function consumerProject(root: string, input: ConsumerInputs): ProjectStep[] {
+  const deps = Object.fromEntries(
+    Object.entries(input.tgz)
+      .filter(([name]) => name !== "@dmabuf/create-plugin")
+      .map(([name, file]) => [name, `file:${file}`]),
+  );
+  write(root, {
+    "package.json": json({
+      name: "consumer",
+      private: true,
+      type: "module",
+      dependencies: deps,
+      devDependencies: { ...REGISTRY },
+    }),
+    "tsconfig.json": json(STANDARD_TSCONFIG),
+    "tsconfig.legacy.json": json({
+      extends: "./tsconfig.json",
+      compilerOptions: { outDir: "legacy-dist", experimentalDecorators: true },
+    }),
+    "tsconfig.legacy-metadata.json": json({
+      extends: "./tsconfig.json",
+      compilerOptions: {
+        outDir: "legacy-metadata-dist",
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+      },
+    }),
+    "example.mjs": input.example,
+    "example.ts": input.example,
+    "src/heap.ts": input.heapSource,
+    "test/tc39.test.ts": suite("../dist/heap.js"),
+    "test/legacy-metadata.test.ts": suite("../legacy-metadata-dist/heap.js"),
+  });
+  const bin = (name: string) => join(root, "node_modules/.bin", name);
+  const step = (name: string, cmd: string, args: string[], fatal = false): ProjectStep => ({
+    name,
+    cmd,
+    args,
+    cwd: root,
+    fatal,
+  });
+  const seam = (s: ProjectStep): ProjectStep => ({ ...s, pending: NO_METADATA });
+  return [
+    step("npm install of the tarballs", "npm", ["install", "--no-audit", "--no-fund"], true),
+    step("(a) README example, node", process.execPath, ["example.mjs"]),
+    step("(a) README example, tsx", bin("tsx"), ["example.ts"]),
+    step("(b) tsc, TC39 decorators", bin("tsc"), ["-p", "tsconfig.json"]),
+    seam(step("(b) certify, TC39 decorators", bin("dmabuf-conformance"), ["./dist/heap.js"])),
+    step("(c) tsc, legacy decorators", bin("tsc"), ["-p", "tsconfig.legacy.json"]),
+    seam(
+      step("(c) certify, legacy decorators", bin("dmabuf-conformance"), ["./legacy-dist/heap.js"]),
+    ),
+    step("(c) tsc, legacy decorators + metadata", bin("tsc"), [
+      "-p",
+      "tsconfig.legacy-metadata.json",
+    ]),
+    step("(c) certify, legacy decorators + metadata", bin("dmabuf-conformance"), [
+      "./legacy-metadata-dist/heap.js",
+    ]),
+    seam(
+      step("(d) vitest, no config, TC39 tsc output", bin("vitest"), ["run", "test/tc39.test.ts"]),
+    ),
+    step("(d) vitest, no config, legacy tsc output", bin("vitest"), [
+      "run",
+      "test/legacy-metadata.test.ts",
+    ]),
+  ];
+}
+
+/** The starter's steps: scaffold a heap project from the packed starter, pnpm install, certify, test. */
+export function starterSteps(work: string, tgz: Readonly<Record<string, string>>): ProjectStep[] {
+  const dir = join(work, "my-heap");
+  const local = Object.entries(tgz)
+    .filter(([name]) => name !== "@dmabuf/create-plugin")
+    .map(([, file]) => file);
+  return [
+    {
+      name: "starter: scaffold a heap",
+      cmd: "npm",
+      args: [
+        "exec",
+        "--yes",
+        "--package=./create.tgz",
+        "--",
+        "create-dmabuf-plugin",
+        "my-heap",
+        "--kind",
+        "heap",
+        ...local.flatMap((f) => ["--tarball", f]),
+      ],
+      cwd: work,
+      fatal: true,
+    },
+    { name: "starter: pnpm install", cmd: "pnpm", args: ["install"], cwd: dir, fatal: true },
+    { name: "starter: certify", cmd: "pnpm", args: ["run", "certify"], cwd: dir, fatal: false },
+    { name: "starter: test", cmd: "pnpm", args: ["test"], cwd: dir, fatal: false },
+  ];
+}
