@@ -98,18 +98,9 @@ const tarballs = join(scratch, "tarballs");
 mkdirSync(tarballs);
 
 // 1. Pack (each package's prepack builds it) and lint every tarball.
-const packages = publishable();
-for (const dir of packages) {
-  if (
-    !run(
-      `pack ${dir}`,
-      "pnpm",
-      ["pack", "--pack-destination", tarballs],
-      join(repo, "packages", dir),
-    )
-  ) {
-    finish(scratch);
-  }
+const filters = publishable().flatMap((d) => ["--filter", `./packages/${d}`]);
+if (!run("pack", "pnpm", ["-r", ...filters, "pack", "--pack-destination", tarballs], repo)) {
+  finish(scratch);
 }
 const files = readdirSync(tarballs).filter((f) => f.endsWith(".tgz"));
 const t0 = Date.now();

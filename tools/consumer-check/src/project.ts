@@ -123,19 +123,24 @@ export function consumerProject(root: string, input: ConsumerInputs): ProjectSte
   });
   const seam = (s: ProjectStep): ProjectStep => ({ ...s, pending: NO_METADATA });
   return [
-    step("npm install of the tarballs", "npm", ["install", "--no-audit", "--no-fund"], true),
+    step(
+      "npm install of the tarballs",
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--prefer-offline"],
+      true,
+    ),
     step("(a) README example, node", process.execPath, ["example.mjs"]),
     step("(a) README example, tsx", bin("tsx"), ["example.ts"]),
-    step("(b) tsc, TC39 decorators", bin("tsc"), ["-p", "tsconfig.json"]),
+    step(
+      "tsc: TC39 decorators (b), legacy (c), legacy + metadata",
+      bin("tsc"),
+      ["-b", "tsconfig.json", "tsconfig.legacy.json", "tsconfig.legacy-metadata.json"],
+      true,
+    ),
     seam(step("(b) certify, TC39 decorators", bin("dmabuf-conformance"), ["./dist/heap.js"])),
-    step("(c) tsc, legacy decorators", bin("tsc"), ["-p", "tsconfig.legacy.json"]),
     seam(
       step("(c) certify, legacy decorators", bin("dmabuf-conformance"), ["./legacy-dist/heap.js"]),
     ),
-    step("(c) tsc, legacy decorators + metadata", bin("tsc"), [
-      "-p",
-      "tsconfig.legacy-metadata.json",
-    ]),
     step("(c) certify, legacy decorators + metadata", bin("dmabuf-conformance"), [
       "./legacy-metadata-dist/heap.js",
     ]),
