@@ -62,7 +62,8 @@ describe("scaffold", () => {
     const root = tmp();
     const core = join(root, "dmabuf-core-0.1.0.tgz");
     const sys = join(root, "dmabuf-heaps-system-0.1.0.tgz");
-    scaffold({ directory: join(root, "h"), tarballs: [core, sys] });
+    const starter = join(root, "dmabuf-create-plugin-0.1.0.tgz");
+    scaffold({ directory: join(root, "h"), tarballs: [core, sys, starter] });
     const pkg = JSON.parse(read(join(root, "h"), "package.json"));
     expect(pkg.dependencies["@dmabuf/core"]).toBe(`file:${core}`);
     expect(pkg.overrides).toEqual({

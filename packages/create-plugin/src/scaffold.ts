@@ -119,6 +119,7 @@ export function scaffold(options: ScaffoldOptions): string[] {
   const overrides: Record<string, string> = {};
   for (const file of options.tarballs ?? []) {
     const pkg = packageOfTarball(file);
+    if (pkg === "@dmabuf/create-plugin") continue; // the starter is no dependency of the project
     const spec = `file:${resolve(file)}`;
     overrides[pkg] = spec;
     if (pkg in deps) deps[pkg] = spec;

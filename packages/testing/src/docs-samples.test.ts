@@ -1,14 +1,15 @@
 // Every ```ts block of docs/*.md, README.md and each package's README is type-checked and run.
 //
 // Info-string attributes after `ts`: `sample=<name>` names the test; `module=./x.js` makes the
-// block importable by later blocks of the same page as "./x.js"; `source=<path>` requires the
-// block to equal that file of the repository. A block that calls `describe…(` runs while
-// vitest collects (as a test file's top level does); every other block runs inside a test.
+// block importable by later blocks of the same page as "./x.js" (or as "../dist/x.js", …);
+// `source=<path>` requires the block to equal that file of the repository. A block that calls
+// `describe…(` runs while vitest collects (as a test file's top level does); every other block
+// runs inside a test.
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as core from "@dmabuf/core";
 import * as coreUapi from "@dmabuf/core/uapi";
@@ -48,11 +49,8 @@ function samplesOf(page: string): Sample[] {
     }
     const index = out.length;
     const mod = attrs.module;
-    const file = join(
-      virtualDir,
-      slug,
-      mod ? basename(mod).replace(/\.js$/, ".ts") : `sample-${index}.ts`,
-    );
+    // A module's virtual file sits where its specifier points from the page's samples.
+    const file = join(virtualDir, slug, mod ? mod.replace(/\.js$/, ".ts") : `sample-${index}.ts`);
     out.push({
       page,
       index,
