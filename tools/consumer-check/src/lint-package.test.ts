@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { create } from "tar";
 import { afterEach, describe, expect, it } from "vitest";
-import { lintPackageDir, lintTarball } from "./lint-package.js";
+import { lintPackageDir, lintTarball, lintWorkspaceManifest } from "./lint-package.js";
 
 const scratch: string[] = [];
 afterEach(() => {
@@ -174,5 +174,48 @@ describe("lintTarball", () => {
     expect(lintTarball(tgz)).toEqual([
       { pkg: "@dmabuf/widget", message: "ships the test file dist/a.test.js" },
     ]);
+  });
+});
+
+describe("lintWorkspaceManifest", () => {
+  const exports = {
+    ".": {
+      "@dmabuf/source": "./src/index.ts",
+      types: "./dist/index.d.ts",
+      default: "./dist/index.js",
+    },
+    "./package.json": "./package.json",
+  };
+  const published = {
+    ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
+    "./package.json": "./package.json",
+  };
+
+  it("passes exports mirrored in publishConfig without the source condition", () => {
+    const m = {
+      name: "@dmabuf/x",
+      exports,
+      publishConfig: { access: "public", exports: published },
+    };
+    expect(lintWorkspaceManifest(m)).toEqual([]);
+  });
+
+  it("fails an export missing from publishConfig.exports, and a restricted scoped package", () => {
+    const more = { ...exports, "./uapi": { types: "./dist/uapi.d.ts", default: "./dist/uapi.js" } };
+    const m = { name: "@dmabuf/x", exports: more, publishConfig: { exports: published } };
+    expect(lintWorkspaceManifest(m).map((p) => p.message)).toEqual([
+      'has no publishConfig.access "public" (a scoped package publishes restricted)',
+      `publishConfig.exports differs from exports without "@dmabuf/source"; set it to ${JSON.stringify({ ...published, "./uapi": { types: "./dist/uapi.d.ts", default: "./dist/uapi.js" } })}`,
+    ]);
+  });
+});
+
+describe("lintPackageDir on a starter", () => {
+  it("treats templates/ as data: TypeScript and tests there are not shipped code", () => {
+    const dir = pkgDir((_, f) => {
+      f["templates/heap/src/plugin.ts"] = 'import "./missing.js";\n';
+      f["templates/heap/test/conformance.test.ts"] = "";
+    });
+    expect(lintPackageDir(dir)).toEqual([]);
   });
 });

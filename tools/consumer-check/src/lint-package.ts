@@ -189,3 +189,35 @@ export function lintTarball(tarball: string): PackageProblem[] {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
+
+/** Drops the workspace-only `@dmabuf/source` condition from an `exports` map. */
+function withoutSourceCondition(node: unknown): unknown {
+  if (node === null || typeof node !== "object" || Array.isArray(node)) return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k]) => k !== "@dmabuf/source")
+      .map(([k, v]) => [k, withoutSourceCondition(v)]),
+  );
+}
+
+/**
+ * Lints a workspace package's own `package.json` for what packing does not show: a scoped
+ * package publishes with `publishConfig.access: "public"`, and `publishConfig.exports` (what
+ * the tarball gets) is `exports` without the workspace-only `@dmabuf/source` condition, so an
+ * export added to one is not missing from the other.
+ */
+export function lintWorkspaceManifest(manifest: Record<string, unknown>): PackageProblem[] {
+  const pkg = String(manifest.name);
+  const problems: string[] = [];
+  const publish = (manifest.publishConfig ?? {}) as Record<string, unknown>;
+  if (pkg.startsWith("@") && publish.access !== "public") {
+    problems.push(`has no publishConfig.access "public" (a scoped package publishes restricted)`);
+  }
+  const expected = withoutSourceCondition(manifest.exports);
+  if (JSON.stringify(publish.exports) !== JSON.stringify(expected)) {
+    problems.push(
+      `publishConfig.exports differs from exports without "@dmabuf/source"; set it to ${JSON.stringify(expected)}`,
+    );
+  }
+  return problems.map((message) => ({ pkg, message }));
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The consumer check: packs every package, lints the tarballs, and uses them as a plugin author would.
 
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   cpSync,
   mkdirSync,
@@ -14,7 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { lintTarball } from "./lint-package.js";
+import { lintTarball, lintWorkspaceManifest } from "./lint-package.js";
 import { consumerProject, type ProjectStep, starterSteps } from "./project.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
@@ -32,32 +32,56 @@ interface StepResult {
 const results: StepResult[] = [];
 const started = Date.now();
 
-/** Runs a command; on failure prints what it said. Returns whether it succeeded. */
-function run(
-  name: string,
-  cmd: string,
-  args: readonly string[],
-  cwd: string,
-  pending?: string,
-): boolean {
+/** What a failed (or, verbose, any) step said, printed once every chain has ended. */
+const transcripts: string[] = [];
+
+/**
+ * Runs one command to its end and records the step. A failure prints what it said (at the
+ * end); a pending step's failure is recorded as expected. Resolves to whether it succeeded.
+ */
+function run(step: ProjectStep): Promise<boolean> {
   const t0 = Date.now();
-  const r = spawnSync(cmd, args, {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
-    maxBuffer: 64 * 1024 * 1024,
+  return new Promise((done) => {
+    const child = spawn(step.cmd, step.args, {
+      cwd: step.cwd,
+      env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const end = (ok: boolean, error?: Error) => {
+      const ms = Date.now() - t0;
+      const { name, pending } = step;
+      if (pending !== undefined) {
+        const note = ok ? `passes now: drop its pending mark (${pending})` : `pending: ${pending}`;
+        results.push({ name, ms, ok: true, note });
+      } else results.push({ name, ms, ok });
+      if ((!ok && pending === undefined) || verbose) {
+        const where = relative(repo, step.cwd).startsWith("..") ? step.cwd : ".";
+        transcripts.push(
+          `\n${ok ? "✓" : "✗"} ${name}: ${step.cmd} ${step.args.join(" ")} (in ${where})\n` +
+            `${error ? `${error.message}\n` : ""}${out}`,
+        );
+      }
+      done(ok);
+    };
+    child.on("error", (e) => end(false, e));
+    child.on("close", (code) => end(code === 0));
   });
-  const ok = r.status === 0;
-  if (pending !== undefined) {
-    const note = ok ? `passes now: drop its pending mark (${pending})` : `pending: ${pending}`;
-    results.push({ name, ms: Date.now() - t0, ok: true, note });
-    if (!verbose) return ok;
-  } else results.push({ name, ms: Date.now() - t0, ok });
-  if (!ok || verbose) {
-    const where = relative(repo, cwd).startsWith("..") ? cwd : relative(repo, cwd) || ".";
-    process.stdout.write(`\n${ok ? "✓" : "✗"} ${name}: ${cmd} ${args.join(" ")} (in ${where})\n`);
-    if (r.error) process.stdout.write(`${r.error.message}\n`);
-    process.stdout.write(`${r.stdout ?? ""}${r.stderr ?? ""}`);
+}
+
+/** Runs steps in order; a failed fatal step ends the chain. Resolves to whether none failed. */
+async function chain(steps: readonly ProjectStep[]): Promise<boolean> {
+  let ok = true;
+  for (const s of steps) {
+    const passed = (await run(s)) || s.pending !== undefined;
+    ok &&= passed;
+    if (!passed && s.fatal) return false;
   }
   return ok;
 }
@@ -77,6 +101,7 @@ function publishable(): string[] {
 }
 
 function finish(scratch: string): never {
+  for (const t of transcripts) process.stdout.write(t);
   const failed = results.filter((r) => !r.ok);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   for (const r of results) {
@@ -99,17 +124,24 @@ mkdirSync(tarballs);
 
 // 1. Pack (each package's prepack builds it) and lint every tarball.
 const filters = publishable().flatMap((d) => ["--filter", `./packages/${d}`]);
-if (!run("pack", "pnpm", ["-r", ...filters, "pack", "--pack-destination", tarballs], repo)) {
+const pack = ["-r", ...filters, "pack", "--pack-destination", tarballs];
+if (!(await chain([{ name: "pack", cmd: "pnpm", args: pack, cwd: repo, fatal: true }]))) {
   finish(scratch);
 }
 const files = readdirSync(tarballs).filter((f) => f.endsWith(".tgz"));
 const t0 = Date.now();
-const problems = files.flatMap((f) => lintTarball(join(tarballs, f)));
+const problems = [
+  ...publishable().flatMap((d) =>
+    lintWorkspaceManifest(
+      JSON.parse(readFileSync(join(repo, "packages", d, "package.json"), "utf8")),
+    ),
+  ),
+  ...files.flatMap((f) => lintTarball(join(tarballs, f))),
+];
 results.push({ name: "lint tarballs", ms: Date.now() - t0, ok: problems.length === 0 });
 for (const p of problems) process.stdout.write(`✗ tarball ${p.pkg} ${p.message}\n`);
 if (problems.length > 0) finish(scratch);
 
-// 2. A fresh npm project outside the repository, on the tarballs.
 const tgz = Object.fromEntries(
   files.map((f) => {
     const m = /^(dmabuf-.+)-\d+\.\d+\.\d+\.tgz$/.exec(f);
@@ -118,28 +150,23 @@ const tgz = Object.fromEntries(
 );
 const readme = readFileSync(join(repo, "README.md"), "utf8");
 const example = /## A minimal example\n[\s\S]*?```ts[^\n]*\n([\s\S]*?)```/.exec(readme)?.[1];
-if (example === undefined) {
-  process.stdout.write("✗ README.md has no ```ts block under ## A minimal example\n");
-  results.push({ name: "README example", ms: 0, ok: false });
+const create = tgz["@dmabuf/create-plugin"];
+if (example === undefined || create === undefined) {
+  const what = example === undefined ? "README.md's minimal example" : "the starter's tarball";
+  results.push({ name: `find ${what}`, ms: 0, ok: false });
   finish(scratch);
 }
 const heapSource = readFileSync(join(repo, "docs/examples/acme-heap/src/index.ts"), "utf8");
 
+// 2. A fresh npm project outside the repository, on the tarballs; 3. the starter, scaffolded by
+// the packed create-dmabuf-plugin and installed with pnpm. The two run side by side.
 const project = join(scratch, "consumer");
-const steps: ProjectStep[] = consumerProject(project, { tgz, example, heapSource });
-for (const s of steps) {
-  if (!run(s.name, s.cmd, s.args, s.cwd, s.pending) && s.fatal) finish(scratch);
-}
-
-// 3. The starter: scaffold with the packed create-dmabuf-plugin, install with pnpm, certify, test.
-const create = Object.entries(tgz).find(([name]) => name === "@dmabuf/create-plugin")?.[1];
-if (create !== undefined) {
-  const work = join(scratch, "starter");
-  mkdirSync(work);
-  cpSync(create, join(work, "create.tgz"));
-  for (const s of starterSteps(work, tgz)) {
-    if (!run(s.name, s.cmd, s.args, s.cwd, s.pending) && s.fatal) finish(scratch);
-  }
-}
+const work = join(scratch, "starter");
+mkdirSync(work);
+cpSync(create, join(work, "create.tgz"));
+await Promise.all([
+  chain(consumerProject(project, { tgz, example, heapSource })),
+  chain(starterSteps(work, tgz)),
+]);
 writeFileSync(join(scratch, "results.json"), JSON.stringify(results, null, 2));
 finish(scratch);
