@@ -31,16 +31,9 @@ const own = JSON.parse(readFileSync(new URL("../package.json", import.meta.url),
 /** Registry ranges of the tools a generated project builds and tests with. */
 const TOOLS = { typescript: "~6.0.3", vitest: "^4.1.12" } as const;
 
-/** Runtime dependencies beyond `@dmabuf/core`, per kind. */
-const EXTRA_DEPENDENCIES: Record<PluginKind, Record<string, string>> = {
-  heap: {},
-  exporter: { tsyringe: "^4.10.0" },
-  importer: {},
-};
-
 /**
- * The generated tsconfig: `tsc --init`'s strict ESM defaults, ES2022 output (Node 20 runs it),
- * decorators as the plugin decorators need them.
+ * The generated tsconfig: `tsc --init`'s strict ESM defaults with ES2022 output, so that the
+ * TC39 standard decorators are lowered to code Node 20 runs.
  */
 const TSCONFIG = {
   compilerOptions: {
@@ -59,8 +52,6 @@ const TSCONFIG = {
     noUncheckedSideEffectImports: true,
     moduleDetection: "force",
     skipLibCheck: true,
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
   },
   include: ["src"],
 };
@@ -114,7 +105,7 @@ export function scaffold(options: ScaffoldOptions): string[] {
   const snake = name.replace(/-/g, "_");
 
   const range = `^${own.version}`;
-  const deps: Record<string, string> = { "@dmabuf/core": range, ...EXTRA_DEPENDENCIES[kind] };
+  const deps: Record<string, string> = { "@dmabuf/core": range };
   const devDeps: Record<string, string> = { "@dmabuf/testing": range, ...TOOLS };
   const overrides: Record<string, string> = {};
   for (const file of options.tarballs ?? []) {

@@ -1,36 +1,17 @@
 // my-exporter: a DMA-BUF exporter whose buffers are zeroed single pages, with every optional op.
 
 import {
-  type BuddyAllocator,
-  type CpuPort,
   type DmaBuf,
   type DmaBufAttachment,
-  type DmaBufCore,
   type DmaBufOps,
   type DmaDirection,
-  type DmaMappingApi,
+  type ExporterHost,
   exporter,
-  KERNEL,
   KernelError,
   KernelMapping,
   SgTable,
   type Vma,
 } from "@dmabuf/core";
-import { inject } from "tsyringe";
-
-/** The kernel services the exporter uses. */
-export interface MyExporterHost {
-  /** Page size in bytes. */
-  readonly pageSize: number;
-  /** The page allocator. */
-  readonly buddy: BuddyAllocator;
-  /** The dma-buf core. */
-  readonly dmaBuf: DmaBufCore;
-  /** The DMA mapping API. */
-  readonly dma: DmaMappingApi;
-  /** The CPU port (for vmap). */
-  readonly cpu: CpuPort;
-}
 
 /** The private data of a {@link MyExporter} buffer. */
 export interface MyBuffer {
@@ -49,8 +30,8 @@ export interface MyBuffer {
  */
 @exporter({ name: "my-exporter" })
 export class MyExporter implements DmaBufOps<MyBuffer> {
-  /** @param kernel - the kernel (injected) */
-  constructor(@inject(KERNEL) private readonly kernel: MyExporterHost) {}
+  /** @param host - the exporter host the kernel constructs it with: `new MyExporter(host)` */
+  constructor(private readonly host: ExporterHost) {}
 
   /**
    * Allocates and exports a buffer of `size` bytes (rounded up to pages), file flags `flags`.
@@ -59,21 +40,21 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
    * of 0.
    */
   create(size: number, flags: number, name = "my-exporter"): DmaBuf<MyBuffer> {
-    const ps = this.kernel.pageSize;
+    const ps = this.host.pageSize;
     const pages = Math.ceil(size / ps);
     if (!(pages > 0)) throw new KernelError("EINVAL", "my_exporter_create", "size 0");
     const pfns = new Float64Array(pages);
     for (let i = 0; i < pages; i++) {
-      const pfn = this.kernel.buddy.allocPages(0, { zero: true });
+      const pfn = this.host.buddy.allocPages(0, { zero: true });
       if (pfn < 0) {
-        for (let j = 0; j < i; j++) this.kernel.buddy.freePages(pfns[j] as number, 0);
+        for (let j = 0; j < i; j++) this.host.buddy.freePages(pfns[j] as number, 0);
         throw new KernelError("ENOMEM", "my_exporter_create");
       }
       pfns[i] = pfn;
     }
     const priv: MyBuffer = { pfns, releases: 0, mapped: new Map() };
     try {
-      return this.kernel.dmaBuf.export({ expName: name, ops: this, size: pages * ps, flags, priv });
+      return this.host.dmaBuf.export({ expName: name, ops: this, size: pages * ps, flags, priv });
     } catch (e) {
       this.#free(priv);
       throw e;
@@ -83,8 +64,8 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const priv = attachment.dmabuf.priv as MyBuffer;
-    const sgt = SgTable.fromPfnRuns(this.kernel.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
-    this.kernel.dma.mapSgtable(attachment.dev, sgt, dir);
+    const sgt = SgTable.fromPfnRuns(this.host.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
+    this.host.dma.mapSgtable(attachment.dev, sgt, dir);
     priv.mapped.set(sgt, attachment);
     return sgt;
   }
@@ -92,7 +73,7 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
   /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
   unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
     (attachment.dmabuf.priv as MyBuffer).mapped.delete(sgt);
-    this.kernel.dma.unmapSgtable(attachment.dev, sgt, dir);
+    this.host.dma.unmapSgtable(attachment.dev, sgt, dir);
   }
 
   /**
@@ -101,7 +82,7 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
    * @see {@link @dmabuf/core!DmaBufOps.beginCpuAccess}
    */
   beginCpuAccess(buf: DmaBuf<MyBuffer>, dir: DmaDirection): void {
-    for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForCpu(a.dev, sgt, dir);
+    for (const [sgt, a] of buf.priv.mapped) this.host.dma.syncSgtableForCpu(a.dev, sgt, dir);
   }
 
   /**
@@ -109,12 +90,12 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
    * @see {@link @dmabuf/core!DmaBufOps.endCpuAccess}
    */
   endCpuAccess(buf: DmaBuf<MyBuffer>, dir: DmaDirection): void {
-    for (const [sgt, a] of buf.priv.mapped) this.kernel.dma.syncSgtableForDevice(a.dev, sgt, dir);
+    for (const [sgt, a] of buf.priv.mapped) this.host.dma.syncSgtableForDevice(a.dev, sgt, dir);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mmap} */
   mmap(buf: DmaBuf<MyBuffer>, vma: Vma): void {
-    const ps = this.kernel.pageSize;
+    const ps = this.host.pageSize;
     for (let i = 0; i < vma.pageCount; i++) {
       vma.remapPfnRange(vma.start + i * ps, buf.priv.pfns[vma.pgoff + i] as number, ps);
     }
@@ -122,7 +103,7 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.vmap} */
   vmap(buf: DmaBuf<MyBuffer>): KernelMapping {
-    return new KernelMapping(buf.priv.pfns, this.kernel.pageSize, this.kernel);
+    return new KernelMapping(buf.priv.pfns, this.host.pageSize, this.host);
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.release} */
@@ -132,6 +113,6 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
   }
 
   #free(priv: MyBuffer): void {
-    for (const pfn of priv.pfns) this.kernel.buddy.freePages(pfn, 0);
+    for (const pfn of priv.pfns) this.host.buddy.freePages(pfn, 0);
   }
 }

@@ -6,8 +6,8 @@ import {
   type DmaHeapHandle,
   type DmaHeapOps,
   HeapAttachments,
+  type HeapHost,
   heap,
-  Kernel,
   KernelError,
   KernelMapping,
   SgTable,
@@ -41,9 +41,9 @@ export interface MyBuffer {
 export class MyHeap implements DmaHeapOps {
   readonly #ops: DmaBufOps<MyBuffer>;
 
-  /** @param kernel - the kernel the heap allocates from (injected) */
-  constructor(readonly kernel: Kernel) {
-    this.#ops = bufferOps(kernel);
+  /** @param host - the heap host the kernel constructs it with: `new MyHeap(host)` */
+  constructor(readonly host: HeapHost) {
+    this.#ops = bufferOps(host);
   }
 
   /**
@@ -51,20 +51,20 @@ export class MyHeap implements DmaHeapOps {
    * @throws KernelError ENOMEM above {@link MAX_BYTES} or when no block is free.
    */
   allocate(heap: DmaHeapHandle, len: number, fdFlags: number, _heapFlags: bigint): DmaBuf {
-    const { buddy, pageSize } = this.kernel;
+    const { buddy, pageSize } = this.host;
     if (len > MAX_BYTES) throw new KernelError("ENOMEM", "my_heap_allocate", "over 4 MiB");
     const pages = len / pageSize;
     const order = Math.ceil(Math.log2(pages));
     const pfn = buddy.allocPages(order, { zero: true });
     if (pfn < 0) throw new KernelError("ENOMEM", "my_heap_allocate", "no free block");
     try {
-      return this.kernel.dmaBuf.export<MyBuffer>({
+      return this.host.dmaBuf.export<MyBuffer>({
         expName: heap.name,
         owner: "my-heap",
         ops: this.#ops,
         size: len,
         flags: fdFlags,
-        priv: { pfn, order, pages, attachments: new HeapAttachments(this.kernel.dma) },
+        priv: { pfn, order, pages, attachments: new HeapAttachments(this.host.dma) },
       });
     } catch (e) {
       buddy.freePages(pfn, order);
@@ -73,9 +73,9 @@ export class MyHeap implements DmaHeapOps {
   }
 }
 
-/** The buffer methods of the heap, closed over its kernel. */
-function bufferOps(kernel: Kernel): DmaBufOps<MyBuffer> {
-  const ps = kernel.pageSize;
+/** The buffer methods of the heap, closed over its host. */
+function bufferOps(host: HeapHost): DmaBufOps<MyBuffer> {
+  const ps = host.pageSize;
   const attachmentsOf = (buf: DmaBuf) => (buf.priv as MyBuffer).attachments;
   return {
     attach(buf, attachment) {
@@ -114,12 +114,12 @@ function bufferOps(kernel: Kernel): DmaBufOps<MyBuffer> {
       return new KernelMapping(
         Float64Array.from({ length: pages }, (_, i) => pfn + i),
         ps,
-        kernel,
+        host,
       );
     },
 
     release(buf) {
-      kernel.buddy.freePages(buf.priv.pfn, buf.priv.order);
+      host.buddy.freePages(buf.priv.pfn, buf.priv.order);
     },
   };
 }
