@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lintTarball, lintWorkspaceManifest } from "./lint-package.js";
-import { consumerProject, type ProjectStep, starterSteps } from "./project.js";
+import { consumerProject, type ProjectStep, starterSteps, wasmSteps } from "./project.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const keep = process.env.CONSUMER_CHECK_KEEP === "1";
@@ -166,7 +166,7 @@ mkdirSync(work);
 cpSync(create, join(work, "create.tgz"));
 await Promise.all([
   chain(consumerProject(project, { tgz, example, heapSource })),
-  chain(starterSteps(work, tgz)),
+  chain([...starterSteps(work, tgz), ...wasmSteps(join(scratch, "wasm"), tgz)]),
 ]);
 writeFileSync(join(scratch, "results.json"), JSON.stringify(results, null, 2));
 finish(scratch);

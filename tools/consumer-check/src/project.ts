@@ -50,6 +50,12 @@ function write(root: string, files: Record<string, string>): void {
   }
 }
 
+/**
+ * Packages the npm consumer project does not install: the starter (it runs it instead) and
+ * the wasm toolchain (100 MB of clang; {@link wasmSteps} installs it with pnpm's store).
+ */
+const NOT_IN_CONSUMER = new Set(["@dmabuf/create-plugin", "@dmabuf/wasm"]);
+
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 /** A vitest file declaring the heap suite for the heap a compiled module exports. */
@@ -80,7 +86,7 @@ export interface ConsumerInputs {
 export function consumerProject(root: string, input: ConsumerInputs): ProjectStep[] {
   const deps = Object.fromEntries(
     Object.entries(input.tgz)
-      .filter(([name]) => name !== "@dmabuf/create-plugin")
+      .filter(([name]) => !NOT_IN_CONSUMER.has(name))
       .map(([name, file]) => [name, `file:${file}`]),
   );
   write(root, {
@@ -169,5 +175,32 @@ export function starterSteps(work: string, tgz: Readonly<Record<string, string>>
     { name: "starter: pnpm install", cmd: "pnpm", args: ["install"], cwd: dir, fatal: true },
     { name: "starter: certify", cmd: "pnpm", args: ["run", "certify"], cwd: dir, fatal: false },
     { name: "starter: test", cmd: "pnpm", args: ["test"], cwd: dir, fatal: false },
+  ];
+}
+
+/** The wasm package on its own: a pnpm project on its tarball, and an import of its entry. */
+export function wasmSteps(root: string, tgz: Readonly<Record<string, string>>): ProjectStep[] {
+  const wasm = tgz["@dmabuf/wasm"];
+  if (wasm === undefined) return [];
+  const overrides = Object.entries(tgz)
+    .filter(([name]) => name !== "@dmabuf/create-plugin")
+    .map(([name, file]) => `  ${JSON.stringify(name)}: ${JSON.stringify(`file:${file}`)}\n`);
+  write(root, {
+    "package.json": json({
+      name: "wasm-consumer",
+      private: true,
+      type: "module",
+      dependencies: { "@dmabuf/wasm": `file:${wasm}` },
+    }),
+    "pnpm-workspace.yaml": `overrides:\n${overrides.join("")}`,
+    "smoke.mjs": [
+      'import * as wasm from "@dmabuf/wasm";',
+      'if (Object.keys(wasm).length === 0) throw new Error("@dmabuf/wasm exports nothing");',
+      "",
+    ].join("\n"),
+  });
+  return [
+    { name: "wasm: pnpm install", cmd: "pnpm", args: ["install"], cwd: root, fatal: true },
+    { name: "wasm: import", cmd: process.execPath, args: ["smoke.mjs"], cwd: root, fatal: false },
   ];
 }
