@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -25,8 +26,6 @@ interface StepResult {
   readonly name: string;
   readonly ms: number;
   readonly ok: boolean;
-  /** A known-pending step's outcome ("still failing" or "now passes"). */
-  readonly note?: string;
 }
 
 const results: StepResult[] = [];
@@ -37,7 +36,7 @@ const transcripts: string[] = [];
 
 /**
  * Runs one command to its end and records the step. A failure prints what it said (at the
- * end); a pending step's failure is recorded as expected. Resolves to whether it succeeded.
+ * end). Resolves to whether it succeeded.
  */
 function run(step: ProjectStep): Promise<boolean> {
   const t0 = Date.now();
@@ -54,14 +53,14 @@ function run(step: ProjectStep): Promise<boolean> {
     child.stderr.on("data", (d: Buffer) => {
       out += d.toString();
     });
+    let ended = false;
     const end = (ok: boolean, error?: Error) => {
+      if (ended) return; // "error" may be followed by "close"
+      ended = true;
       const ms = Date.now() - t0;
-      const { name, pending } = step;
-      if (pending !== undefined) {
-        const note = ok ? `passes now: drop its pending mark (${pending})` : `pending: ${pending}`;
-        results.push({ name, ms, ok: true, note });
-      } else results.push({ name, ms, ok });
-      if ((!ok && pending === undefined) || verbose) {
+      const { name } = step;
+      results.push({ name, ms, ok });
+      if (!ok || verbose) {
         const where = relative(repo, step.cwd).startsWith("..") ? step.cwd : ".";
         transcripts.push(
           `\n${ok ? "✓" : "✗"} ${name}: ${step.cmd} ${step.args.join(" ")} (in ${where})\n` +
@@ -79,24 +78,17 @@ function run(step: ProjectStep): Promise<boolean> {
 async function chain(steps: readonly ProjectStep[]): Promise<boolean> {
   let ok = true;
   for (const s of steps) {
-    const passed = (await run(s)) || s.pending !== undefined;
+    const passed = await run(s);
     ok &&= passed;
     if (!passed && s.fatal) return false;
   }
   return ok;
 }
 
-/** The publishable packages of the workspace: every non-private `packages/*`. */
+/** The packages of the workspace's `packages/`: each is published, so each is packed and linted. */
 function publishable(): string[] {
   return readdirSync(join(repo, "packages"))
-    .filter((d) => {
-      try {
-        const m = JSON.parse(readFileSync(join(repo, "packages", d, "package.json"), "utf8"));
-        return m.private !== true;
-      } catch {
-        return false;
-      }
-    })
+    .filter((d) => existsSync(join(repo, "packages", d, "package.json")))
     .sort();
 }
 
@@ -105,9 +97,8 @@ function finish(scratch: string): never {
   const failed = results.filter((r) => !r.ok);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   for (const r of results) {
-    if (verbose || failed.length > 0 || r.note) {
-      const note = r.note ? ` — ${r.note}` : "";
-      process.stdout.write(`  ${r.ok ? "✓" : "✗"} ${r.name} (${r.ms} ms)${note}\n`);
+    if (verbose || failed.length > 0) {
+      process.stdout.write(`  ${r.ok ? "✓" : "✗"} ${r.name} (${r.ms} ms)\n`);
     }
   }
   if (failed.length > 0 || keep) process.stdout.write(`scratch project kept at ${scratch}\n`);

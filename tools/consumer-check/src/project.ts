@@ -11,8 +11,6 @@ export interface ProjectStep {
   readonly cwd: string;
   /** A failure makes every later step meaningless (an install, a compile). */
   readonly fatal: boolean;
-  /** Known to fail until the named work lands: reported, but not a failure of the check. */
-  readonly pending?: string;
 }
 
 /** Registry versions the scratch projects install next to the tarballs. */
