@@ -6,9 +6,11 @@ import type { CreatingExporter } from "../conformance/exporter/suite.js";
 import type { ImporterCapabilities, ImporterUnderTest } from "../conformance/importer/context.js";
 import { CachingExporter } from "./caching-exporter.js";
 import { DoubleReleaseHeap } from "./double-release.js";
+import { FixedDirectionSyncHeap } from "./fixed-direction-sync.js";
 import { IgnoresPgoffHeap } from "./ignores-pgoff.js";
 import { KeepsMappingImporter } from "./keeps-mapping-importer.js";
 import { LeakOnEnomemHeap } from "./leak-on-enomem.js";
+import { NeverSyncsHeap } from "./never-syncs.js";
 import { NoDetachImporter } from "./no-detach-importer.js";
 import { NoReferenceImporter } from "./no-reference-importer.js";
 import { NotZeroingHeap } from "./not-zeroing.js";
@@ -18,6 +20,7 @@ import { ScatteredContiguousHeap } from "./scattered-contiguous.js";
 import { SharedTableHeap } from "./shared-table.js";
 import { ShortTableHeap } from "./short-table.js";
 import { StaleMappingImporter } from "./stale-mapping-importer.js";
+import { SwappedSyncHeap } from "./swapped-sync.js";
 import { UnfencedImporter } from "./unfenced-importer.js";
 import { UnsyncedHeap } from "./unsynced.js";
 import { WrongDirectionImporter } from "./wrong-direction-importer.js";
@@ -81,6 +84,12 @@ export const heapZoo: readonly HeapZooEntry[] = [
       "exporter.mmap.shared",
       "exporter.mmap.offset",
       "exporter.vmap.roundtrip",
+      "exporter.data.cpu-to-device.coherent",
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.bidirectional.coherent",
+      "exporter.data.bidirectional.non-coherent",
     ],
     code: "EXPECTATION_FAILED",
   },
@@ -109,7 +118,12 @@ export const heapZoo: readonly HeapZooEntry[] = [
     name: "UnsyncedHeap",
     plugin: UnsyncedHeap,
     defect: "does not sync mapped attachments around CPU access",
-    catches: ["exporter.cpu.syncs-mapped-attachments"],
+    catches: [
+      "exporter.cpu.syncs-mapped-attachments",
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.bidirectional.non-coherent",
+    ],
     code: "EXPECTATION_FAILED",
   },
   {
@@ -163,6 +177,12 @@ export const heapZoo: readonly HeapZooEntry[] = [
       "exporter.vmap.roundtrip",
       "exporter.release.once",
       "exporter.release.importer-holds",
+      "exporter.data.cpu-to-device.coherent",
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.bidirectional.coherent",
+      "exporter.data.bidirectional.non-coherent",
     ],
     code: "EXPECTATION_FAILED",
   },
@@ -172,6 +192,42 @@ export const heapZoo: readonly HeapZooEntry[] = [
     defect: "maps page 0 at the start of every mapping, ignoring the page offset",
     catches: ["exporter.mmap.offset"],
     code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "NeverSyncsHeap",
+    plugin: NeverSyncsHeap,
+    defect: "maps buffers through the CPU's caches but has no beginCpuAccess/endCpuAccess",
+    catches: [
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.bidirectional.non-coherent",
+      "exporter.cpu.syncs-mapped-attachments",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "SwappedSyncHeap",
+    plugin: SwappedSyncHeap,
+    defect: "syncs for the device in beginCpuAccess and for the CPU in endCpuAccess",
+    catches: [
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.bidirectional.non-coherent",
+      "exporter.cpu.syncs-mapped-attachments",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "FixedDirectionSyncHeap",
+    plugin: FixedDirectionSyncHeap,
+    defect: "syncs with DMA_TO_DEVICE whatever the direction of the CPU access",
+    catches: [
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.device-to-cpu.coherent",
+      "exporter.data.bidirectional.non-coherent",
+    ],
+    code: "UNEXPECTED_ERROR",
+    errorCode: "DMA_API_SYNC_WRONG_DIR",
   },
 ];
 

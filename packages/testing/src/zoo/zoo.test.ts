@@ -7,6 +7,7 @@ import { heapConformanceCases, runHeapConformance } from "../conformance/heap/su
 import { importerConformanceCases, runImporterConformance } from "../conformance/importer/suite.js";
 import { failedCaseIds } from "../conformance/runner.js";
 import { exporterZoo, heapZoo, importerZoo, type ZooEntry } from "./index.js";
+import { UnsyncedHeap } from "./unsynced.js";
 
 function expectCaught(
   entry: ZooEntry,
@@ -33,6 +34,20 @@ describe("the heap zoo", () => {
       expectCaught(entry, reports[0] as SuiteReport, heapConformanceCases);
     });
   }
+});
+
+describe("the data-path cases run with a non-coherent device without being asked", () => {
+  it("UnsyncedHeap fails them with its sync-recording case excluded, no CacheModel configured", () => {
+    const [report] = runHeapConformance({
+      plugin: UnsyncedHeap,
+      exclude: { "exporter.cpu.syncs-mapped-attachments": "excluded by its author" },
+    });
+    expect(failedCaseIds(report as SuiteReport)).toEqual([
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.bidirectional.non-coherent",
+    ]);
+  });
 });
 
 describe("the exporter zoo", () => {

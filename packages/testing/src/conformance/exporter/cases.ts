@@ -25,6 +25,7 @@ import {
 } from "../device-view.js";
 import { BUFINFO, parseBufinfo } from "../observability.js";
 import { type ExporterCase, fitBudget, fitSize, fitSizes, KiB, MiB } from "./context.js";
+import { dataPathCases } from "./data-path.js";
 
 function isLive(kernel: Kernel, buf: DmaBuf): boolean {
   return kernel.dmaBuf.list().includes(buf);
@@ -579,4 +580,5 @@ export const exporterCases: readonly ExporterCase[] = [
       checkEqual(k.buddy.freePageCount(), freeAtStart, "free pages after release");
     },
   },
+  ...dataPathCases,
 ];

@@ -13,7 +13,7 @@ import {
   type Process,
   withCpuAccess,
 } from "@dmabuf/core";
-import { MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
+import { MAP_SHARED, O_RDWR, POLLIN, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import {
   ConformanceFailure,
   check,
@@ -355,7 +355,7 @@ export const importerCases: readonly ImporterCase[] = [
   {
     id: "importer.fences.adds-fence",
     title:
-      "Queued device work keeps a fence on the buffer (WRITE for writes) until done; SYNC START waits for it",
+      "Queued device work keeps a fence on the buffer (WRITE for writes) until done; POLLIN and SYNC START wait for it",
     spec: "SPEC §4.7, §5.1",
     requires: needsAsyncWork,
     run(ctx) {
@@ -376,8 +376,12 @@ export const importerCases: readonly ImporterCase[] = [
             !b.buf.resv.testSignaled(DMA_RESV_USAGE_WRITE),
             `no unsignalled WRITE fence on a ${source.name} buffer while a device write is queued`,
           );
+          // As user space must: wait for POLLIN (the device's writes done) before SYNC START,
+          // whose cache maintenance runs before it waits for the fences.
+          const ready = [{ fd: b.fd, events: POLLIN, revents: 0 }];
+          s.proc.poll(ready, -1);
+          check(work.done, `POLLIN on a ${source.name} buffer came before the queued write ended`);
           const seen = cpuRead(s.proc, b);
-          check(work.done, `SYNC START on a ${source.name} buffer returned before the write ended`);
           expected.set(bytes, at);
           checkBytes(seen, expected, `CPU read after a queued write to a ${source.name} buffer`);
         }

@@ -4,6 +4,7 @@ import { allocFromHeap, createKernel, type Kernel, type KernelConfigInput } from
 import { O_RDWR } from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { ConformanceFailure } from "../assert.js";
+import { checkingCache } from "../cache-check.js";
 import type { SuiteReport } from "../case.js";
 import { DEFAULT_KERNEL_CONFIG } from "../heap/suite.js";
 import { type PreparedSuite, type RunOptions, runSuite } from "../runner.js";
@@ -63,6 +64,10 @@ function bootKernel(options: ImporterConformanceOptions): Kernel {
 }
 
 function openImporterSession(kernel: Kernel, options: ImporterConformanceOptions): ImporterSession {
+  // The suite's CPU side always runs through a checking cache: a non-coherent importer device
+  // that reads before the CPU's lines were cleaned, or whose writes the CPU reads without an
+  // invalidate, is a coherency finding.
+  checkingCache(kernel);
   const proc = kernel.spawn({ name: "conformance" });
   const pages = kernel.plugin(TracedPageExporter);
   if (!kernel.heaps.find("system")) {
