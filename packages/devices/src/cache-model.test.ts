@@ -252,8 +252,8 @@ describe("devices and the cache", () => {
     expect(cache.checker.report()).toBe("no coherency violations\n");
   });
 
-  it("makes DMA-API debugging's detach report fatal", () => {
-    const { kernel, dma } = boot();
+  it("makes DMA-API debugging's detach report fatal when asked (dmaDebugFatal)", () => {
+    const { kernel, dma } = boot({ dmaDebugFatal: true });
     const b = buffer(kernel, PS);
     const dev = dma.importFd(b.proc, b.fd, DMA_BIDIRECTIONAL);
     expect(() => kernel.dmaBuf.detach(dev.buf, dev.attachment)).toThrow(

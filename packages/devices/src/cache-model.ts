@@ -73,10 +73,10 @@ export const cacheModelConfigSchema = z
     /** Throw on the first violation instead of collecting (default false). */
     fatal: z.boolean().default(false),
     /**
-     * Make DMA-API debugging's detach-with-live-mappings report fatal too (default true), so
-     * a mapping never unmapped fails as loudly as the other DMA-API misuse.
+     * Make DMA-API debugging's detach-with-live-mappings report throw (default false: like
+     * every DMA-API debugging report it is a warning in the kernel log and a report entry).
      */
-    dmaDebugFatal: z.boolean().default(true),
+    dmaDebugFatal: z.boolean().default(false),
   })
   .refine((c) => c.capacity % (c.lineSize * c.associativity) === 0, {
     error: "capacity must be a multiple of lineSize × associativity",
@@ -105,6 +105,11 @@ interface WriteRecord {
   readonly buffer: DmaBufferLabel | undefined;
   /** `phys - offset` of the run: offsets in the buffer are `phys - base`. */
   readonly base: number;
+  /**
+   * The write landed while DMA_BUF_IOCTL_SYNC START (dma_buf_begin_cpu_access) of this buffer
+   * was waiting for the fences, after the exporter's cache maintenance had run.
+   */
+  readonly duringSyncStart: boolean;
 }
 
 /**
@@ -238,7 +243,7 @@ export class CacheModel implements CpuPort, PluginProbe {
   /**
    * Installs the model on its kernel through {@link @dmabuf/core!DeviceHost.installCpuCache}:
    * CPU port, DMA sync hooks, device bus, and the RAM write observer; with `dmaDebugFatal`,
-   * DMA-API debugging's detach report becomes fatal.
+   * DMA-API debugging's detach report throws.
    * @throws KernelError EEXIST when the kernel already has a CPU cache (the model is then not
    * installed).
    */
@@ -467,7 +472,9 @@ export class CacheModel implements CpuPort, PluginProbe {
       const l0 = this.#line(phys);
       const l1 = this.#lineEnd(phys + length);
       this.#devWritten.addRange(l0, l1);
-      this.#writers.setRange(l0, l1, this.#recordId(dev, buffer, phys - offset));
+      const starting = this.host.dma.debug.within("begin_cpu_access");
+      const racing = starting !== undefined && (!buffer || starting.ino === buffer.ino);
+      this.#writers.setRange(l0, l1, this.#recordId(dev, buffer, phys - offset, racing));
     }
   }
 
@@ -505,7 +512,7 @@ export class CacheModel implements CpuPort, PluginProbe {
       const rec = this.#records[tag - 1];
       found.push(
         this.#violation(
-          kind,
+          rec?.duringSyncStart ? "device-write-during-sync-start" : kind,
           p,
           q - p,
           rec?.buffer,
@@ -560,16 +567,21 @@ export class CacheModel implements CpuPort, PluginProbe {
     );
   }
 
-  #recordId(dev: Device, buffer: DmaBufferLabel | undefined, base: number): number {
+  #recordId(
+    dev: Device,
+    buffer: DmaBufferLabel | undefined,
+    base: number,
+    duringSyncStart: boolean,
+  ): number {
     let devId = this.#deviceIds.get(dev);
     if (devId === undefined) {
       devId = this.#deviceIds.size;
       this.#deviceIds.set(dev, devId);
     }
-    const key = `${devId}:${buffer?.ino ?? -1}:${base}`;
+    const key = `${devId}:${buffer?.ino ?? -1}:${base}:${duringSyncStart ? 1 : 0}`;
     let id = this.#recordIds.get(key);
     if (id === undefined) {
-      this.#records.push({ dev, buffer, base });
+      this.#records.push({ dev, buffer, base, duringSyncStart });
       id = this.#records.length;
       this.#recordIds.set(key, id);
     }

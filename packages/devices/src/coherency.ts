@@ -13,14 +13,20 @@ import { type DmaBufferLabel, KernelBug, type KernelLog } from "@dmabuf/core";
  * - `cpu-write-device-written`: the CPU wrote part of such a line, merging with possibly
  *   stale cache contents (lines written whole just replace the device's data);
  * - `cpu-dirty-discarded`: a sync for the CPU (invalidate) dropped lines the CPU held dirty,
- *   so the CPU's writes were lost.
+ *   so the CPU's writes were lost;
+ * - `device-write-during-sync-start`: the CPU accessed lines a device wrote while
+ *   DMA_BUF_IOCTL_SYNC START was waiting for the buffer's fences: `dma_buf_begin_cpu_access`
+ *   runs the exporter's cache maintenance (the invalidate) before it waits, so the write
+ *   landed after the invalidate and a speculatively prefetched line can be stale. The SYNC
+ *   was there; it came too early (wait for POLLIN, or the fence, first).
  */
 export type CoherencyViolationKind =
   | "device-read-cpu-dirty"
   | "device-write-cpu-dirty"
   | "cpu-read-device-written"
   | "cpu-write-device-written"
-  | "cpu-dirty-discarded";
+  | "cpu-dirty-discarded"
+  | "device-write-during-sync-start";
 
 /** The buffer a violation concerns, as reports show it. */
 export interface ViolationBuffer {
@@ -44,6 +50,8 @@ const MISSING: Readonly<Record<CoherencyViolationKind, string>> = {
     "no DMA_BUF_IOCTL_SYNC START (dma_buf_begin_cpu_access) between the device write and the CPU write",
   "cpu-dirty-discarded":
     "no DMA_BUF_IOCTL_SYNC END|WRITE (dma_buf_end_cpu_access) between the CPU write and the invalidate",
+  "device-write-during-sync-start":
+    "no wait for POLLIN on the dma-buf fd (or for the device's fence) before DMA_BUF_IOCTL_SYNC START",
 };
 
 /**
@@ -91,6 +99,7 @@ export class CoherencyViolation {
       "cpu-read-device-written": `the ${this.reader} read ${where} that ${this.writer} wrote since the last invalidate: the CPU may see stale cache lines`,
       "cpu-write-device-written": `the ${this.reader} wrote ${where} that ${this.writer} wrote since the last invalidate: the CPU may merge into stale cache lines`,
       "cpu-dirty-discarded": `a sync for the CPU by ${this.reader} invalidated ${where} that the ${this.writer} held dirty: the CPU's writes were lost`,
+      "device-write-during-sync-start": `${this.writer} wrote ${where} while DMA_BUF_IOCTL_SYNC START was still waiting for its fence, after the exporter's invalidate had run (dma_buf_begin_cpu_access does the cache maintenance before it waits): the ${this.reader}'s next access may see lines prefetched before the write landed`,
     };
     return `${what[this.kind]}; ${this.missing}`;
   }

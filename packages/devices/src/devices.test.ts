@@ -196,8 +196,16 @@ describe("engines on the virtual clock", () => {
     // after the invalidate, so the CPU reads lines written since it.
     syncBuffer(proc, fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
     map.read();
-    const kinds = k.plugin(CacheModel).checker.violations.map((v) => v.kind);
-    expect(kinds).toEqual(["cpu-read-device-written"]);
+    const found = k.plugin(CacheModel).checker.violations;
+    // Its own finding: the SYNC was there but came before the write, not "no SYNC START".
+    expect(found.map((v) => [v.kind, v.writer, v.offset, v.length])).toEqual([
+      ["device-write-during-sync-start", "camera0", 0, 64 * 1024],
+    ]);
+    expect(found[0]?.missing).toBe(
+      "no wait for POLLIN on the dma-buf fd (or for the device's fence) before DMA_BUF_IOCTL_SYNC START",
+    );
+    expect(found[0]?.message).toContain("after the exporter's invalidate had run");
+    expect(found[0]?.message).not.toContain("no DMA_BUF_IOCTL_SYNC START");
   });
 
   it("implicit sync orders camera → memcpy → scanout through the reservation objects", () => {

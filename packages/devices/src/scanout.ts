@@ -2,8 +2,9 @@
 
 import {
   type DeviceHost,
-  DMA_TO_DEVICE,
+  DMA_BIDIRECTIONAL,
   type DmaBuf,
+  type DmaDirection,
   type DmaFence,
   device,
   type Process,
@@ -56,14 +57,16 @@ export class Scanout extends DmaEngine {
   }
 
   /**
-   * Imports a framebuffer (DMA_TO_DEVICE): a buffer, or the dma-buf behind `fd` of `proc`.
+   * Imports a framebuffer: a buffer, or the dma-buf behind `fd` of `proc`. Mapped
+   * DMA_BIDIRECTIONAL by default, as DRM PRIME imports are (`drm_gem_prime_import_dev`);
+   * pass `dir` for a driver that maps framebuffers DMA_TO_DEVICE.
    * @throws KernelError EINVAL when the buffer is not contiguous in bus address space.
    */
-  addFramebuffer(buf: DmaBuf): ImportedBuffer;
-  addFramebuffer(proc: Process, fd: number): ImportedBuffer;
-  addFramebuffer(a: DmaBuf | Process, fd?: number): ImportedBuffer {
-    if (fd !== undefined) return this.importFd(a as Process, fd, DMA_TO_DEVICE);
-    return this.import(a as DmaBuf, DMA_TO_DEVICE, true);
+  addFramebuffer(buf: DmaBuf, dir?: DmaDirection): ImportedBuffer;
+  addFramebuffer(proc: Process, fd: number, dir?: DmaDirection): ImportedBuffer;
+  addFramebuffer(a: DmaBuf | Process, b?: number, c?: DmaDirection): ImportedBuffer {
+    if ("pid" in a) return this.importFd(a, b as number, c ?? DMA_BIDIRECTIONAL);
+    return this.import(a, (b as DmaDirection | undefined) ?? DMA_BIDIRECTIONAL, true);
   }
 
   /**

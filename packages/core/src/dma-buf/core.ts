@@ -309,7 +309,12 @@ export class DmaBufCore {
       return;
     }
     // DMA-API debugging: live mappings at detach (fatal only when made so; then nothing changed).
-    this.host.dma.checkDetach(attachment.dev, attachment.mappedCount);
+    this.host.dma.debug.enter("detach", buf);
+    try {
+      this.host.dma.checkDetach(attachment.dev, attachment.mappedCount);
+    } finally {
+      this.host.dma.debug.leave();
+    }
     if (attachment.sgt && attachment.dir !== null) {
       buf.ops.unmapDmaBuf(attachment, attachment.sgt, attachment.dir);
       if (buf.isDynamic) buf.ops.unpin?.(attachment);
@@ -378,12 +383,16 @@ export class DmaBufCore {
       buf.ops.pin !== undefined && (!this.host.moveNotify || (!caching && !attachment.isDynamic));
     if (pinOnMap) buf.ops.pin?.(attachment);
     let sgt: SgTable | null | undefined;
+    const debug = this.host.dma.debug;
+    debug.enter("map_dma_buf", buf);
     try {
       sgt = this.#map(attachment, dir, "dma_buf_map_attachment");
       this.#waitKernelFences(attachment, sgt, dir);
     } catch (e) {
       if (pinOnMap) buf.ops.unpin?.(attachment);
       throw e;
+    } finally {
+      debug.leave();
     }
     if (caching && buf.ops.cacheSgtMapping) {
       attachment.sgt = sgt;
@@ -457,7 +466,13 @@ export class DmaBufCore {
     if (recs.length === 0) attachment.mapped.delete(sgt);
     const buf = attachment.dmabuf;
     if (this.host.trace?.on) traceMapping(this.host.trace, "unmap", buf, attachment.dev, sgt, dir);
-    buf.ops.unmapDmaBuf(attachment, sgt, dir);
+    const debug = this.host.dma.debug;
+    debug.enter("unmap_dma_buf", buf);
+    try {
+      buf.ops.unmapDmaBuf(attachment, sgt, dir);
+    } finally {
+      debug.leave();
+    }
     if (rec.pinned) buf.ops.unpin?.(attachment);
   }
 
@@ -475,33 +490,47 @@ export class DmaBufCore {
    * event can signal the fences (the model reports a wait nothing can end instead of
    * hanging; Linux would sleep until a signal, which the 6.1 probe's alarm gave as EINTR).
    */
-  beginCpuAccess(buf: DmaBuf, dir: DmaDirection): void {
+  beginCpuAccess(buf: DmaBuf, dir: DmaDirection, ioctlPid = -1): void {
     this.#alive(buf, "dma_buf_begin_cpu_access");
     if (this.host.trace?.on) this.host.trace.emit("cpu-begin", { buf: buf.ino, dir });
+    const debug = this.host.dma.debug;
+    if (ioctlPid >= 0) debug.enter("DMA_BUF_IOCTL_SYNC", undefined, ioctlPid);
+    debug.enter("begin_cpu_access", buf);
     try {
-      buf.ops.beginCpuAccess?.(buf, dir);
-    } catch (e) {
-      throw this.#fault(e, buf, "beginCpuAccess", "dma_buf_begin_cpu_access");
+      try {
+        buf.ops.beginCpuAccess?.(buf, dir);
+      } catch (e) {
+        throw this.#fault(e, buf, "beginCpuAccess", "dma_buf_begin_cpu_access");
+      }
+      const write = dir === DMA_BIDIRECTIONAL || dir === DMA_TO_DEVICE;
+      buf.resv.waitTimeout(
+        write ? DMA_RESV_USAGE_READ : DMA_RESV_USAGE_WRITE,
+        true,
+        MAX_SCHEDULE_TIMEOUT,
+      );
+    } finally {
+      debug.leave();
+      if (ioctlPid >= 0) debug.leave();
     }
-    const write = dir === DMA_BIDIRECTIONAL || dir === DMA_TO_DEVICE;
-    buf.resv.waitTimeout(
-      write ? DMA_RESV_USAGE_READ : DMA_RESV_USAGE_WRITE,
-      true,
-      MAX_SCHEDULE_TIMEOUT,
-    );
   }
 
   /**
    * Ends CPU access (`dma_buf_end_cpu_access`): the exporter's `endCpuAccess`.
    * @throws KernelError from the exporter.
    */
-  endCpuAccess(buf: DmaBuf, dir: DmaDirection): void {
+  endCpuAccess(buf: DmaBuf, dir: DmaDirection, ioctlPid = -1): void {
     this.#alive(buf, "dma_buf_end_cpu_access");
     if (this.host.trace?.on) this.host.trace.emit("cpu-end", { buf: buf.ino, dir });
+    const debug = this.host.dma.debug;
+    if (ioctlPid >= 0) debug.enter("DMA_BUF_IOCTL_SYNC", undefined, ioctlPid);
+    debug.enter("end_cpu_access", buf);
     try {
       buf.ops.endCpuAccess?.(buf, dir);
     } catch (e) {
       throw this.#fault(e, buf, "endCpuAccess", "dma_buf_end_cpu_access");
+    } finally {
+      debug.leave();
+      if (ioctlPid >= 0) debug.leave();
     }
   }
 

@@ -175,8 +175,8 @@ export function dmaBufFileOperations(core: DmaBufCore, fences: FenceRegistry): F
             throw new KernelError("EINVAL", "ioctl", "unknown DMA_BUF_IOCTL_SYNC flags");
           }
           const dir = syncDirection(flags);
-          if (flags & BigInt(DMA_BUF_SYNC_END)) core.endCpuAccess(buf, dir);
-          else core.beginCpuAccess(buf, dir);
+          if (flags & BigInt(DMA_BUF_SYNC_END)) core.endCpuAccess(buf, dir, proc.pid);
+          else core.beginCpuAccess(buf, dir, proc.pid);
           return 0;
         }
         case DMA_BUF_SET_NAME_A:

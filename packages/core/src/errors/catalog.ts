@@ -267,15 +267,13 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     code: "DMA_API_DETACH_MAPPED",
     kind: "bug",
     errno: null,
-    meaning:
-      "DMA-API debugging: an importer detaches with live mappings (fatal once devices are installed).",
+    meaning: "DMA-API debugging: an importer detaches with live mappings.",
   },
   {
     code: "DMA_API_SEGMENT_TOO_LONG",
     kind: "bug",
     errno: null,
-    meaning:
-      "DMA-API debugging: a DMA segment is longer than the device's max segment size (reported only).",
+    meaning: "DMA-API debugging: a DMA segment is longer than the device's max segment size.",
   },
   {
     code: "DMA_FAULT_BEYOND_MASK",

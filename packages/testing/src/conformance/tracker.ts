@@ -83,7 +83,7 @@ export class KernelTracker {
       if (misuse.length > 0) {
         throw new ConformanceFailure(
           "KERNEL_WARNING",
-          `${label}DMA-API debugging reported ${misuse.map((r) => `${r.code} (${r.device}: ${r.detail})`).join("; ")}`,
+          `${label}DMA-API debugging warned: ${misuse.map((r) => `${r.code}: ${r.line}`).join("; ")}`,
           misuse[0]?.code,
         );
       }

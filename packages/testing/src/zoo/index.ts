@@ -26,6 +26,7 @@ import { UnsyncedHeap } from "./unsynced.js";
 import { WrongDirectionImporter } from "./wrong-direction-importer.js";
 import { WrongErrnoHeap } from "./wrong-errno.js";
 import { WrongExpNameHeap } from "./wrong-exp-name.js";
+import { WrongUnmapDirectionHeap } from "./wrong-unmap-direction.js";
 
 /** A deliberately broken plugin and what the suite must say about it. */
 export interface ZooEntry {
@@ -226,8 +227,21 @@ export const heapZoo: readonly HeapZooEntry[] = [
       "exporter.data.device-to-cpu.coherent",
       "exporter.data.bidirectional.non-coherent",
     ],
-    code: "UNEXPECTED_ERROR",
-    errorCode: "DMA_API_SYNC_WRONG_DIR",
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "WrongUnmapDirectionHeap",
+    plugin: WrongUnmapDirectionHeap,
+    defect: "unmaps every table as DMA_BIDIRECTIONAL, whatever it was mapped with",
+    catches: [
+      "exporter.attach.lifecycle",
+      "exporter.data.cpu-to-device.coherent",
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+    ],
+    code: "KERNEL_WARNING",
+    errorCode: "DMA_API_UNMAP_WRONG_DIR",
   },
 ];
 

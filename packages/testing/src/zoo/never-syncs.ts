@@ -29,15 +29,15 @@ export class NeverSyncsHeap extends ReferenceHeap {
   };
 
   override allocate(heap: DmaHeapHandle, len: number, fdFlags: number): DmaBuf {
-    const pfns = this.allocPages(len / this.kernel.pageSize);
+    const pfns = this.allocPages(len / this.host.pageSize);
     try {
-      return this.kernel.dmaBuf.export<ReferenceBuffer>({
+      return this.host.dmaBuf.export<ReferenceBuffer>({
         expName: heap.name,
         owner: "never-syncs-heap",
         ops: this.#ops,
         size: len,
         flags: fdFlags,
-        priv: { pfns, attachments: new HeapAttachments(this.kernel.dma) },
+        priv: { pfns, attachments: new HeapAttachments(this.host.dma) },
       });
     } catch (e) {
       this.freePages(pfns);
