@@ -159,6 +159,8 @@ export class CoherencyChecker {
   /** Throw on the first violation instead of only collecting it. */
   fatal = false;
   readonly #violations: CoherencyViolation[] = [];
+  /** Index in the log's records of the line of the last violation, or -1. */
+  #logged = -1;
 
   /** @param log - the kernel log */
   constructor(private readonly log?: KernelLog) {}
@@ -185,10 +187,18 @@ export class CoherencyChecker {
     const merged = last?.extendedBy(v);
     if (merged) {
       this.#violations[this.#violations.length - 1] = merged;
+      // The logged line grows with the report, so the two always give the same size.
+      const rec = this.#logged >= 0 ? this.log?.records[this.#logged] : undefined;
+      if (rec && this.log) {
+        this.log.records[this.#logged] = { ...rec, text: `coherency: ${merged.message}` };
+      }
       return;
     }
     this.#violations.push(v);
-    this.log?.log("err", `coherency: ${v.message}`);
+    if (this.log) {
+      this.log.log("err", `coherency: ${v.message}`);
+      this.#logged = this.log.records.length - 1;
+    }
   }
 
   /** The violations as text, one per line; says so when there are none. */
