@@ -14,6 +14,7 @@ export {
   createKernel,
   Kernel,
   type KernelSnapshot,
+  type PluginAccounting,
   type SpawnOptions,
 } from "./kernel.js";
 export * from "./kernel-log.js";

@@ -76,6 +76,33 @@ export interface KernelSnapshot {
   readonly userMappings: number;
   /** Open fds across all processes. */
   readonly fds: number;
+  /** Live DMA mappings (`dma_map_sgtable`) across all devices. */
+  readonly dmaMappings: number;
+  /** Bytes of IOVA space in use across all IOMMU domains. */
+  readonly iovaBytes: number;
+  /** Pages in use across all CMA areas. */
+  readonly cmaPages: number;
+  /** Huge pages in use across all hugetlb pools. */
+  readonly hugePages: number;
+  /**
+   * What plugins report of their private pools through {@link PluginAccounting}, by the
+   * names they give (e.g. `carveout/video` in bytes).
+   */
+  readonly pools: Readonly<Record<string, number>>;
+}
+
+/**
+ * The accounting hook of a plugin that keeps memory of its own (a carveout region, a page
+ * pool): the kernel calls it for every {@link Kernel.snapshot}, so a leak from the pool shows
+ * up in the snapshot like any other. **Optional**; implemented by the plugin class.
+ */
+export interface PluginAccounting {
+  /**
+   * What the plugin's private pools hold now, by name (stable names, such as
+   * `carveout/<region>`; values in whatever unit the name implies, compared before and after).
+   * Called from {@link Kernel.snapshot}; must not change anything.
+   */
+  accounting(): Readonly<Record<string, number>>;
 }
 
 /**
@@ -352,6 +379,15 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       userMappings += p.mappingCount;
       fds += p.fdCount;
     }
+    let cmaPages = 0;
+    for (const area of this.cmaAreas) cmaPages += area.usedPages;
+    let hugePages = 0;
+    for (const pool of this.hugetlb.pools) hugePages += pool.total - pool.free;
+    const pools: Record<string, number> = {};
+    for (const instance of this.#plugins.values()) {
+      const hook = (instance as Partial<PluginAccounting> | undefined)?.accounting;
+      if (typeof hook === "function") Object.assign(pools, hook.call(instance));
+    }
     return {
       freePages: this.buddy.freePageCount(),
       files: this.files.size,
@@ -362,6 +398,11 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       vmaps,
       userMappings,
       fds,
+      dmaMappings: this.dma.liveMappings(),
+      iovaBytes: this.dma.iovaBytes(),
+      cmaPages,
+      hugePages,
+      pools,
     };
   }
 }

@@ -235,3 +235,22 @@ describe("CarveoutHeap protected mode", () => {
     expect(fragmentationStats(kernel, "secure").freePages).toBe(1024);
   });
 });
+
+describe("CarveoutHeap accounting", () => {
+  it("reports each region's pages in use in the kernel snapshot, so a leak from it shows", () => {
+    const { kernel, proc } = boot({
+      heaps: [
+        { name: "video", size: "8MiB" },
+        { name: "audio", size: "1MiB" },
+      ],
+    });
+    const before = kernel.snapshot();
+    expect(before.pools).toEqual({ "carveout/video": 0, "carveout/audio": 0 });
+    const { fd } = alloc(kernel, proc, "video", MiB);
+    expect(kernel.snapshot().pools).toEqual({ "carveout/video": 256, "carveout/audio": 0 });
+    // The region's pages were taken from RAM at boot: the free-page count cannot see them.
+    expect(kernel.snapshot().freePages).toBe(before.freePages);
+    proc.close(fd);
+    expect(kernel.snapshot()).toEqual(before);
+  });
+});

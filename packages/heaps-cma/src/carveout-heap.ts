@@ -10,6 +10,7 @@ import {
   type HeapHost,
   heap,
   KernelError,
+  type PluginAccounting,
   type PluginProbe,
 } from "@dmabuf/core";
 import { z } from "zod";
@@ -89,11 +90,13 @@ export type CarveoutRegionConfig = z.output<typeof carveoutRegionSchema>;
   capabilities: { contiguous: true, cpuAccess: true, vmap: true },
   configSchema: carveoutConfigSchema,
 })
-export class CarveoutHeap implements DmaHeapOps, PluginProbe {
+export class CarveoutHeap implements DmaHeapOps, PluginProbe, PluginAccounting {
   /** Exporter methods of ordinary carveout buffers. */
   readonly #ops: DmaBufOps<HeapBuffer>;
   /** Exporter methods of protected carveout buffers: no CPU access at all. */
   readonly #protectedOps: DmaBufOps<HeapBuffer>;
+  /** Every region's pool, for the kernel's accounting. */
+  readonly #pools: GenPool[] = [];
 
   /**
    * @param host - the heap host whose RAM is carved out (given by `createKernel`)
@@ -105,6 +108,13 @@ export class CarveoutHeap implements DmaHeapOps, PluginProbe {
   ) {
     this.#ops = contiguousBufferOps(host, true);
     this.#protectedOps = contiguousBufferOps(host, false);
+  }
+
+  /** {@inheritDoc @dmabuf/core!PluginAccounting.accounting}: pages in use per region. */
+  accounting(): Readonly<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const p of this.#pools) out[`carveout/${p.name}`] = p.usedPages;
+    return out;
   }
 
   /**
@@ -123,6 +133,7 @@ export class CarveoutHeap implements DmaHeapOps, PluginProbe {
         ...(c.base !== undefined ? { base: c.base } : {}),
       });
       const pool = new GenPool(c.name, region.basePfn, region.pageCount, c.allocator, c.minOrder);
+      this.#pools.push(pool);
       const priv = new PoolRegion(pool, c.protected, host);
       const capabilities: HeapCapabilities = c.protected
         ? { contiguous: true, protected: true, cpuAccess: false, vmap: false }

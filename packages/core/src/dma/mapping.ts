@@ -106,7 +106,7 @@ export class DmaMappingApi {
   readonly #live = new WeakMap<SgTable, MappingRecord[]>();
   readonly #unmapped = new WeakSet<SgTable>();
   readonly #spaces = new WeakMap<Device, DmaAddressSpace>();
-  readonly #iova = new WeakMap<Device, IovaAllocator>();
+  readonly #iova = new Map<Device, IovaAllocator>();
   readonly #ports = new WeakMap<Device, DmaPort>();
   readonly #liveByDevice = new Map<Device, number>();
   readonly #devices: Device[] = [];
@@ -169,9 +169,29 @@ export class DmaMappingApi {
     return recs !== undefined && (dev === undefined || recs.some((r) => r.dev === dev));
   }
 
-  /** Bytes of IOVA space `dev` holds (0 without an IOMMU). */
-  iovaBytes(dev: Device): number {
-    return this.#iova.get(dev)?.allocatedBytes ?? 0;
+  /** Bytes of IOVA space `dev` holds (0 without an IOMMU), or every device when omitted. */
+  iovaBytes(dev?: Device): number {
+    if (dev) return this.#iova.get(dev)?.allocatedBytes ?? 0;
+    let n = 0;
+    for (const a of this.#iova.values()) n += a.allocatedBytes;
+    return n;
+  }
+
+  /**
+   * Who holds DMA resources now, for leak reports: per device name, its live mappings and
+   * the bytes of its IOVA domain in use (devices holding neither are left out).
+   */
+  holders(): Map<string, { mappings: number; iovaBytes: number }> {
+    const out = new Map<string, { mappings: number; iovaBytes: number }>();
+    for (const [dev, n] of this.#liveByDevice) out.set(dev.name, { mappings: n, iovaBytes: 0 });
+    for (const [dev, a] of this.#iova) {
+      const bytes = a.allocatedBytes;
+      if (bytes === 0) continue;
+      const h = out.get(dev.name) ?? { mappings: 0, iovaBytes: 0 };
+      h.iovaBytes += bytes;
+      out.set(dev.name, h);
+    }
+    return out;
   }
 
   /**

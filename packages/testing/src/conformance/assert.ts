@@ -1,6 +1,6 @@
 // The suites' assertions: each failure is a ConformanceFailure with a stable code.
 
-import type { KernelSnapshot } from "@dmabuf/core";
+import type { Kernel, KernelSnapshot } from "@dmabuf/core";
 import type { FailureCode } from "./case.js";
 
 /** A broken conformance rule. Assert its `code` (and the case id), never its message. */
@@ -65,24 +65,60 @@ export function checkEqual<T>(actual: T, expected: T, what: string): void {
   }
 }
 
-/** The fields of two snapshots that differ, as `name before → after`. */
+/**
+ * The fields of two snapshots that differ, as `name before → after`; a plugin's private pool
+ * as `pool <name> before → after`.
+ */
 export function snapshotDiff(before: KernelSnapshot, after: KernelSnapshot): string[] {
-  return (Object.keys(before) as (keyof KernelSnapshot)[])
-    .filter((k) => after[k] !== before[k])
-    .map((k) => `${k} ${before[k]} → ${after[k]}`);
+  const out: string[] = [];
+  for (const k of Object.keys(before) as (keyof KernelSnapshot)[]) {
+    if (k === "pools") continue;
+    if (after[k] !== before[k]) out.push(`${k} ${before[k]} → ${after[k]}`);
+  }
+  const a = before.pools ?? {};
+  const b = after.pools ?? {};
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (a[name] !== b[name]) out.push(`pool ${name} ${a[name] ?? 0} → ${b[name] ?? 0}`);
+  }
+  return out;
+}
+
+/**
+ * Who holds what a snapshot diff shows grew, in words: live buffers (inode, exporter, size),
+ * devices with live DMA mappings or IOVA, CMA areas with pages in use. Empty when `kernel`
+ * holds none of these.
+ */
+export function describeHolders(kernel: Kernel): string {
+  const parts: string[] = [];
+  const bufs = kernel.dmaBuf.list();
+  if (bufs.length > 0) {
+    parts.push(
+      `live buffers: ${bufs.map((b) => `${b.ino} (${b.expName}, ${b.size} bytes, ${b.file.refCount} refs)`).join(", ")}`,
+    );
+  }
+  const holders = [...kernel.dma.holders()];
+  if (holders.length > 0) {
+    parts.push(
+      `DMA held by ${holders.map(([dev, h]) => `${dev} (${h.mappings} mappings, ${h.iovaBytes} IOVA bytes)`).join(", ")}`,
+    );
+  }
+  const cma = kernel.cmaAreas.filter((a) => a.usedPages > 0);
+  if (cma.length > 0) {
+    parts.push(`CMA pages in use: ${cma.map((a) => `${a.name} ${a.usedPages}`).join(", ")}`);
+  }
+  return parts.join("; ");
 }
 
 /**
  * Requires the kernel's counts to equal `before` (nothing leaked by what ran since).
  * @throws ConformanceFailure LEAK naming `what` and the counts that changed.
  */
-export function checkUnchanged(
-  kernel: { snapshot(): KernelSnapshot },
-  before: KernelSnapshot,
-  what: string,
-): void {
+export function checkUnchanged(kernel: Kernel, before: KernelSnapshot, what: string): void {
   const diffs = snapshotDiff(before, kernel.snapshot());
-  if (diffs.length > 0) throw new ConformanceFailure("LEAK", `${what}: ${diffs.join(", ")}`);
+  if (diffs.length > 0) {
+    const held = describeHolders(kernel);
+    throw new ConformanceFailure("LEAK", `${what}: ${diffs.join(", ")}${held ? ` (${held})` : ""}`);
+  }
 }
 
 /**

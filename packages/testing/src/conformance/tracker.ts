@@ -1,7 +1,13 @@
 // The checks after every case: every process exits, then the kernel must be as it booted.
 
 import type { Kernel, KernelSnapshot } from "@dmabuf/core";
-import { ConformanceFailure, describeError, errorCodeOf, snapshotDiff } from "./assert.js";
+import {
+  ConformanceFailure,
+  describeError,
+  describeHolders,
+  errorCodeOf,
+  snapshotDiff,
+} from "./assert.js";
 
 /** Prefix of the WARNs the dma-buf core logs when an importer or exporter breaks a rule. */
 const DMA_BUF_WARNING = /^dma_buf_/;
@@ -63,9 +69,10 @@ export class KernelTracker {
       }
       const diffs = snapshotDiff(t.baseline, t.kernel.snapshot());
       if (diffs.length > 0) {
+        const held = describeHolders(t.kernel);
         throw new ConformanceFailure(
           "LEAK",
-          `${label}after every process exited the kernel is not as it booted: ${diffs.join(", ")}`,
+          `${label}after every process exited the kernel is not as it booted: ${diffs.join(", ")}${held ? ` (${held})` : ""}`,
         );
       }
       const warnings = t.kernel.log.records

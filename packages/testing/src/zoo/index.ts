@@ -10,6 +10,7 @@ import { FixedDirectionSyncHeap } from "./fixed-direction-sync.js";
 import { IgnoresPgoffHeap } from "./ignores-pgoff.js";
 import { KeepsMappingImporter } from "./keeps-mapping-importer.js";
 import { LeakOnEnomemHeap } from "./leak-on-enomem.js";
+import { LeakyReleaseCmaHeap } from "./leaky-release-cma.js";
 import { NeverSyncsHeap } from "./never-syncs.js";
 import { NoDetachImporter } from "./no-detach-importer.js";
 import { NoReferenceImporter } from "./no-reference-importer.js";
@@ -45,10 +46,12 @@ export interface ZooEntry {
   readonly errorCode?: string;
 }
 
-/** A broken heap plugin (a variant of {@link ReferenceHeap}). */
+/** A broken heap plugin (a variant of {@link ReferenceHeap} or of a shipped heap). */
 export interface HeapZooEntry extends ZooEntry {
   /** The plugin class. */
   readonly plugin: PluginClass;
+  /** The kernel configuration it is tested under (default: the suite's). */
+  readonly kernelConfig?: KernelConfigInput;
 }
 
 /** A broken exporter plugin (a variant of {@link @dmabuf/core!PageExporter}). */
@@ -243,6 +246,59 @@ export const heapZoo: readonly HeapZooEntry[] = [
     code: "KERNEL_WARNING",
     errorCode: "DMA_API_UNMAP_WRONG_DIR",
   },
+  {
+    name: "LeakyReleaseCmaHeap",
+    plugin: LeakyReleaseCmaHeap,
+    kernelConfig: { profile: "6.1", cma: { size: "16MiB" } },
+    defect: "never returns a released buffer's pages to the CMA area",
+    // Every case that frees a buffer ends with CMA pages in use (LEAK); churn runs the area dry.
+    catches: [
+      "heap.alloc.churn",
+      "heap.factory.isolated",
+      "heap.naming.exp-name",
+      "heap.naming.set-name",
+      "heap.ioctl.alloc",
+      "heap.ioctl.struct-sizes",
+      "heap.ioctl.fd-flags",
+      "heap.ioctl.not-a-heap",
+      "heap.ioctl.emfile",
+      "heap.alloc.page-rounding",
+      "heap.alloc.zeroed-after-reuse",
+      "heap.alloc.distinct-memory",
+      "heap.alloc.enomem",
+      "heap.alloc.max-allocation",
+      "heap.alloc.contiguous",
+      "heap.observability.fdinfo",
+      "heap.observability.bufinfo",
+      "heap.observability.sysfs",
+      "heap.observability.maps",
+      "heap.leaks.process-exit",
+      "exporter.export.buffer",
+      "exporter.map.sg-table",
+      "exporter.map.cpu-view",
+      "exporter.map.table-per-attachment",
+      "exporter.map.cleared",
+      "exporter.map.unreachable-device",
+      "exporter.attach.lifecycle",
+      "exporter.attach.multiple",
+      "exporter.cpu.begin-end",
+      "exporter.cpu.syncs-mapped-attachments",
+      "exporter.mmap.shared",
+      "exporter.mmap.offset",
+      "exporter.vmap.roundtrip",
+      "exporter.release.once",
+      "exporter.release.process-exit",
+      "exporter.release.importer-holds",
+      "exporter.data.cpu-to-device.coherent",
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.data.bidirectional.coherent",
+      "exporter.data.bidirectional.non-coherent",
+    ],
+    code: "UNEXPECTED_ERROR",
+    errorCode: "ENOMEM",
+  },
 ];
 
 /** Broken exporters: the exporter suite must fail each of them with exactly `catches`. */
@@ -251,13 +307,28 @@ export const exporterZoo: readonly ExporterZooEntry[] = [
     name: "CachingExporter",
     plugin: CachingExporter,
     defect: "caches one sg table per buffer and hands it to every attachment",
+    // It never unmaps, so every case that maps also ends with live DMA mappings (LEAK).
     catches: [
       "exporter.map.table-per-attachment",
-      "exporter.map.cpu-view",
-      "exporter.map.cleared",
+      "exporter.attach.lifecycle",
       "exporter.attach.multiple",
+      "exporter.cpu.begin-end",
       "exporter.cpu.syncs-mapped-attachments",
+      "exporter.data.bidirectional.coherent",
+      "exporter.data.bidirectional.non-coherent",
+      "exporter.data.cpu-to-device.coherent",
+      "exporter.data.cpu-to-device.non-coherent",
+      "exporter.data.device-to-cpu.coherent",
+      "exporter.data.device-to-cpu.non-coherent",
+      "exporter.map.cleared",
+      "exporter.map.cpu-view",
+      "exporter.map.sg-table",
+      "exporter.map.unreachable-device",
+      "exporter.mmap.offset",
+      "exporter.mmap.shared",
+      "exporter.release.importer-holds",
       "exporter.release.once",
+      "exporter.vmap.roundtrip",
     ],
     code: "EXPECTATION_FAILED",
   },

@@ -29,7 +29,10 @@ describe("the heap zoo", () => {
   });
   for (const entry of heapZoo) {
     it(`${entry.name} (${entry.defect}) fails ${entry.catches[0]}`, () => {
-      const reports = runHeapConformance({ plugin: entry.plugin });
+      const reports = runHeapConformance({
+        plugin: entry.plugin,
+        ...(entry.kernelConfig ? { kernelConfig: entry.kernelConfig } : {}),
+      });
       expect(reports).toHaveLength(1);
       expectCaught(entry, reports[0] as SuiteReport, heapConformanceCases);
     });

@@ -493,6 +493,29 @@ export const heapCases: readonly HeapCase[] = [
     },
   },
   {
+    id: "heap.alloc.churn",
+    title:
+      "Allocating and freeing more than the heap can hold at once, in total, always succeeds and leaves nothing",
+    spec: "SPEC §3.7, §8.1",
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      const capacity = ctx.capabilities.maxAllocation ?? s.kernel.memory.bytes;
+      // About 18 rounds whatever the capacity, each buffer freed before the next.
+      const size = fitSize(ctx.capabilities, ps, Math.max(4 * MiB, Math.ceil(capacity / 16)));
+      const rounds = Math.floor(capacity / size) + 2;
+      const before = s.kernel.snapshot();
+      for (let round = 0; round < rounds; round++) {
+        const fd = expectSuccess(
+          () => s.alloc(size, { fdFlags: O_RDWR }),
+          `allocation ${round + 1} of ${rounds} (${size} bytes; ${round * size} bytes allocated and freed before it)`,
+        );
+        s.proc.close(fd);
+      }
+      checkUnchanged(s.kernel, before, `kernel state after ${rounds} allocations of ${size} bytes`);
+    },
+  },
+  {
     id: "heap.observability.fdinfo",
     title: "fdinfo shows the buffer's size, flags, inode, references, exporter and name",
     spec: "SPEC §11.3",
