@@ -7,6 +7,7 @@ export * from "./dma/index.js";
 export * from "./dma-buf/index.js";
 export * from "./errors/index.js";
 export { type PageBuffer, PageExporter, type PageExporterHost } from "./examples/page-exporter.js";
+export * from "./fault/index.js";
 export * from "./fence/index.js";
 export * from "./heap/index.js";
 export {

@@ -8,6 +8,7 @@ import { installDmaBufFiles } from "./dma-buf/bufinfo.js";
 import { DmaBufCore, type DmaBufHost } from "./dma-buf/core.js";
 import { KernelConfigError } from "./errors/kernel-config-error.js";
 import { KernelError } from "./errors/kernel-error.js";
+import { FaultInjection } from "./fault/fault-injection.js";
 import { FenceRegistry } from "./fence/dma-fence.js";
 import { SwSync } from "./fence/sw-sync.js";
 import { type DmaHeapHost, DmaHeapRegistry } from "./heap/dma-heap.js";
@@ -124,6 +125,11 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   readonly buddy: BuddyAllocator;
   /** Deterministic virtual time. */
   readonly clock = new SimClock();
+  /**
+   * Fault injection at every allocation point: fail the Nth page or IOVA allocation, or
+   * kill the running process after N page allocations (see {@link FaultInjection}).
+   */
+  readonly faults: FaultInjection = new FaultInjection(() => this.current);
   /** The kernel log (dmesg). */
   readonly log: KernelLog;
   /** The event trace (off until `trace.start()`); export it with `toTraceEventFile`. */
@@ -191,6 +197,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     });
     this.frames = new PageFrames(this.memory.pageCount);
     this.buddy = new BuddyAllocator(this.memory, this.frames);
+    this.buddy.faults = this.faults;
     this.cpu = new CoherentCpuPort(this.memory);
     this.reservations = new MemoryReservations(this.buddy, this.pageSize);
     for (const r of config.cma.regions) {
@@ -213,6 +220,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       log: this.log,
       now: () => this.clock.now,
     });
+    this.dma.faults = this.faults;
     const open = this.#openFiles;
     this.files = {
       add: (f) => open.add(f),
@@ -256,6 +264,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       ...(base !== undefined ? { base } : {}),
     });
     const area = new CmaArea(name, region.basePfn, region.pageCount);
+    area.faults = this.faults;
     const dir = `/sys/kernel/debug/cma/${name}`;
     this.namespace.install(
       `${dir}/base_pfn`,

@@ -102,6 +102,8 @@ export class DmaMappingApi {
   bus: DmaBus;
   /** DMA-API debugging (CONFIG_DMA_API_DEBUG). */
   readonly debug: DmaDebug;
+  /** Fault injection (the kernel's `faults`): an injected failure makes IOVA allocation fail. */
+  faults: { shouldFail(point: "iova"): boolean } | undefined;
 
   readonly #live = new WeakMap<SgTable, MappingRecord[]>();
   readonly #unmapped = new WeakSet<SgTable>();
@@ -253,7 +255,9 @@ export class DmaMappingApi {
         alloc = new IovaAllocator(ps, ps);
         this.#iova.set(dev, alloc);
       }
-      iova = alloc.alloc(total, Math.min(dev.dmaMask + 1, IOVA_LIMIT));
+      iova = this.faults?.shouldFail("iova")
+        ? -1
+        : alloc.alloc(total, Math.min(dev.dmaMask + 1, IOVA_LIMIT));
       if (iova < 0) {
         throw new KernelError("ENOMEM", "dma_map_sgtable", "IOVA space exhausted");
       }

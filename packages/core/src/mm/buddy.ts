@@ -84,6 +84,8 @@ function largestFit(pfn: number, end: number): number {
  * Accounting: `freePageCount() + allocatedPageCount() + reservedPageCount() === totalPages`.
  */
 export class BuddyAllocator {
+  /** Fault injection (the kernel's `faults`): an injected failure returns no page. */
+  faults: { shouldFail(point: "page"): boolean } | undefined;
   /** Memory the managed pages live in (used for zeroing). */
   readonly memory: PhysicalMemory;
   /** Page-frame metadata table shared with the rest of the model. */
@@ -169,6 +171,7 @@ export class BuddyAllocator {
       throw new RangeError(`order must be a non-negative integer, got ${order}`);
     }
     if (order > MAX_ORDER) return NIL;
+    if (this.faults?.shouldFail("page")) return NIL;
     let o = order;
     while (o < MAX_ORDER && this.#head[o] === NIL) o++;
     let pfn = this.#head[o] as number;

@@ -36,6 +36,9 @@ export class CmaArea {
    * @param count - number of pages
    * @param orderPerBit - log2 of the pages one bitmap bit covers
    */
+  /** Fault injection (the kernel's `faults`): an injected failure takes no pages. */
+  faults: { shouldFail(point: "page"): boolean } | undefined;
+
   constructor(
     readonly name: string,
     readonly basePfn: number,
@@ -105,7 +108,7 @@ export class CmaArea {
    * @returns the first PFN, or -1 when no aligned free run exists (or count is 0)
    */
   alloc(count: number, align: number): number {
-    if (count <= 0 || count > this.availableCount) {
+    if (count <= 0 || count > this.availableCount || this.faults?.shouldFail("page")) {
       if (count > 0) this.allocFailures++;
       return -1;
     }

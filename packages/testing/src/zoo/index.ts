@@ -9,6 +9,7 @@ import { DoubleReleaseHeap } from "./double-release.js";
 import { FixedDirectionSyncHeap } from "./fixed-direction-sync.js";
 import { IgnoresPgoffHeap } from "./ignores-pgoff.js";
 import { KeepsMappingImporter } from "./keeps-mapping-importer.js";
+import { LeakOnEintrHeap } from "./leak-on-eintr.js";
 import { LeakOnEnomemHeap } from "./leak-on-enomem.js";
 import { LeakyReleaseCmaHeap } from "./leaky-release-cma.js";
 import { NeverSyncsHeap } from "./never-syncs.js";
@@ -101,7 +102,7 @@ export const heapZoo: readonly HeapZooEntry[] = [
     name: "LeakOnEnomemHeap",
     plugin: LeakOnEnomemHeap,
     defect: "keeps the pages already taken when an allocation runs out of memory",
-    catches: ["heap.alloc.enomem"],
+    catches: ["heap.alloc.enomem", "heap.alloc.fault-walk"],
     code: "LEAK",
   },
   {
@@ -141,7 +142,7 @@ export const heapZoo: readonly HeapZooEntry[] = [
     name: "WrongErrnoHeap",
     plugin: WrongErrnoHeap,
     defect: "reports running out of memory as EINVAL instead of ENOMEM",
-    catches: ["heap.alloc.enomem"],
+    catches: ["heap.alloc.enomem", "heap.alloc.fault-walk"],
     code: "WRONG_ERROR",
     errorCode: "EINVAL",
   },
@@ -247,6 +248,13 @@ export const heapZoo: readonly HeapZooEntry[] = [
     errorCode: "DMA_API_UNMAP_WRONG_DIR",
   },
   {
+    name: "LeakOnEintrHeap",
+    plugin: LeakOnEintrHeap,
+    defect: "keeps the pages already taken when a fatal signal ends an allocation (EINTR)",
+    catches: ["heap.alloc.fault-walk"],
+    code: "LEAK",
+  },
+  {
     name: "LeakyReleaseCmaHeap",
     plugin: LeakyReleaseCmaHeap,
     kernelConfig: { profile: "6.1", cma: { size: "16MiB" } },
@@ -254,6 +262,7 @@ export const heapZoo: readonly HeapZooEntry[] = [
     // Every case that frees a buffer ends with CMA pages in use (LEAK); churn runs the area dry.
     catches: [
       "heap.alloc.churn",
+      "heap.alloc.fault-walk",
       "heap.factory.isolated",
       "heap.naming.exp-name",
       "heap.naming.set-name",

@@ -4,6 +4,7 @@
 import { type Process, setBufferName, withCpuAccess } from "@dmabuf/core";
 import {
   _IOWR,
+  allocFromHeap,
   DMA_BUF_MAGIC,
   DMA_HEAP_IOC_MAGIC,
   DMA_HEAP_IOCTL_ALLOC,
@@ -39,6 +40,9 @@ import { fitBudget, fitSize, fitSizes, KiB, MiB } from "../exporter/context.js";
 import { BUFINFO, parseBufinfo, parseFdinfo } from "../observability.js";
 import type { HeapSession } from "../session.js";
 import type { HeapCase } from "./context.js";
+
+/** Most allocations the fault walk tries to fail (a bound for heaps that allocate per page). */
+const FAULT_WALK_LIMIT = 48;
 
 function factoryCheck(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ConformanceFailure("FACTORY", message);
@@ -490,6 +494,67 @@ export const heapCases: readonly HeapCase[] = [
         checkUnchanged(s.kernel, before, "kernel state after the interrupted allocation");
       }
       victim.exit();
+    },
+  },
+  {
+    id: "heap.alloc.fault-walk",
+    title:
+      "Failing each page allocation of an ALLOC in turn, or killing the caller after each, gives ENOMEM or EINTR and leaves the kernel as it was",
+    spec: "SPEC §8.1, §9.2",
+    run(ctx) {
+      const s = ctx.boot();
+      const k = s.kernel;
+      const ps = k.pageSize;
+      const size = fitSize(ctx.capabilities, ps, 64 * KiB + 3 * ps);
+      const alloc = (proc: Process, heapFd: number) =>
+        allocFromHeap(proc, heapFd, size, { fdFlags: O_RDWR });
+      // fail_page_alloc: the Nth page allocation fails, for every N the allocation reaches.
+      for (let n = 1; n <= FAULT_WALK_LIMIT; n++) {
+        const before = k.snapshot();
+        k.faults.failNth("page", n);
+        let fd = -1;
+        try {
+          fd = alloc(s.proc, s.heapFd);
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          k.faults.reset();
+          check(
+            code === "ENOMEM",
+            `with page allocation ${n} failing, ALLOC failed with ${String(code ?? e)}, not ENOMEM`,
+          );
+          checkUnchanged(k, before, `kernel state after ALLOC with page allocation ${n} failing`);
+          continue;
+        }
+        // Success is allowed (a heap may fall back to smaller chunks); it must leave nothing.
+        const reached = k.faults.count("page");
+        k.faults.reset();
+        s.proc.close(fd);
+        checkUnchanged(k, before, `kernel state after freeing a buffer allocated past a failure`);
+        if (reached < n) break;
+      }
+      // A fatal signal after the Nth page allocation, for every N the allocation reaches.
+      for (let n = 1; n <= FAULT_WALK_LIMIT; n++) {
+        const victim = k.spawn({ name: "victim" });
+        const heapFd = victim.open(`/dev/dma_heap/${ctx.heapName}`, O_RDWR);
+        const before = k.snapshot();
+        k.faults.fatalSignalAfterPages(n);
+        let done = false;
+        try {
+          alloc(victim, heapFd);
+          done = k.faults.count("page") < n;
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          check(
+            code === "EINTR" || code === "ENOMEM",
+            `killed after page allocation ${n}, ALLOC failed with ${String(code ?? e)}, not EINTR or ENOMEM`,
+          );
+          checkUnchanged(k, before, `kernel state after ALLOC killed after page allocation ${n}`);
+        } finally {
+          k.faults.reset();
+        }
+        victim.exit();
+        if (done) break;
+      }
     },
   },
   {

@@ -1,0 +1,3 @@
+// Fault injection.
+
+export { FAULT_POINTS, FaultInjection, type FaultPoint } from "./fault-injection.js";
