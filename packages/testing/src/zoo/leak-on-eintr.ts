@@ -14,7 +14,7 @@ export class LeakOnEintrHeap extends ReferenceHeap {
     let n = 0;
     try {
       for (; n < count; n++) {
-        if (this.kernel.current?.fatalSignalPending) {
+        if (this.host.fatalSignalPending()) {
           throw new KernelError("EINTR", "leak_on_eintr_allocate", "fatal signal pending");
         }
         pfns[n] = this.takePage();
