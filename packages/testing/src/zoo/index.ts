@@ -16,6 +16,7 @@ import { NeverSyncsHeap } from "./never-syncs.js";
 import { NoDetachImporter } from "./no-detach-importer.js";
 import { NoReferenceImporter } from "./no-reference-importer.js";
 import { NotZeroingHeap } from "./not-zeroing.js";
+import { PutBeforeDetachImporter } from "./put-before-detach-importer.js";
 import { RevalidatingFlagsHeap } from "./revalidating-flags.js";
 import { ReversedTableHeap } from "./reversed-table.js";
 import { ScatteredContiguousHeap } from "./scattered-contiguous.js";
@@ -351,6 +352,7 @@ export const importerZoo: readonly ImporterZooEntry[] = [
     defect: "uses the buffer behind the fd without taking a reference",
     catches: [
       "importer.import.reference",
+      "importer.release.order",
       "importer.release.last-reference",
       "importer.leaks.process-exit",
     ],
@@ -383,6 +385,18 @@ export const importerZoo: readonly ImporterZooEntry[] = [
       "importer.dma.read",
       "importer.dma.write",
       "importer.dma.mapped-directions",
+      "importer.release.last-reference",
+      "importer.leaks.process-exit",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "PutBeforeDetachImporter",
+    importer: (kernel) => new PutBeforeDetachImporter(kernel),
+    defect: "drops its reference before it detaches",
+    catches: [
+      "importer.release.order",
+      "importer.import.reference",
       "importer.release.last-reference",
       "importer.leaks.process-exit",
     ],

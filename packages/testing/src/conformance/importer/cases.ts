@@ -305,6 +305,11 @@ export const importerCases: readonly ImporterCase[] = [
         mine.slice(detach + 1).every((c) => c.op !== "map" && c.op !== "unmap"),
         "the importer mapped or unmapped after detaching",
       );
+      checkEqual(
+        mine[detach]?.refs,
+        refs + 1,
+        "references when the importer detached (its own must still be held: put comes last)",
+      );
       checkEqual(b.buf.file.refCount, refs, "references after release");
       check(isLive(s.kernel, b.buf), "the buffer died while user space still held its fd");
       s.proc.close(b.fd);

@@ -23,6 +23,8 @@ export interface TracedCall {
   readonly dir?: DmaDirection;
   /** The table, for map and unmap. */
   readonly sgt?: SgTable;
+  /** The buffer's file references when the op was called (attach and detach). */
+  readonly refs?: number;
 }
 
 /**
@@ -46,7 +48,12 @@ export class TracedPageExporter extends PageExporter {
 
   /** Records the detach. */
   detach(buf: DmaBuf<PageBuffer>, attachment: DmaBufAttachment): void {
-    this.calls.push({ op: "detach", ino: buf.ino, dev: attachment.dev.name });
+    this.calls.push({
+      op: "detach",
+      ino: buf.ino,
+      dev: attachment.dev.name,
+      refs: buf.file.refCount,
+    });
   }
 
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
