@@ -46,9 +46,9 @@ describe("the data-path cases run with a non-coherent device without being asked
       exclude: { "exporter.cpu.syncs-mapped-attachments": "excluded by its author" },
     });
     expect(failedCaseIds(report as SuiteReport)).toEqual([
-      "exporter.data.cpu-to-device.non-coherent",
-      "exporter.data.device-to-cpu.non-coherent",
-      "exporter.data.bidirectional.non-coherent",
+      "exporter.non-coherent.cpu-to-device",
+      "exporter.non-coherent.device-to-cpu",
+      "exporter.non-coherent.bidirectional",
     ]);
   });
 });

@@ -140,8 +140,8 @@ const RULES: readonly DataRule[] = [
 ];
 
 /**
- * The data-path cases: each rule twice, `exporter.data.<rule>.coherent` and
- * `exporter.data.<rule>.non-coherent`, always under a checking cache model (installed on the
+ * The data-path cases: each rule twice, `exporter.coherent.<rule>` and
+ * `exporter.non-coherent.<rule>`, always under a checking cache model (installed on the
  * case's kernel unless it booted with one). The device keeps the buffer mapped across the
  * CPU's accesses, so only the exporter's `beginCpuAccess`/`endCpuAccess` keep the two
  * coherent: a missing, partial, swapped or wrong-direction sync fails the non-coherent case
@@ -150,7 +150,7 @@ const RULES: readonly DataRule[] = [
 export const dataPathCases: readonly ExporterCase[] = RULES.flatMap((rule) =>
   DEVICE_KINDS.map(
     (kind): ExporterCase => ({
-      id: `exporter.data.${rule.name}.${kind}`,
+      id: `exporter.${kind}.${rule.name}`,
       title: `${rule.title} (${kind} device)`,
       spec: "SPEC §8.2, §9.4",
       requires: needs.cpuView,
