@@ -1,21 +1,18 @@
 // Camera → CPU → display on one CMA buffer: DMA-API debugging warns about the mixed directions, as Linux does.
 
+import { allocFromHeap, createKernel, DMA_FROM_DEVICE, DMA_TO_DEVICE } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   DMA_BUF_IOCTL_SYNC,
   DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_READ,
   DMA_BUF_SYNC_START,
   DMA_BUF_SYNC_WRITE,
-  DMA_FROM_DEVICE,
-  DMA_TO_DEVICE,
   encodeDmaBufSync,
   MAP_SHARED,
   POLLIN,
   PROT_READ,
   PROT_WRITE,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { describe, expect, it } from "vitest";
 import { CacheModel } from "./cache-model.js";

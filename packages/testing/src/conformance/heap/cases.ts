@@ -1,10 +1,9 @@
 // The heap rules (dma-heap.c and the heaps): the factory, naming, the ALLOC ioctl, allocation,
 // observability and leaks, seen from user space.
 
-import { type Process, setBufferName, withCpuAccess } from "@dmabuf/core";
+import { allocFromHeap, type Process, setBufferName, withCpuAccess } from "@dmabuf/core";
 import {
   _IOWR,
-  allocFromHeap,
   DMA_BUF_MAGIC,
   DMA_HEAP_IOC_MAGIC,
   DMA_HEAP_IOCTL_ALLOC,
