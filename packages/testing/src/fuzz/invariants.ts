@@ -15,7 +15,10 @@ export function snapshotDiff(a: KernelSnapshot[], b: KernelSnapshot[]): string[]
   a.forEach((s, i) => {
     const t = b[i] as KernelSnapshot;
     for (const key of Object.keys(s) as (keyof KernelSnapshot)[]) {
-      if (s[key] !== t[key]) out.push(`kernel ${i} ${key}: ${s[key]} → ${t[key]}`);
+      // Nested figures (per-device IOVA, plugin pools) compare by value.
+      const was = JSON.stringify(s[key]);
+      const now = JSON.stringify(t[key]);
+      if (was !== now) out.push(`kernel ${i} ${key}: ${was} → ${now}`);
     }
   });
   return out;
