@@ -229,9 +229,10 @@ describe("the code samples of the docs", () => {
       existsSync(join(root, "packages", d, "package.json")),
     )) {
       const readme = join(root, "packages", p, "README.md");
-      expect(existsSync(readme) && /^```ts\b/m.test(readFileSync(readme, "utf8")), readme).toBe(
-        true,
-      );
+      // A package whose product is a command (a `bin`) may show the command instead.
+      const manifest = JSON.parse(readFileSync(join(root, "packages", p, "package.json"), "utf8"));
+      const example = manifest.bin ? /^```(ts|sh)\b/m : /^```ts\b/m;
+      expect(existsSync(readme) && example.test(readFileSync(readme, "utf8")), readme).toBe(true);
     }
   });
 

@@ -196,7 +196,7 @@ describe("dmabuf-conformance", () => {
   it.skipIf(!existsSync(bin))(
     "a case that never returns fails with TIMEOUT and the run goes on in a fresh worker",
     () => {
-      const looping = `${pkg}/dist/cli/fixtures/retries-forever.js`;
+      const looping = `${pkg}/src/cli/fixtures/retries-forever.mjs`;
       const r = spawnSync(process.execPath, [bin, "--json", "--timeout", "3000", looping], {
         encoding: "utf8",
         timeout: 120_000,
