@@ -138,14 +138,14 @@ describe("createKernel configuration", () => {
       expect(e.message).toContain(`→ at ${path}`);
     }
     expect(e.message).toContain("pageSize must be 4096, 16384 or 65536");
-    expect(e.message).toContain('profile must be "6.18" or "6.1"');
+    expect(e.message).toContain('profile must be "6.18", "6.12", "6.6" or "6.1"');
     expect(e.message.match(/✖/g)).toHaveLength(5);
   });
 
   it.each([
     [{ pageSize: 8192 }, "pageSize"],
     [{ pageSize: "4096" }, "pageSize"],
-    [{ profile: "6.6" }, "profile"],
+    [{ profile: "6.5" }, "profile"],
     [{ heapNodeMode: -1 }, "heapNodeMode"],
     [{ heapNodeMode: 0.5 }, "heapNodeMode"],
     [{ plugins: "SystemHeap" }, "plugins"],

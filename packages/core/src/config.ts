@@ -65,7 +65,11 @@ export const kernelConfigSchema = z
       .literal([4096, 16384, 65536], { error: "pageSize must be 4096, 16384 or 65536" })
       .default(4096),
     /** Which Linux version to reproduce. */
-    profile: z.enum(["6.18", "6.1"], { error: 'profile must be "6.18" or "6.1"' }).default("6.18"),
+    profile: z
+      .enum(["6.18", "6.12", "6.6", "6.1"], {
+        error: 'profile must be "6.18", "6.12", "6.6" or "6.1"',
+      })
+      .default("6.18"),
     /**
      * Plugins (exporters, heaps, devices) to register at boot, in order: a class, or
      * `{ plugin, config }` to pass the plugin its configuration.

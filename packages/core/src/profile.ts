@@ -1,7 +1,7 @@
-// Kernel version profiles: the handful of behaviour differences between Linux 6.1 and 6.18.
+// Kernel version profiles: the handful of behaviour differences between Linux 6.1, 6.6, 6.12 and 6.18.
 
 /** A kernel version the model can reproduce. */
-export type KernelVersion = "6.18" | "6.1";
+export type KernelVersion = "6.18" | "6.12" | "6.6" | "6.1";
 
 /**
  * The behaviour switches of one kernel version. Profiles are data: code asks the profile,
@@ -58,6 +58,11 @@ export interface KernelProfile {
    * and has no vmap (EINVAL).
    */
   readonly udmabufFolios: boolean;
+  /**
+   * With `udmabufFolios`: the first fault on a udmabuf mapping inserts every page of the
+   * mapping (~6.13+); 6.12 inserts only the faulting page.
+   */
+  readonly udmabufPrefault: boolean;
 }
 
 /** Every profile, by version. */
@@ -74,6 +79,42 @@ export const PROFILES: Readonly<Record<KernelVersion, KernelProfile>> = {
     memfdExec: true,
     sealArgLow32: true,
     udmabufFolios: true,
+    udmabufPrefault: true,
+  },
+  // Read in Debian's linux-source-6.12 (6.12.118): sg_table caching still present, the
+  // dma_resv_add_fence seqno check, memfd_fcntl with an unsigned int argument, udmabuf on
+  // memfd_pin_folios with one sg entry per page, a PFN mapping faulted one page at a time and
+  // vmap; shmem (devtmpfs) directories with stable offsets; no detached fence names yet.
+  "6.12": {
+    version: "6.12",
+    sgtCaching: true,
+    sysfsStats: true,
+    devtmpfsNewestFirst: false,
+    cmaHeapPerArea: false,
+    resvAddSeqnoCheck: true,
+    fenceNamesDetachOnSignal: false,
+    fenceDeadlines: true,
+    memfdExec: true,
+    sealArgLow32: true,
+    udmabufFolios: true,
+    udmabufPrefault: false,
+  },
+  // Linux 6.6 as tagged: shmem's stable directory offsets arrived in 6.6; fence deadlines and
+  // MFD_EXEC in 6.3; udmabuf still pins pages (its folio rework is 6.11), the seqno check in
+  // dma_resv_add_fence came with 6.7 (and stable 6.6.y backports it).
+  "6.6": {
+    version: "6.6",
+    sgtCaching: true,
+    sysfsStats: true,
+    devtmpfsNewestFirst: false,
+    cmaHeapPerArea: false,
+    resvAddSeqnoCheck: false,
+    fenceNamesDetachOnSignal: false,
+    fenceDeadlines: true,
+    memfdExec: true,
+    sealArgLow32: true,
+    udmabufFolios: false,
+    udmabufPrefault: false,
   },
   "6.1": {
     version: "6.1",
@@ -87,5 +128,6 @@ export const PROFILES: Readonly<Record<KernelVersion, KernelProfile>> = {
     memfdExec: false,
     sealArgLow32: false,
     udmabufFolios: false,
+    udmabufPrefault: false,
   },
 };

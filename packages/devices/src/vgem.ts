@@ -8,12 +8,23 @@ import {
   KernelError,
   type Process,
 } from "@dmabuf/core";
+import { z } from "zod";
 import {
   DeviceModel,
   deviceConfigSchema,
   deviceSpec,
   type ImportedBuffer,
 } from "./device-model.js";
+import { drmFileOperations, drmRdev } from "./drm-node.js";
+
+/** Configuration of {@link Vgem}. */
+export const vgemConfigSchema = deviceConfigSchema.extend({
+  /** The DRM minor: the node is /dev/dri/card<card> (default 0). */
+  card: z.number().int().min(0).max(63).default(0),
+});
+
+/** Input accepted as {@link Vgem} configuration. */
+export type VgemConfigInput = z.input<typeof vgemConfigSchema>;
 
 /**
  * A vgem-like importer, what the dmabuf-heaps selftest opens to check that a heap's buffers
@@ -27,14 +38,31 @@ export class Vgem extends DeviceModel {
   readonly #handles = new Map<Process, Map<number, ImportedBuffer>>();
   readonly #byBuffer = new Map<Process, Map<DmaBuf, number>>();
   #nextHandle = 1;
+  readonly #card: number;
 
   /**
    * @param host - the device host (given by `createKernel`)
    * @param config - device overrides (the plugin entry's config)
    */
   constructor(host: DeviceHost, config?: unknown) {
-    const c = deviceConfigSchema.parse(config ?? {});
+    const c = vgemConfigSchema.parse(config ?? {});
     super(host, deviceSpec({ name: "vgem", coherent: true }, c), c);
+    this.#card = c.card;
+  }
+
+  /** Registers the device and creates /dev/dri/card<card>. */
+  override probe(): void {
+    super.probe();
+    this.host.installDevice(`/dev/dri/card${this.#card}`, {
+      mode: 0o660,
+      gid: 44,
+      rdev: drmRdev(this.#card),
+      fops: drmFileOperations(
+        { name: "vgem", date: "20120112", desc: "Virtual GEM provider", version: [1, 0, 0] },
+        this,
+      ),
+      privateData: this,
+    });
   }
 
   /**

@@ -15,7 +15,7 @@ import type { PhysicalMemory } from "../mm/physical-memory.js";
 import type { MemoryReservations } from "../mm/reserve.js";
 import type { KernelProfile } from "../profile.js";
 import type { SimClock } from "../time/clock.js";
-import type { Node } from "../vfs/namespace.js";
+import type { DeviceNode, Node } from "../vfs/namespace.js";
 import type { Process } from "../vfs/process.js";
 
 /**
@@ -172,6 +172,17 @@ export interface DeviceHost extends PluginHost {
    * @throws KernelError EEXIST when the kernel already has a CPU cache installed.
    */
   installCpuCache(port: CpuPort, hooks: CpuCacheHooks): void;
+  /**
+   * Creates a character device node at `path` (as a driver's `device_create` makes devtmpfs
+   * show it), e.g. /dev/dri/card0 or /dev/video0, with a fresh inode number; opening it gives
+   * a file with `fops` and `privateData`. Optional use, by devices with a user-space interface.
+   * Context: `probe`.
+   */
+  installDevice(
+    path: string,
+    node: Pick<DeviceNode, "mode" | "rdev" | "fops" | "privateData"> &
+      Partial<Pick<DeviceNode, "uid" | "gid">>,
+  ): void;
 }
 
 /** The CPU cache installed on each kernel (at most one, for the kernel's life). */
@@ -248,6 +259,18 @@ export function createDeviceHost(k: Kernel): DeviceHost {
       memory: { value: k.memory, enumerable: true },
       moveNotify: { value: k.moveNotify, enumerable: true },
       processes: { value: () => k.processes(), enumerable: true },
+      installDevice: {
+        value: (path: string, node: Parameters<DeviceHost["installDevice"]>[1]) =>
+          k.namespace.install(path, {
+            kind: "chr",
+            uid: 0,
+            gid: 0,
+            nonseekable: false,
+            ...node,
+            ino: k.nextPseudoIno(),
+          }),
+        enumerable: true,
+      },
       installCpuCache: {
         value: (port: CpuPort, hooks: CpuCacheHooks) => {
           if (installedCaches.has(k)) {

@@ -176,8 +176,8 @@ export class UdmabufOps implements DmaBufOps<Udmabuf> {
 
   /**
    * Set up a user mapping (`mmap_udmabuf`): shared mappings only; pages fault in from the
-   * pinned frames (6.1: one page per fault; 6.18: a PFN mapping, the whole range pre-faulted on
-   * first touch). A touch past the buffer (after mremap grew the mapping) raises SIGBUS.
+   * pinned frames (6.1: one page per fault; 6.12: a PFN mapping, one page per fault; 6.18: the
+   * whole range pre-faulted on first touch). A touch past the buffer (after mremap grew the mapping) raises SIGBUS.
    * Called by mmap() after the core's range check. **Optional**.
    * @throws KernelError EINVAL for a MAP_PRIVATE mapping.
    */
@@ -192,9 +192,11 @@ export class UdmabufOps implements DmaBufOps<Udmabuf> {
       return;
     }
     vma.pfnmap = true;
+    const prefault = this.host.profile.udmabufPrefault;
     vma.ops = {
       fault(v, pgoff) {
         if (pgoff >= priv.pagecount) return -1;
+        if (!prefault) return priv.pfns[pgoff] as number;
         for (let i = 0; i < v.pageCount; i++) {
           const p = v.pgoff + i;
           if (p < priv.pagecount && v.pages.get(i) < 0) v.pages.set(i, priv.pfns[p] as number);

@@ -76,84 +76,64 @@ function smallMemfd(proc: Process): number {
   return memfdWithSeals(proc, PAGE * NUM_PAGES, false);
 }
 
-describe.each(["6.18", "6.1"] as const)("udmabuf selftest, profile %s", (profile) => {
-  it("test-1: an offset that is not page aligned fails (EINVAL)", () => {
-    const { proc, devfd } = setup(profile);
-    const memfd = smallMemfd(proc);
-    expect(outcome(() => create(proc, devfd, memfd, PAGE / 2, PAGE)).errno).toBe("EINVAL");
-  });
-
-  it("test-2: a size that is not a multiple of the page fails (EINVAL)", () => {
-    const { proc, devfd } = setup(profile);
-    const memfd = smallMemfd(proc);
-    expect(outcome(() => create(proc, devfd, memfd, 0, PAGE / 2)).errno).toBe("EINVAL");
-  });
-
-  it("test-3: stdin is not a memfd (EBADFD)", () => {
-    const { proc, devfd } = setup(profile);
-    smallMemfd(proc);
-    expect(outcome(() => create(proc, devfd, 0, 0, PAGE * NUM_PAGES)).errno).toBe("EBADFD");
-  });
-
-  it("test-4: a written, sealed memfd of four pages works", () => {
-    const { proc, devfd } = setup(profile);
-    const memfd = smallMemfd(proc);
-    const size = PAGE * NUM_PAGES;
-    const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
-    writeToMemfd(addr1, size, PAGE, "a");
-    const buf = create(proc, devfd, memfd, 0, size);
-    expect(buf).toBeGreaterThanOrEqual(0);
-    proc.munmap(addr1);
-    proc.close(buf);
-    proc.close(memfd);
-  });
-
-  it("test-5: a list over a 1024-page memfd stays coherent with later writes (4 KiB pages)", () => {
-    const { proc, devfd } = setup(profile);
-    const size = MEMFD_SIZE * PAGE;
-    const memfd = memfdWithSeals(proc, size, false);
-    const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
-    writeToMemfd(addr1, size, PAGE, "a");
-    const buf = createUdmabufList(proc, devfd, memfd, size, PAGE);
-    const addr2 = proc.mmap(
-      buf,
-      NUM_PAGES * NUM_ENTRIES * PAGE,
-      PROT_READ | PROT_WRITE,
-      MAP_SHARED,
-    );
-    writeToMemfd(addr1, size, PAGE, "b");
-    expect(compareChunks(addr1, addr2, size, PAGE)).toBe(true);
-    expect(addr2.read(0, 1)[0]).toBe("b".charCodeAt(0));
-  });
-
-  it("test-6: the same over a 2 GiB hugetlb memfd (2 MiB pages)", () => {
-    const { kernel, proc, devfd } = setup(profile);
-    const size = MEMFD_SIZE * HUGE;
-    const memfd = memfdWithSeals(proc, size, true);
-    const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
-    writeToMemfd(addr1, size, HUGE, "a");
-    const buf = createUdmabufList(proc, devfd, memfd, size, HUGE);
-    const addr2 = proc.mmap(
-      buf,
-      NUM_PAGES * NUM_ENTRIES * HUGE,
-      PROT_READ | PROT_WRITE,
-      MAP_SHARED,
-    );
-    writeToMemfd(addr1, size, HUGE, "b");
-    expect(compareChunks(addr1, addr2, size, HUGE)).toBe(true);
-    expect(kernel.hugetlb.defaultPool.free).toBe(0);
-    proc.munmap(addr1);
-    proc.munmap(addr2);
-    proc.close(buf);
-    proc.close(memfd);
-    expect(kernel.hugetlb.defaultPool.free).toBe(MEMFD_SIZE);
-  });
-
-  if (profile === "6.18") {
-    it("test-7: pinned and mapped before the memfd is written, still coherent", () => {
+describe.each(["6.18", "6.12", "6.6", "6.1"] as const)(
+  "udmabuf selftest, profile %s",
+  (profile) => {
+    it("test-1: an offset that is not page aligned fails (EINVAL)", () => {
       const { proc, devfd } = setup(profile);
+      const memfd = smallMemfd(proc);
+      expect(outcome(() => create(proc, devfd, memfd, PAGE / 2, PAGE)).errno).toBe("EINVAL");
+    });
+
+    it("test-2: a size that is not a multiple of the page fails (EINVAL)", () => {
+      const { proc, devfd } = setup(profile);
+      const memfd = smallMemfd(proc);
+      expect(outcome(() => create(proc, devfd, memfd, 0, PAGE / 2)).errno).toBe("EINVAL");
+    });
+
+    it("test-3: stdin is not a memfd (EBADFD)", () => {
+      const { proc, devfd } = setup(profile);
+      smallMemfd(proc);
+      expect(outcome(() => create(proc, devfd, 0, 0, PAGE * NUM_PAGES)).errno).toBe("EBADFD");
+    });
+
+    it("test-4: a written, sealed memfd of four pages works", () => {
+      const { proc, devfd } = setup(profile);
+      const memfd = smallMemfd(proc);
+      const size = PAGE * NUM_PAGES;
+      const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+      writeToMemfd(addr1, size, PAGE, "a");
+      const buf = create(proc, devfd, memfd, 0, size);
+      expect(buf).toBeGreaterThanOrEqual(0);
+      proc.munmap(addr1);
+      proc.close(buf);
+      proc.close(memfd);
+    });
+
+    it("test-5: a list over a 1024-page memfd stays coherent with later writes (4 KiB pages)", () => {
+      const { proc, devfd } = setup(profile);
+      const size = MEMFD_SIZE * PAGE;
+      const memfd = memfdWithSeals(proc, size, false);
+      const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+      writeToMemfd(addr1, size, PAGE, "a");
+      const buf = createUdmabufList(proc, devfd, memfd, size, PAGE);
+      const addr2 = proc.mmap(
+        buf,
+        NUM_PAGES * NUM_ENTRIES * PAGE,
+        PROT_READ | PROT_WRITE,
+        MAP_SHARED,
+      );
+      writeToMemfd(addr1, size, PAGE, "b");
+      expect(compareChunks(addr1, addr2, size, PAGE)).toBe(true);
+      expect(addr2.read(0, 1)[0]).toBe("b".charCodeAt(0));
+    });
+
+    it("test-6: the same over a 2 GiB hugetlb memfd (2 MiB pages)", () => {
+      const { kernel, proc, devfd } = setup(profile);
       const size = MEMFD_SIZE * HUGE;
       const memfd = memfdWithSeals(proc, size, true);
+      const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+      writeToMemfd(addr1, size, HUGE, "a");
       const buf = createUdmabufList(proc, devfd, memfd, size, HUGE);
       const addr2 = proc.mmap(
         buf,
@@ -161,21 +141,46 @@ describe.each(["6.18", "6.1"] as const)("udmabuf selftest, profile %s", (profile
         PROT_READ | PROT_WRITE,
         MAP_SHARED,
       );
-      const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
-      writeToMemfd(addr1, size, HUGE, "a");
       writeToMemfd(addr1, size, HUGE, "b");
       expect(compareChunks(addr1, addr2, size, HUGE)).toBe(true);
+      expect(kernel.hugetlb.defaultPool.free).toBe(0);
+      proc.munmap(addr1);
+      proc.munmap(addr2);
+      proc.close(buf);
+      proc.close(memfd);
+      expect(kernel.hugetlb.defaultPool.free).toBe(MEMFD_SIZE);
     });
-  } else {
-    it("test-7: 6.1 fails the create (EINVAL): it pins only huge pages already in the file", () => {
-      // The seven-test selftest is of 6.11+, whose udmabuf allocates missing folios when it
-      // pins them; 6.1 looks the huge pages up and refuses a range that has none yet.
-      const { kernel, proc, devfd } = setup(profile);
-      const size = MEMFD_SIZE * HUGE;
-      const memfd = memfdWithSeals(proc, size, true);
-      const before = kernel.snapshot();
-      expect(outcome(() => createUdmabufList(proc, devfd, memfd, size, HUGE)).errno).toBe("EINVAL");
-      expect(kernel.snapshot()).toEqual(before);
-    });
-  }
-});
+
+    if (profile === "6.18" || profile === "6.12") {
+      it("test-7: pinned and mapped before the memfd is written, still coherent", () => {
+        const { proc, devfd } = setup(profile);
+        const size = MEMFD_SIZE * HUGE;
+        const memfd = memfdWithSeals(proc, size, true);
+        const buf = createUdmabufList(proc, devfd, memfd, size, HUGE);
+        const addr2 = proc.mmap(
+          buf,
+          NUM_PAGES * NUM_ENTRIES * HUGE,
+          PROT_READ | PROT_WRITE,
+          MAP_SHARED,
+        );
+        const addr1 = proc.mmap(memfd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+        writeToMemfd(addr1, size, HUGE, "a");
+        writeToMemfd(addr1, size, HUGE, "b");
+        expect(compareChunks(addr1, addr2, size, HUGE)).toBe(true);
+      });
+    } else {
+      it(`test-7: ${profile} fails the create (EINVAL): it pins only huge pages already in the file`, () => {
+        // The seven-test selftest is of 6.11+, whose udmabuf allocates missing folios when it
+        // pins them; 6.1 looks the huge pages up and refuses a range that has none yet.
+        const { kernel, proc, devfd } = setup(profile);
+        const size = MEMFD_SIZE * HUGE;
+        const memfd = memfdWithSeals(proc, size, true);
+        const before = kernel.snapshot();
+        expect(outcome(() => createUdmabufList(proc, devfd, memfd, size, HUGE)).errno).toBe(
+          "EINVAL",
+        );
+        expect(kernel.snapshot()).toEqual(before);
+      });
+    }
+  },
+);

@@ -233,6 +233,20 @@ describe("pins: the buffer and the memfd share pages", () => {
   });
 });
 
+describe("profile 6.12: the folio rework without the pre-fault", () => {
+  it("mmap is a PFN mapping whose pages fault in one by one", () => {
+    const { proc, dev } = boot("6.12");
+    const fd = memfd(proc, 4 * PS);
+    const buf = create(proc, dev, fd, 0, 4 * PS);
+    const m = proc.mmap(buf, 4 * PS, PROT_READ | PROT_WRITE, MAP_SHARED);
+    m.read(PS, 1);
+    expect([...m.vma.pfns].filter((p) => p >= 0).length).toBe(1);
+    expect(m.vma.pfnmap).toBe(true);
+    m.read(3 * PS, 1);
+    expect([...m.vma.pfns].filter((p) => p >= 0).length).toBe(2);
+  });
+});
+
 describe.each(BOTH)("profile %s: the exporter ops", (profile: KernelVersion) => {
   const folios = profile === "6.18";
   const setup = (pages = 4) => {

@@ -1,0 +1,210 @@
+// A DRM character device (/dev/dri/cardN): version query and PRIME/GEM handles per open file.
+
+import {
+  DMA_BIDIRECTIONAL,
+  type DmaBuf,
+  type DmaDirection,
+  DRM_CLOEXEC,
+  DRM_GEM_CLOSE_SIZE,
+  DRM_IOCTL_GEM_CLOSE,
+  DRM_IOCTL_PRIME_FD_TO_HANDLE,
+  DRM_IOCTL_PRIME_HANDLE_TO_FD,
+  DRM_IOCTL_VERSION,
+  DRM_IOCTL_VERSION32,
+  DRM_MAJOR,
+  DRM_PRIME_HANDLE_SIZE,
+  DRM_RDWR,
+  DRM_VERSION_LAYOUT,
+  DRM_VERSION32_LAYOUT,
+  type DrmVersionLayout,
+  type File,
+  type FileOperations,
+  type IoctlArg,
+  KernelError,
+  type Process,
+} from "@dmabuf/core";
+import type { DeviceModel, ImportedBuffer } from "./device-model.js";
+
+/** What DRM_IOCTL_VERSION reports. */
+export interface DrmDriverInfo {
+  /** Driver name, e.g. "vgem". */
+  readonly name: string;
+  /** Driver date string. */
+  readonly date: string;
+  /** Driver description. */
+  readonly desc: string;
+  /** Major, minor, patchlevel. */
+  readonly version: readonly [number, number, number];
+}
+
+/**
+ * One open file of a DRM device (`struct drm_file`): its GEM handles. Handles are per open
+ * file, as in Linux; the file's release drops every handle it still holds.
+ */
+export class DrmFile {
+  readonly #handles = new Map<number, ImportedBuffer>();
+  readonly #byBuffer = new Map<DmaBuf, number>();
+  #next = 1;
+
+  /** The import behind `handle`, if any. */
+  lookup(handle: number): ImportedBuffer | undefined {
+    return this.#handles.get(handle);
+  }
+
+  /** The handle of `buf` in this file, if it was imported here. */
+  handleOf(buf: DmaBuf): number | undefined {
+    return this.#byBuffer.get(buf);
+  }
+
+  /** Adds `imported` under a new handle. @returns the handle */
+  add(imported: ImportedBuffer): number {
+    const h = this.#next++;
+    this.#handles.set(h, imported);
+    this.#byBuffer.set(imported.buf, h);
+    return h;
+  }
+
+  /** Drops `handle` and releases its import. @throws KernelError EINVAL for an unknown handle. */
+  close(handle: number): void {
+    const imported = this.#handles.get(handle);
+    if (!imported) throw new KernelError("EINVAL", "drm_gem_close", `no handle ${handle}`);
+    this.#handles.delete(handle);
+    this.#byBuffer.delete(imported.buf);
+    imported.release();
+  }
+
+  /** Releases every handle (`drm_gem_release` at the file's last close). */
+  releaseAll(): void {
+    for (const h of [...this.#handles.keys()]) this.close(h);
+  }
+}
+
+/** A driver-specific ioctl handler: returns undefined for a request it does not serve. */
+export type DrmDriverIoctl = (
+  dfile: DrmFile,
+  cmd: number,
+  arg: Uint8Array,
+  proc: Process,
+) => number | undefined;
+
+/**
+ * The file operations of a DRM device node serving, for both the LP64 and the ILP32
+ * (compat) encodings where they differ: DRM_IOCTL_VERSION, DRM_IOCTL_PRIME_FD_TO_HANDLE
+ * (imports with `dir` through `model`; the same buffer again gives the same handle),
+ * DRM_IOCTL_PRIME_HANDLE_TO_FD (flags DRM_CLOEXEC | DRM_RDWR only, else EINVAL; ENOENT for an
+ * unknown handle) and DRM_IOCTL_GEM_CLOSE (EINVAL for an unknown handle), then `driverIoctl`.
+ * Any other request fails with EINVAL, as drm_ioctl answers a request it has no entry for.
+ * Pointer fields of an ioctl argument are byte offsets into the argument (the model's
+ * convention for user pointers).
+ */
+export function drmFileOperations(
+  info: DrmDriverInfo,
+  model: DeviceModel,
+  dir: DmaDirection = DMA_BIDIRECTIONAL,
+  driverIoctl?: DrmDriverIoctl,
+): FileOperations {
+  const files = new WeakMap<File, DrmFile>();
+  const stateOf = (file: File) => {
+    let s = files.get(file);
+    if (!s) {
+      s = new DrmFile();
+      files.set(file, s);
+    }
+    return s;
+  };
+  return {
+    ioctl: (file, cmd, arg, proc) => {
+      const dfile = stateOf(file);
+      const c = cmd >>> 0;
+      if (c === DRM_IOCTL_VERSION) return version(info, DRM_VERSION_LAYOUT, need(arg, 64));
+      if (c === DRM_IOCTL_VERSION32) return version(info, DRM_VERSION32_LAYOUT, need(arg, 36));
+      if (c === DRM_IOCTL_PRIME_FD_TO_HANDLE) {
+        const a = need(arg, DRM_PRIME_HANDLE_SIZE);
+        const v = dv(a);
+        const core = model.host.dmaBuf;
+        const buf = core.get(proc, v.getInt32(8, true));
+        try {
+          const h = dfile.handleOf(buf) ?? dfile.add(model.import(buf, dir, true));
+          v.setUint32(0, h, true);
+          return 0;
+        } finally {
+          core.put(buf);
+        }
+      }
+      if (c === DRM_IOCTL_PRIME_HANDLE_TO_FD) {
+        const a = need(arg, DRM_PRIME_HANDLE_SIZE);
+        const v = dv(a);
+        const flags = v.getUint32(4, true);
+        if (flags & ~(DRM_CLOEXEC | DRM_RDWR)) {
+          throw new KernelError("EINVAL", "drm_prime_handle_to_fd_ioctl", "unknown flags");
+        }
+        const imported = dfile.lookup(v.getUint32(0, true));
+        if (!imported) throw new KernelError("ENOENT", "drm_gem_prime_handle_to_fd");
+        const core = model.host.dmaBuf;
+        core.getDmaBuf(imported.buf);
+        try {
+          v.setInt32(8, core.fd(imported.buf, proc, flags), true);
+        } catch (e) {
+          core.put(imported.buf);
+          throw e;
+        }
+        return 0;
+      }
+      if (c === DRM_IOCTL_GEM_CLOSE) {
+        dfile.close(dv(need(arg, DRM_GEM_CLOSE_SIZE)).getUint32(0, true));
+        return 0;
+      }
+      const r = arg instanceof Uint8Array ? driverIoctl?.(dfile, c, arg, proc) : undefined;
+      if (r !== undefined) return r;
+      throw new KernelError("EINVAL", "drm_ioctl", `request 0x${c.toString(16)} not served`);
+    },
+    release: (file) => files.get(file)?.releaseAll(),
+  };
+}
+
+/** rdev of /dev/dri/card`minor`. */
+export function drmRdev(minor: number): readonly [number, number] {
+  return [DRM_MAJOR, minor];
+}
+
+function need(arg: IoctlArg, size: number): Uint8Array {
+  if (!(arg instanceof Uint8Array) || arg.length < size) {
+    throw new KernelError("EFAULT", "drm_ioctl", "bad argument");
+  }
+  return arg;
+}
+
+function dv(a: Uint8Array): DataView {
+  return new DataView(a.buffer, a.byteOffset, a.byteLength);
+}
+
+// drm_copy_field: reports the full length, copies at most the room the caller gave (no NUL).
+function version(info: DrmDriverInfo, l: DrmVersionLayout, a: Uint8Array): number {
+  const v = dv(a);
+  v.setInt32(l.major, info.version[0], true);
+  v.setInt32(l.minor, info.version[1], true);
+  v.setInt32(l.patchlevel, info.version[2], true);
+  const word = (at: number) =>
+    l.word === 8 ? Number(v.getBigUint64(at, true)) : v.getUint32(at, true);
+  const setWord = (at: number, n: number) => {
+    if (l.word === 8) v.setBigUint64(at, BigInt(n), true);
+    else v.setUint32(at, n, true);
+  };
+  const fields: [number, number, string][] = [
+    [l.nameLen, l.name, info.name],
+    [l.dateLen, l.date, info.date],
+    [l.descLen, l.desc, info.desc],
+  ];
+  for (const [lenAt, ptrAt, text] of fields) {
+    const bytes = new TextEncoder().encode(text);
+    const room = word(lenAt);
+    const ptr = word(ptrAt);
+    const n = Math.min(room, bytes.length);
+    setWord(lenAt, bytes.length);
+    if (n > 0 && ptr !== 0) {
+      if (ptr + n > a.length) throw new KernelError("EFAULT", "drm_copy_field");
+      a.set(bytes.subarray(0, n), ptr);
+    }
+  }
+  return 0;
+}
