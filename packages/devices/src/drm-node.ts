@@ -21,6 +21,9 @@ import {
   type FileOperations,
   type IoctlArg,
   KernelError,
+  O_NONBLOCK,
+  POLLIN,
+  POLLRDNORM,
   type Process,
 } from "@dmabuf/core";
 import type { DeviceModel, ImportedBuffer } from "./device-model.js";
@@ -42,6 +45,8 @@ export interface DrmDriverInfo {
  * file, as in Linux; the file's release drops every handle it still holds.
  */
 export class DrmFile {
+  /** Events queued for read() (`drm_event` records, oldest first). */
+  readonly events: Uint8Array[] = [];
   readonly #handles = new Map<number, ImportedBuffer>();
   readonly #byBuffer = new Map<DmaBuf, number>();
   #next = 1;
@@ -79,21 +84,32 @@ export class DrmFile {
   }
 }
 
-/** A driver-specific ioctl handler: returns undefined for a request it does not serve. */
-export type DrmDriverIoctl = (
-  dfile: DrmFile,
-  cmd: number,
-  arg: Uint8Array,
-  proc: Process,
-) => number | undefined;
+/** What a DRM driver adds to the generic node. */
+export interface DrmDriverHooks {
+  /** Imports a buffer for PRIME_FD_TO_HANDLE; default `model.import(buf, dir, true)`. */
+  importBuffer?(buf: DmaBuf): ImportedBuffer;
+  /** A driver-specific ioctl: returns undefined for a request it does not serve. */
+  ioctl?(dfile: DrmFile, cmd: number, arg: Uint8Array, proc: Process): number | undefined;
+  /**
+   * Runs the virtual clock until `dfile` has an event queued or nothing the driver has pending
+   * can produce one (a blocking read()).
+   */
+  waitEvent?(dfile: DrmFile): void;
+  /** Called when an open file is released, before its handles are dropped. */
+  release?(dfile: DrmFile): void;
+}
 
 /**
  * The file operations of a DRM device node serving, for both the LP64 and the ILP32
  * (compat) encodings where they differ: DRM_IOCTL_VERSION, DRM_IOCTL_PRIME_FD_TO_HANDLE
  * (imports with `dir` through `model`; the same buffer again gives the same handle),
  * DRM_IOCTL_PRIME_HANDLE_TO_FD (flags DRM_CLOEXEC | DRM_RDWR only, else EINVAL; ENOENT for an
- * unknown handle) and DRM_IOCTL_GEM_CLOSE (EINVAL for an unknown handle), then `driverIoctl`.
- * Any other request fails with EINVAL, as drm_ioctl answers a request it has no entry for.
+ * unknown handle) and DRM_IOCTL_GEM_CLOSE (EINVAL for an unknown handle), then the driver's
+ * `hooks.ioctl`. Any other request fails with EINVAL, as drm_ioctl answers a request it has no
+ * entry for. read() returns whole queued events that fit in `count` (nothing when the
+ * first does not fit; EAGAIN with O_NONBLOCK and none queued; a blocking read runs the clock through
+ * `hooks.waitEvent`, EINTR when nothing can come); poll() reports POLLIN | POLLRDNORM while an
+ * event is queued.
  * Pointer fields of an ioctl argument are byte offsets into the argument (the model's
  * convention for user pointers).
  */
@@ -101,7 +117,7 @@ export function drmFileOperations(
   info: DrmDriverInfo,
   model: DeviceModel,
   dir: DmaDirection = DMA_BIDIRECTIONAL,
-  driverIoctl?: DrmDriverIoctl,
+  hooks: DrmDriverHooks = {},
 ): FileOperations {
   const files = new WeakMap<File, DrmFile>();
   const stateOf = (file: File) => {
@@ -124,7 +140,9 @@ export function drmFileOperations(
         const core = model.host.dmaBuf;
         const buf = core.get(proc, v.getInt32(8, true));
         try {
-          const h = dfile.handleOf(buf) ?? dfile.add(model.import(buf, dir, true));
+          const h =
+            dfile.handleOf(buf) ??
+            dfile.add(hooks.importBuffer?.(buf) ?? model.import(buf, dir, true));
           v.setUint32(0, h, true);
           return 0;
         } finally {
@@ -154,17 +172,60 @@ export function drmFileOperations(
         dfile.close(dv(need(arg, DRM_GEM_CLOSE_SIZE)).getUint32(0, true));
         return 0;
       }
-      const r = arg instanceof Uint8Array ? driverIoctl?.(dfile, c, arg, proc) : undefined;
+      const r = arg instanceof Uint8Array ? hooks.ioctl?.(dfile, c, arg, proc) : undefined;
       if (r !== undefined) return r;
       throw new KernelError("EINVAL", "drm_ioctl", `request 0x${c.toString(16)} not served`);
     },
-    release: (file) => files.get(file)?.releaseAll(),
+    read: (file, count) => {
+      const dfile = stateOf(file);
+      if (dfile.events.length === 0) {
+        if (file.fFlags & O_NONBLOCK) throw new KernelError("EAGAIN", "drm_read");
+        hooks.waitEvent?.(dfile);
+        if (dfile.events.length === 0) throw new KernelError("EINTR", "drm_read");
+      }
+      const out: Uint8Array[] = [];
+      let n = 0;
+      for (const e of dfile.events) {
+        if (n + e.length > count) break;
+        out.push(e);
+        n += e.length;
+      }
+      if (out.length === 0) return new Uint8Array(0);
+      dfile.events.splice(0, out.length);
+      const bytes = new Uint8Array(n);
+      let at = 0;
+      for (const e of out) {
+        bytes.set(e, at);
+        at += e.length;
+      }
+      return bytes;
+    },
+    poll: (file) => (stateOf(file).events.length > 0 ? POLLIN | POLLRDNORM : 0),
+    release: (file) => {
+      const dfile = files.get(file);
+      if (!dfile) return;
+      hooks.release?.(dfile);
+      dfile.releaseAll();
+    },
   };
 }
 
 /** rdev of /dev/dri/card`minor`. */
 export function drmRdev(minor: number): readonly [number, number] {
   return [DRM_MAJOR, minor];
+}
+
+const nextMinor = new WeakMap<object, number>();
+
+/**
+ * The DRM minor a device of the kernel behind `host` takes: `wanted`, or the next one in probe
+ * order (the first DRM device is card0).
+ */
+export function drmMinor(host: { readonly dma: object }, wanted?: number): number {
+  const n = nextMinor.get(host.dma) ?? 0;
+  const minor = wanted ?? n;
+  nextMinor.set(host.dma, Math.max(n, minor + 1));
+  return minor;
 }
 
 function need(arg: IoctlArg, size: number): Uint8Array {

@@ -35,6 +35,15 @@ export {
   memcpyEngineConfigSchema,
 } from "./memcpy-engine.js";
 export { SetAssociativeLru } from "./residency.js";
+export {
+  type DrmDriverHooks,
+  type DrmDriverInfo,
+  DrmFile,
+  drmFileOperations,
+  drmMinor,
+  drmRdev,
+} from "./drm-node.js";
 export { Scanout, type ScanoutConfigInput, scanoutConfigSchema } from "./scanout.js";
+export { SCANOUT_CRTC_ID, scanoutKms } from "./scanout-kms.js";
 export { SgEngine, type SgEngineConfigInput, sgEngineConfigSchema } from "./sg-engine.js";
-export { Vgem } from "./vgem.js";
+export { Vgem, type VgemConfigInput, vgemConfigSchema } from "./vgem.js";

@@ -11,12 +11,16 @@ import {
 } from "@dmabuf/core";
 import { z } from "zod";
 import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
+import { drmFileOperations, drmMinor, drmRdev } from "./drm-node.js";
 import { DmaEngine } from "./engine.js";
+import { scanoutKms } from "./scanout-kms.js";
 
 /** Configuration of {@link Scanout}. */
 export const scanoutConfigSchema = deviceConfigSchema.extend({
   /** Refresh rate in Hz: a presented frame is read within one refresh period (default 60). */
   refreshHz: z.number().positive().default(60),
+  /** The DRM minor: the node is /dev/dri/card<card> (default: the next free one, from 0). */
+  card: z.number().int().min(0).max(63).optional(),
 });
 
 /** Input accepted as {@link Scanout} configuration. */
@@ -28,6 +32,10 @@ export type ScanoutConfigInput = z.input<typeof scanoutConfigSchema>;
  * (a CMA buffer does; a multi-chunk system-heap buffer is refused with EINVAL). Presenting a
  * framebuffer reads all of it during the next refresh period; {@link Scanout.lastFrame} holds
  * the bytes the panel showed. Default device: `scanout0`, non-coherent, 32-bit dma mask.
+ *
+ * C code drives it through /dev/dri/cardN (the next DRM minor at probe): DRM_IOCTL_VERSION
+ * (name "dmabuf-display"), PRIME_FD_TO_HANDLE (imports as {@link Scanout.addFramebuffer}
+ * does), GEM_CLOSE, and the KMS subset of {@link scanoutKms}.
  */
 @device({ name: "scanout", configSchema: scanoutConfigSchema })
 export class Scanout extends DmaEngine {
@@ -38,6 +46,7 @@ export class Scanout extends DmaEngine {
   /** Frames scanned out so far. */
   framesShown = 0;
   readonly #periodNs: number;
+  readonly #card: number | undefined;
 
   /**
    * @param host - the device host (given by `createKernel`)
@@ -54,6 +63,25 @@ export class Scanout extends DmaEngine {
       { bytesPerNs: 8, latencyNs: 0, dynamic: c.dynamic },
     );
     this.#periodNs = Math.round(1e9 / c.refreshHz);
+    this.#card = c.card;
+  }
+
+  /** Registers the device and creates its DRM node /dev/dri/card<N>. */
+  override probe(): void {
+    super.probe();
+    const card = drmMinor(this.host, this.#card);
+    this.host.installDevice(`/dev/dri/card${card}`, {
+      mode: 0o660,
+      gid: 44,
+      rdev: drmRdev(card),
+      fops: drmFileOperations(
+        { name: "dmabuf-display", date: "", desc: "dmabuf model display", version: [1, 0, 0] },
+        this,
+        DMA_TO_DEVICE,
+        scanoutKms(this),
+      ),
+      privateData: this,
+    });
   }
 
   /**

@@ -15,12 +15,12 @@ import {
   deviceSpec,
   type ImportedBuffer,
 } from "./device-model.js";
-import { drmFileOperations, drmRdev } from "./drm-node.js";
+import { drmFileOperations, drmMinor, drmRdev } from "./drm-node.js";
 
 /** Configuration of {@link Vgem}. */
 export const vgemConfigSchema = deviceConfigSchema.extend({
-  /** The DRM minor: the node is /dev/dri/card<card> (default 0). */
-  card: z.number().int().min(0).max(63).default(0),
+  /** The DRM minor: the node is /dev/dri/card<card> (default: the next free one, from 0). */
+  card: z.number().int().min(0).max(63).optional(),
 });
 
 /** Input accepted as {@link Vgem} configuration. */
@@ -38,7 +38,7 @@ export class Vgem extends DeviceModel {
   readonly #handles = new Map<Process, Map<number, ImportedBuffer>>();
   readonly #byBuffer = new Map<Process, Map<DmaBuf, number>>();
   #nextHandle = 1;
-  readonly #card: number;
+  readonly #card: number | undefined;
 
   /**
    * @param host - the device host (given by `createKernel`)
@@ -50,13 +50,14 @@ export class Vgem extends DeviceModel {
     this.#card = c.card;
   }
 
-  /** Registers the device and creates /dev/dri/card<card>. */
+  /** Registers the device and creates /dev/dri/card<N>. */
   override probe(): void {
     super.probe();
-    this.host.installDevice(`/dev/dri/card${this.#card}`, {
+    const card = drmMinor(this.host, this.#card);
+    this.host.installDevice(`/dev/dri/card${card}`, {
       mode: 0o660,
       gid: 44,
-      rdev: drmRdev(this.#card),
+      rdev: drmRdev(card),
       fops: drmFileOperations(
         { name: "vgem", date: "20120112", desc: "Virtual GEM provider", version: [1, 0, 0] },
         this,

@@ -2,6 +2,7 @@
 
 export * from "./dma-buf.js";
 export * from "./dma-heap.js";
+export * from "./drm-mode.js";
 export * from "./drm.js";
 export * from "./fcntl.js";
 export * from "./ioctl.js";

@@ -1,0 +1,156 @@
+// The scanout's DRM node: framebuffer from a PRIME handle, SETCRTC, page flip and its event.
+
+import {
+  allocFromHeap,
+  createKernel,
+  DRM_FORMAT_XRGB8888,
+  DRM_IOCTL_MODE_ADDFB2,
+  DRM_IOCTL_MODE_PAGE_FLIP,
+  DRM_IOCTL_MODE_RMFB,
+  DRM_IOCTL_MODE_SETCRTC,
+  DRM_IOCTL_PRIME_FD_TO_HANDLE,
+  DRM_MODE_PAGE_FLIP_EVENT,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDWR,
+  POLLIN,
+  PROT_READ,
+  PROT_WRITE,
+  MAP_SHARED,
+} from "@dmabuf/core";
+import { CmaHeap } from "@dmabuf/heaps-cma";
+import { describe, expect, it } from "vitest";
+import { Scanout } from "./scanout.js";
+import { SCANOUT_CRTC_ID } from "./scanout-kms.js";
+import { Vgem } from "./vgem.js";
+
+const W = 16;
+const H = 8;
+
+function boot() {
+  const kernel = createKernel({
+    ram: "64MiB",
+    cma: { size: "16MiB" },
+    plugins: [CmaHeap, { plugin: Scanout, config: { coherent: true } }, Vgem],
+  });
+  const proc = kernel.spawn({ name: "compositor" });
+  const buf = allocFromHeap(proc, "default_cma_region", 4096, { fdFlags: O_RDWR | O_CLOEXEC });
+  const card = proc.open("/dev/dri/card0", O_RDWR);
+  const p = new Uint8Array(12);
+  new DataView(p.buffer).setInt32(8, buf, true);
+  proc.ioctl(card, DRM_IOCTL_PRIME_FD_TO_HANDLE, p);
+  const handle = new DataView(p.buffer).getUint32(0, true);
+  return { kernel, proc, buf, card, handle, scanout: kernel.plugin(Scanout) };
+}
+
+function errno(f: () => unknown): string | null {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+function addfb2(handle: number, format = DRM_FORMAT_XRGB8888, pitch = W * 4): Uint8Array {
+  const a = new Uint8Array(104);
+  const v = new DataView(a.buffer);
+  v.setUint32(4, W, true);
+  v.setUint32(8, H, true);
+  v.setUint32(12, format, true);
+  v.setUint32(20, handle, true);
+  v.setUint32(36, pitch, true);
+  return a;
+}
+
+function setcrtc(fb: number, modeValid = 1, connectors = 1, crtc = SCANOUT_CRTC_ID): Uint8Array {
+  const a = new Uint8Array(104);
+  const v = new DataView(a.buffer);
+  v.setUint32(8, connectors, true);
+  v.setUint32(12, crtc, true);
+  v.setUint32(16, fb, true);
+  v.setUint32(32, modeValid, true);
+  return a;
+}
+
+function flip(fb: number, flags: number, userData: bigint): Uint8Array {
+  const a = new Uint8Array(24);
+  const v = new DataView(a.buffer);
+  v.setUint32(0, SCANOUT_CRTC_ID, true);
+  v.setUint32(4, fb, true);
+  v.setUint32(8, flags, true);
+  v.setBigUint64(16, userData, true);
+  return a;
+}
+
+describe("the scanout's DRM node", () => {
+  it("is card0 when probed first (vgem gets card1)", () => {
+    const { proc } = boot();
+    const v = proc.open("/dev/dri/card1", O_RDWR);
+    expect(proc.fstat(v).rdevMinor).toBe(1);
+  });
+
+  it("ADDFB2 + SETCRTC shows the buffer: the scanout has read it when SETCRTC returns", () => {
+    const { proc, buf, card, handle, scanout } = boot();
+    const m = proc.mmap(buf, 4096, PROT_READ | PROT_WRITE, MAP_SHARED);
+    m.write(0, new Uint8Array(4096).fill(0x5a));
+    const a = addfb2(handle);
+    expect(proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, a)).toBe(0);
+    const fb = new DataView(a.buffer).getUint32(0, true);
+    expect(fb).toBeGreaterThan(0);
+    expect(proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb))).toBe(0);
+    expect(scanout.framesShown).toBe(1);
+    expect(scanout.lastFrame?.every((b) => b === 0x5a)).toBe(true);
+  });
+
+  it("PAGE_FLIP with EVENT: EBUSY while pending, then a FLIP_COMPLETE record to read", () => {
+    const { kernel, proc, card, handle, scanout } = boot();
+    const a = addfb2(handle);
+    proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, a);
+    const fb = new DataView(a.buffer).getUint32(0, true);
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_PAGE_FLIP, flip(fb, 0, 0n)))).toBe("EBUSY");
+    proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb));
+    expect(
+      proc.ioctl(card, DRM_IOCTL_MODE_PAGE_FLIP, flip(fb, DRM_MODE_PAGE_FLIP_EVENT, 0x1234n)),
+    ).toBe(0);
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_PAGE_FLIP, flip(fb, 0, 0n)))).toBe("EBUSY");
+    const fds = [{ fd: card, events: POLLIN }];
+    expect(proc.poll(fds, 0)).toBe(0);
+    const other = proc.open("/dev/dri/card0", O_RDWR | O_NONBLOCK);
+    expect(errno(() => proc.read(other, 64))).toBe("EAGAIN"); // events go to the flipping file
+    expect(proc.read(card, 16).length).toBe(0); // the event does not fit: drm_read returns 0
+    const ev = proc.read(card, 64);
+    expect(ev.length).toBe(32);
+    const v = new DataView(ev.buffer, ev.byteOffset);
+    expect([v.getUint32(0, true), v.getUint32(4, true)]).toEqual([2, 32]);
+    expect(v.getBigUint64(8, true)).toBe(0x1234n);
+    expect([v.getUint32(24, true), v.getUint32(28, true)]).toEqual([2, SCANOUT_CRTC_ID]);
+    const ns = kernel.clock.now;
+    expect(v.getUint32(16, true) * 1e9 + v.getUint32(20, true) * 1e3).toBeLessThanOrEqual(ns);
+    expect(scanout.framesShown).toBe(2);
+    expect(proc.ioctl(card, DRM_IOCTL_MODE_PAGE_FLIP, flip(fb, 0, 0n))).toBe(0);
+  });
+
+  it("refuses what Linux refuses", () => {
+    const { proc, card, handle } = boot();
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, addfb2(handle, 0x3231564e)))).toBe(
+      "EINVAL",
+    );
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, addfb2(handle, undefined, 8)))).toBe(
+      "EINVAL",
+    );
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, addfb2(99)))).toBe("ENOENT");
+    const a = addfb2(handle);
+    proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, a);
+    const fb = new DataView(a.buffer).getUint32(0, true);
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb, 1, 0)))).toBe("EINVAL");
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb, 1, 1, 7)))).toBe(
+      "ENOENT",
+    );
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb + 1)))).toBe("ENOENT");
+    const rm = new Uint8Array(4);
+    new DataView(rm.buffer).setUint32(0, fb, true);
+    expect(proc.ioctl(card, DRM_IOCTL_MODE_RMFB, rm)).toBe(0);
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_RMFB, rm))).toBe("ENOENT");
+  });
+});
