@@ -191,7 +191,146 @@ ${checks([
 `;
 }
 
+function drm(): string {
+  return `/* DRM: driver version, GEM handles and PRIME import/export (the subset the model serves). */
+#ifndef _DRM_H_
+#define _DRM_H_
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#include <stddef.h>
+#define DRM_IOCTL_BASE 'd'
+#define DRM_IOWR(nr, T) _IOWR(DRM_IOCTL_BASE, nr, T)
+#define DRM_IOW(nr, T) _IOW(DRM_IOCTL_BASE, nr, T)
+typedef struct drm_version {
+  int version_major;
+  int version_minor;
+  int version_patchlevel;
+  size_t name_len;
+  char *name;
+  size_t date_len;
+  char *date;
+  size_t desc_len;
+  char *desc;
+} drm_version_t;
+struct drm_gem_close {
+  __u32 handle;
+  __u32 pad;
+};
+#define DRM_CLOEXEC O_CLOEXEC
+#define DRM_RDWR O_RDWR
+struct drm_prime_handle {
+  __u32 handle;
+  __u32 flags;
+  __s32 fd;
+};
+#define DRM_IOCTL_VERSION DRM_IOWR(0x00, struct drm_version)
+#define DRM_IOCTL_GEM_CLOSE DRM_IOW(0x09, struct drm_gem_close)
+#define DRM_IOCTL_PRIME_HANDLE_TO_FD DRM_IOWR(0x2d, struct drm_prime_handle)
+#define DRM_IOCTL_PRIME_FD_TO_HANDLE DRM_IOWR(0x2e, struct drm_prime_handle)
+#include <drm/drm_mode.h>
+#define DRM_IOCTL_MODE_SETCRTC DRM_IOWR(0xA2, struct drm_mode_crtc)
+#define DRM_IOCTL_MODE_RMFB DRM_IOWR(0xAF, unsigned int)
+#define DRM_IOCTL_MODE_PAGE_FLIP DRM_IOWR(0xB0, struct drm_mode_crtc_page_flip)
+#define DRM_IOCTL_MODE_ADDFB2 DRM_IOWR(0xB8, struct drm_mode_fb_cmd2)
+struct drm_event {
+  __u32 type;
+  __u32 length;
+};
+#define DRM_EVENT_FLIP_COMPLETE 0x02
+struct drm_event_vblank {
+  struct drm_event base;
+  __u64 user_data;
+  __u32 tv_sec;
+  __u32 tv_usec;
+  __u32 sequence;
+  __u32 crtc_id;
+};
+/* wasm32 is ILP32: drm_version takes the 32-bit (compat) layout. */
+${checks([
+  ["DRM_IOCTL_VERSION", core.DRM_IOCTL_VERSION32],
+  ["sizeof(struct drm_version)", core.DRM_VERSION32_LAYOUT.size],
+  ["offsetof(struct drm_version, desc)", core.DRM_VERSION32_LAYOUT.desc],
+  ["DRM_IOCTL_GEM_CLOSE", core.DRM_IOCTL_GEM_CLOSE],
+  ["DRM_IOCTL_PRIME_HANDLE_TO_FD", core.DRM_IOCTL_PRIME_HANDLE_TO_FD],
+  ["DRM_IOCTL_PRIME_FD_TO_HANDLE", core.DRM_IOCTL_PRIME_FD_TO_HANDLE],
+  ["DRM_IOCTL_MODE_SETCRTC", core.DRM_IOCTL_MODE_SETCRTC],
+  ["DRM_IOCTL_MODE_RMFB", core.DRM_IOCTL_MODE_RMFB],
+  ["DRM_IOCTL_MODE_PAGE_FLIP", core.DRM_IOCTL_MODE_PAGE_FLIP],
+  ["DRM_IOCTL_MODE_ADDFB2", core.DRM_IOCTL_MODE_ADDFB2],
+  ["DRM_EVENT_FLIP_COMPLETE", core.DRM_EVENT_FLIP_COMPLETE],
+  ["sizeof(struct drm_event_vblank)", core.DRM_EVENT_VBLANK_LAYOUT.size],
+  ["offsetof(struct drm_event_vblank, crtc_id)", core.DRM_EVENT_VBLANK_LAYOUT.crtcId],
+])}
+#endif
+`;
+}
+
+function drmMode(): string {
+  return `/* KMS: framebuffers, CRTC mode setting and page flips (the subset the model serves). */
+#ifndef _DRM_MODE_H
+#define _DRM_MODE_H
+#include <linux/types.h>
+#include <stddef.h>
+#define DRM_DISPLAY_MODE_LEN 32
+#define DRM_MODE_PAGE_FLIP_EVENT 0x01
+#define fourcc_code(a, b, c, d) \
+  ((__u32)(a) | ((__u32)(b) << 8) | ((__u32)(c) << 16) | ((__u32)(d) << 24))
+#define DRM_FORMAT_XRGB8888 fourcc_code('X', 'R', '2', '4')
+#define DRM_FORMAT_ARGB8888 fourcc_code('A', 'R', '2', '4')
+struct drm_mode_modeinfo {
+  __u32 clock;
+  __u16 hdisplay, hsync_start, hsync_end, htotal, hskew;
+  __u16 vdisplay, vsync_start, vsync_end, vtotal, vscan;
+  __u32 vrefresh;
+  __u32 flags;
+  __u32 type;
+  char name[DRM_DISPLAY_MODE_LEN];
+};
+struct drm_mode_crtc {
+  __u64 set_connectors_ptr;
+  __u32 count_connectors;
+  __u32 crtc_id;
+  __u32 fb_id;
+  __u32 x, y;
+  __u32 gamma_size;
+  __u32 mode_valid;
+  struct drm_mode_modeinfo mode;
+};
+struct drm_mode_fb_cmd2 {
+  __u32 fb_id;
+  __u32 width;
+  __u32 height;
+  __u32 pixel_format;
+  __u32 flags;
+  __u32 handles[4];
+  __u32 pitches[4];
+  __u32 offsets[4];
+  __u64 modifier[4];
+};
+struct drm_mode_crtc_page_flip {
+  __u32 crtc_id;
+  __u32 fb_id;
+  __u32 flags;
+  __u32 reserved;
+  __u64 user_data;
+};
+${checks([
+  ["DRM_FORMAT_XRGB8888", core.DRM_FORMAT_XRGB8888],
+  ["DRM_FORMAT_ARGB8888", core.DRM_FORMAT_ARGB8888],
+  ["DRM_MODE_PAGE_FLIP_EVENT", core.DRM_MODE_PAGE_FLIP_EVENT],
+  ["sizeof(struct drm_mode_modeinfo)", core.DRM_MODE_MODEINFO_SIZE],
+  ["sizeof(struct drm_mode_crtc)", core.DRM_MODE_CRTC_LAYOUT.size],
+  ["offsetof(struct drm_mode_crtc, mode)", core.DRM_MODE_CRTC_LAYOUT.mode],
+  ["sizeof(struct drm_mode_fb_cmd2)", core.DRM_MODE_FB_CMD2_LAYOUT.size],
+  ["offsetof(struct drm_mode_fb_cmd2, modifier)", core.DRM_MODE_FB_CMD2_LAYOUT.modifier],
+  ["sizeof(struct drm_mode_crtc_page_flip)", core.DRM_MODE_PAGE_FLIP_LAYOUT.size],
+])}
+#endif
+`;
+}
+
 /**
+ * `drm/{drm,drm_mode}.h` (the DRM subset the model's DRM nodes serve) and
  * `linux/{types,ioctl,dma-buf,dma-heap,udmabuf,sync_file,memfd}.h` for programs that include
  * them: the same names and layouts as Linux's uapi, with `_Static_assert`s that every request
  * number and struct size equals the model's, so a header and the model cannot drift apart.
@@ -208,5 +347,6 @@ export function uapiHeaders(): SourceTree {
       "sync_file.h": syncFile(),
       "memfd.h": "/* MFD_* flags come from the dmabuf ABI header. */\n",
     },
+    drm: { "drm.h": drm(), "drm_mode.h": drmMode() },
   };
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createKernel, type KernelConfigInput, type PluginEntry } from "@dmabuf/core";
-import { CacheModel, cacheModelOf } from "@dmabuf/devices";
+import { CacheModel, Camera, cacheModelOf, Scanout, Vgem } from "@dmabuf/devices";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { runWasm } from "../runtime.js";
@@ -12,8 +12,10 @@ import { runWasm } from "../runtime.js";
 const USAGE = `usage: dmabuf-run [options] program.wasm [args...]
   --config FILE        kernel configuration (JSON: createKernel's options; "plugins" by name)
   --ram SIZE           simulated RAM (default 1GiB)
-  --profile VERSION    kernel profile: 6.18 (default) or 6.1
+  --profile VERSION    kernel profile: 6.18 (default), 6.12, 6.6 or 6.1
   --heaps LIST         heaps to load: system,cma (default system)
+  --devices LIST       devices to add, in probe order: scanout, vgem, camera (DRM nodes
+                       /dev/dri/card0, card1, … in that order)
   --cma SIZE           size of the default CMA area (with the cma heap)
   --hugepages N        2 MiB huge pages to reserve
   --cache MODE         install the CPU cache model: checking or realistic
@@ -24,6 +26,12 @@ const USAGE = `usage: dmabuf-run [options] program.wasm [args...]
 const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   system: SystemHeap,
   cma: CmaHeap,
+};
+
+const DEVICES: Readonly<Record<string, PluginEntry>> = {
+  scanout: Scanout,
+  vgem: Vgem,
+  camera: Camera,
 };
 
 function kernelConfig(values: Record<string, string | boolean | undefined>): KernelConfigInput {
@@ -38,6 +46,11 @@ function kernelConfig(values: Record<string, string | boolean | undefined>): Ker
     if (!p) throw new Error(`unknown heap "${n}" (known: ${Object.keys(PLUGINS).join(", ")})`);
     return p;
   });
+  for (const n of values.devices ? (values.devices as string).split(",") : []) {
+    const d = DEVICES[n];
+    if (!d) throw new Error(`unknown device "${n}" (known: ${Object.keys(DEVICES).join(", ")})`);
+    plugins.push(d);
+  }
   if (values.cache) plugins.push({ plugin: CacheModel, config: { mode: values.cache } });
   const config: Record<string, unknown> = { ...file, plugins };
   if (values.ram) config.ram = values.ram;
@@ -60,6 +73,7 @@ function main(argv: string[]): number {
         ram: { type: "string" },
         profile: { type: "string" },
         heaps: { type: "string" },
+        devices: { type: "string" },
         cma: { type: "string" },
         hugepages: { type: "string" },
         cache: { type: "string" },

@@ -1,0 +1,61 @@
+// docs/examples/c-pipeline under dmabuf-run: the correct pipeline is clean, the one missing a SYNC_END is reported.
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { compileC } from "./compile.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "../../..");
+const cacheDir = join(repo, ".cache");
+const runCli = join(here, "../dist/cli/run.js");
+const source = readFileSync(join(repo, "docs/examples/c-pipeline/pipeline.c"), "utf8");
+const FLAGS = ["--heaps", "cma", "--devices", "scanout", "--cache", "checking"];
+
+function run(wasmPath: string) {
+  const r = spawnSync(process.execPath, [runCli, ...FLAGS, "--findings-status", "3", wasmPath], {
+    encoding: "utf8",
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("the C pipeline example under dmabuf-run", () => {
+  const paths = { good: join(cacheDir, "pipeline.wasm"), bad: join(cacheDir, "pipeline-bug.wasm") };
+  beforeAll(async () => {
+    mkdirSync(cacheDir, { recursive: true });
+    const files = { "pipeline.c": source };
+    writeFileSync(paths.good, await compileC({ files, sources: ["pipeline.c"], cacheDir }));
+    writeFileSync(
+      paths.bad,
+      await compileC({
+        files,
+        sources: ["pipeline.c"],
+        defines: ["FORGET_SYNC_END"],
+        cacheDir,
+      }),
+    );
+  }, 600_000);
+
+  it("the correct pipeline shows four frames and the model finds nothing", () => {
+    const r = run(paths.good);
+    expect(r.stdout).toBe(
+      "frame 0 on screen (modeset)\n" +
+        "frame 1 on screen (scanout frame 2)\n" +
+        "frame 2 on screen (scanout frame 3)\n" +
+        "frame 3 on screen (scanout frame 4)\n",
+    );
+    expect(r.stderr).toContain("== coherency: no violations");
+    expect(r.stderr).toContain("== open at exit: nothing");
+    expect(r.status).toBe(0);
+  }, 300_000);
+
+  it("without frame 2's DMA_BUF_SYNC_END the scanout's stale read is reported", () => {
+    const r = run(paths.bad);
+    expect(r.stderr).toMatch(/== coherency: \d+ violation\(s\)/);
+    expect(r.stderr).toContain("scanout0");
+    expect(r.stderr).toMatch(/SYNC_END|end_cpu_access|DMA_BUF_IOCTL_SYNC/);
+    expect(r.status).toBe(3);
+  }, 300_000);
+});
