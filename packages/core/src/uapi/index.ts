@@ -14,3 +14,4 @@ export * from "./sw-sync.js";
 export * from "./sync-file.js";
 export * from "./udmabuf.js";
 export * from "./user-copy.js";
+export * from "./videodev2.js";
