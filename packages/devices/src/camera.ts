@@ -1,14 +1,17 @@
 // A camera-like producer: writes frames into imported buffers on the virtual clock.
 
-import { type DeviceHost, type DmaFence, device } from "@dmabuf/core";
+import { type DeviceHost, DMA_FROM_DEVICE, type DmaBuf, type DmaFence, device } from "@dmabuf/core";
 import { z } from "zod";
 import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
+import { cameraV4l2, v4l2Minor } from "./camera-v4l2.js";
 import { DmaEngine } from "./engine.js";
 
 /** Configuration of {@link Camera}. */
 export const cameraConfigSchema = deviceConfigSchema.extend({
   /** Frames per second: a capture completes one frame period after it starts (default 30). */
   fps: z.number().positive().default(30),
+  /** The V4L2 node is /dev/video<video> (default: the next free one, from 0). */
+  video: z.number().int().min(0).max(255).optional(),
 });
 
 /** Input accepted as {@link Camera} configuration. */
@@ -30,6 +33,9 @@ export function framePattern(frame: number, length: number): Uint8Array {
  * into a buffer imported with DMA_FROM_DEVICE (or bidirectional), completing one frame period
  * later. Frames are the {@link framePattern} of a running frame counter unless the caller
  * passes the bytes. Default device: `camera0`, non-coherent, 32-bit dma mask, no IOMMU.
+ *
+ * C code drives it through /dev/videoN (the next V4L2 minor at probe), the capture subset of
+ * {@link cameraV4l2}.
  */
 @device({ name: "camera", configSchema: cameraConfigSchema })
 export class Camera extends DmaEngine {
@@ -39,6 +45,7 @@ export class Camera extends DmaEngine {
   framesCaptured = 0;
   readonly #periodNs: number;
   #nextFrame = 0;
+  readonly #video: number | undefined;
 
   /**
    * @param host - the device host (given by `createKernel`)
@@ -52,6 +59,28 @@ export class Camera extends DmaEngine {
       dynamic: c.dynamic,
     });
     this.#periodNs = Math.round(1e9 / c.fps);
+    this.#video = c.video;
+  }
+
+  /** Registers the device and creates its V4L2 node /dev/video<N>. */
+  override probe(): void {
+    super.probe();
+    const minor = v4l2Minor(this.host, this.#video);
+    this.host.installDevice(`/dev/video${minor}`, {
+      mode: 0o660,
+      gid: 44,
+      rdev: [81, minor],
+      fops: cameraV4l2(this),
+      privateData: this,
+    });
+  }
+
+  /**
+   * Imports a buffer to capture into (DMA_FROM_DEVICE), holding a reference until released.
+   * @throws KernelError the exporter's attach or map errors.
+   */
+  importCapture(buf: DmaBuf): ImportedBuffer {
+    return this.import(buf, DMA_FROM_DEVICE, true);
   }
 
   /**

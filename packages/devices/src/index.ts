@@ -35,6 +35,7 @@ export {
   memcpyEngineConfigSchema,
 } from "./memcpy-engine.js";
 export { SetAssociativeLru } from "./residency.js";
+export { cameraV4l2 } from "./camera-v4l2.js";
 export {
   type DrmDriverHooks,
   type DrmDriverInfo,
