@@ -56,7 +56,9 @@ function errno(f: () => unknown): string | null {
 function u32(values: number[], size: number): Uint8Array {
   const a = new Uint8Array(size);
   const v = new DataView(a.buffer);
-  values.forEach((n, i) => v.setUint32(i * 4, n, true));
+  values.forEach((n, i) => {
+    v.setUint32(i * 4, n, true);
+  });
   return a;
 }
 
