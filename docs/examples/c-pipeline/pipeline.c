@@ -1,11 +1,12 @@
 /*
- * A render -> display pipeline over the Linux UAPIs: two framebuffers from the CMA dma-buf
- * heap, drawn by the CPU (bracketed by DMA_BUF_IOCTL_SYNC), imported into the display with
- * PRIME, shown with SETCRTC and then double-buffered with PAGE_FLIP, each flip awaited with
- * poll() and its completion event read from the DRM fd.
+ * A camera -> CPU -> display pipeline over the Linux UAPIs. The camera captures into dma-bufs
+ * from the CMA heap through V4L2 (V4L2_MEMORY_DMABUF). The CPU reads each frame and writes an
+ * inverted copy into one of two framebuffers, each access bracketed by DMA_BUF_IOCTL_SYNC. The
+ * display imports the framebuffers with PRIME, shows the first with SETCRTC and then
+ * double-buffers with PAGE_FLIP, awaiting each flip's event with poll() and read().
  *
- * Build with -DFORGET_SYNC_END to drop the DMA_BUF_SYNC_END of frame 2: the display then reads
- * memory the CPU's writes have not reached, which dmabuf-run reports.
+ * Build with -DFORGET_SYNC_END to drop the DMA_BUF_SYNC_END of frame 2's framebuffer: the
+ * display then reads memory the CPU's writes have not reached, which dmabuf-run reports.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -20,16 +21,18 @@
 #include <drm/drm_mode.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/videodev2.h>
 
 #define WIDTH 64
 #define HEIGHT 32
 #define PITCH (WIDTH * 4)
 #define SIZE (PITCH * HEIGHT)
 #define FRAMES 4
+#define CAMERA_BUFFERS 2
 /* The model display's one CRTC; a real compositor finds it with DRM_IOCTL_MODE_GETRESOURCES. */
 #define CRTC_ID 31
 
-struct fb {
+struct buffer {
   int dmabuf;
   uint32_t *pixels;
   uint32_t handle;
@@ -46,38 +49,68 @@ static int cpu_access(int dmabuf, uint64_t flags) {
   return ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync);
 }
 
-static void draw(uint32_t *pixels, int frame) {
-  for (int y = 0; y < HEIGHT; y++)
-    for (int x = 0; x < WIDTH; x++)
-      pixels[y * WIDTH + x] = 0xff000000u | (uint32_t)(frame * 40) << 16 | (uint32_t)(x * 4) << 8 |
-                              (uint32_t)(y * 8);
-}
-
-static int render(struct fb *fb, int frame) {
-  if (cpu_access(fb->dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE)) return fail("SYNC_START");
-  draw(fb->pixels, frame);
-#ifdef FORGET_SYNC_END
-  if (frame == 2) return 0; /* the bug: the display reads before the CPU's writes are flushed */
-#endif
-  if (cpu_access(fb->dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE)) return fail("SYNC_END");
+static int alloc_mapped(int heap, struct buffer *b, int prot) {
+  struct dma_heap_allocation_data alloc = {.len = SIZE, .fd_flags = O_RDWR | O_CLOEXEC};
+  if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc)) return fail("DMA_HEAP_IOCTL_ALLOC");
+  b->dmabuf = (int)alloc.fd;
+  b->pixels = mmap(NULL, SIZE, prot, MAP_SHARED, b->dmabuf, 0);
+  if (b->pixels == MAP_FAILED) return fail("mmap");
   return 0;
 }
 
-static int make_fb(int heap, int card, struct fb *fb) {
-  struct dma_heap_allocation_data alloc = {.len = SIZE, .fd_flags = O_RDWR | O_CLOEXEC};
-  if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc)) return fail("DMA_HEAP_IOCTL_ALLOC");
-  fb->dmabuf = (int)alloc.fd;
-  fb->pixels = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fb->dmabuf, 0);
-  if (fb->pixels == MAP_FAILED) return fail("mmap");
-  struct drm_prime_handle prime = {.fd = fb->dmabuf};
+static int add_framebuffer(int card, struct buffer *b) {
+  struct drm_prime_handle prime = {.fd = b->dmabuf};
   if (ioctl(card, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime)) return fail("PRIME_FD_TO_HANDLE");
-  fb->handle = prime.handle;
+  b->handle = prime.handle;
   struct drm_mode_fb_cmd2 cmd = {.width = WIDTH, .height = HEIGHT};
   cmd.pixel_format = DRM_FORMAT_XRGB8888;
-  cmd.handles[0] = fb->handle;
+  cmd.handles[0] = b->handle;
   cmd.pitches[0] = PITCH;
   if (ioctl(card, DRM_IOCTL_MODE_ADDFB2, &cmd)) return fail("MODE_ADDFB2");
-  fb->fb_id = cmd.fb_id;
+  b->fb_id = cmd.fb_id;
+  return 0;
+}
+
+static int start_camera(int video, int heap, struct buffer *cam) {
+  struct v4l2_format fmt = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+  fmt.fmt.pix.width = WIDTH;
+  fmt.fmt.pix.height = HEIGHT;
+  fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_XBGR32;
+  if (ioctl(video, VIDIOC_S_FMT, &fmt)) return fail("VIDIOC_S_FMT");
+  if (fmt.fmt.pix.sizeimage != SIZE) return fail("unexpected image size");
+  struct v4l2_requestbuffers req = {
+      .count = CAMERA_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF};
+  if (ioctl(video, VIDIOC_REQBUFS, &req)) return fail("VIDIOC_REQBUFS");
+  for (unsigned i = 0; i < CAMERA_BUFFERS; i++) {
+    if (alloc_mapped(heap, &cam[i], PROT_READ)) return 1;
+    struct v4l2_buffer qb = {
+        .index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF};
+    qb.m.fd = cam[i].dmabuf;
+    if (ioctl(video, VIDIOC_QBUF, &qb)) return fail("VIDIOC_QBUF");
+  }
+  int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+  if (ioctl(video, VIDIOC_STREAMON, &type)) return fail("VIDIOC_STREAMON");
+  return 0;
+}
+
+/* Waits for the next camera frame, inverts it into `fb`, and gives the camera buffer back. */
+static int process(int video, struct buffer *cam, struct buffer *fb, int frame) {
+  struct v4l2_buffer dq = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF};
+  if (ioctl(video, VIDIOC_DQBUF, &dq)) return fail("VIDIOC_DQBUF");
+  struct buffer *src = &cam[dq.index];
+  if (cpu_access(src->dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ)) return fail("SYNC_START");
+  if (cpu_access(fb->dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE)) return fail("SYNC_START");
+  for (int i = 0; i < WIDTH * HEIGHT; i++) fb->pixels[i] = ~src->pixels[i] | 0xff000000u;
+  if (cpu_access(src->dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ)) return fail("SYNC_END");
+#ifdef FORGET_SYNC_END
+  if (frame != 2) /* the bug: frame 2 reaches the display before the CPU's writes are flushed */
+#endif
+    if (cpu_access(fb->dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE)) return fail("SYNC_END");
+  printf("frame %d: camera sequence %u, ", frame, dq.sequence);
+  struct v4l2_buffer qb = {
+      .index = dq.index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_DMABUF};
+  qb.m.fd = src->dmabuf;
+  if (ioctl(video, VIDIOC_QBUF, &qb)) return fail("VIDIOC_QBUF");
   return 0;
 }
 
@@ -91,30 +124,35 @@ static int wait_flip(int card, int frame) {
             (unsigned long long)ev.user_data);
     return 1;
   }
-  printf("frame %d on screen (scanout frame %u)\n", frame, ev.sequence);
+  printf("on screen at scanout frame %u\n", ev.sequence);
   return 0;
 }
 
 int main(void) {
   int heap = open("/dev/dma_heap/default_cma_region", O_RDONLY | O_CLOEXEC);
   if (heap < 0) return fail("open /dev/dma_heap/default_cma_region");
+  int video = open("/dev/video0", O_RDWR | O_CLOEXEC);
+  if (video < 0) return fail("open /dev/video0");
   int card = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
   if (card < 0) return fail("open /dev/dri/card0");
-  struct fb fbs[2];
-  for (int i = 0; i < 2; i++)
-    if (make_fb(heap, card, &fbs[i])) return 1;
 
-  if (render(&fbs[0], 0)) return 1;
-  struct drm_mode_crtc crtc = {.crtc_id = CRTC_ID, .fb_id = fbs[0].fb_id, .mode_valid = 1};
+  struct buffer cam[CAMERA_BUFFERS], fbs[2];
+  for (int i = 0; i < 2; i++)
+    if (alloc_mapped(heap, &fbs[i], PROT_READ | PROT_WRITE) || add_framebuffer(card, &fbs[i]))
+      return 1;
+  if (start_camera(video, heap, cam)) return 1;
+
+  if (process(video, cam, &fbs[0], 0)) return 1;
   uint32_t connector = 1;
+  struct drm_mode_crtc crtc = {.crtc_id = CRTC_ID, .fb_id = fbs[0].fb_id, .mode_valid = 1};
   crtc.set_connectors_ptr = (uint64_t)(uintptr_t)&connector;
   crtc.count_connectors = 1;
   if (ioctl(card, DRM_IOCTL_MODE_SETCRTC, &crtc)) return fail("MODE_SETCRTC");
-  printf("frame 0 on screen (modeset)\n");
+  printf("on screen (modeset)\n");
 
   for (int frame = 1; frame < FRAMES; frame++) {
-    struct fb *back = &fbs[frame % 2];
-    if (render(back, frame)) return 1;
+    struct buffer *back = &fbs[frame % 2];
+    if (process(video, cam, back, frame)) return 1;
     struct drm_mode_crtc_page_flip flip = {
         .crtc_id = CRTC_ID,
         .fb_id = back->fb_id,
@@ -125,6 +163,12 @@ int main(void) {
     if (wait_flip(card, frame)) return 1;
   }
 
+  int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+  ioctl(video, VIDIOC_STREAMOFF, &type);
+  for (int i = 0; i < CAMERA_BUFFERS; i++) {
+    munmap(cam[i].pixels, SIZE);
+    close(cam[i].dmabuf);
+  }
   for (int i = 0; i < 2; i++) {
     ioctl(card, DRM_IOCTL_MODE_RMFB, &fbs[i].fb_id);
     struct drm_gem_close gem = {.handle = fbs[i].handle};
@@ -133,6 +177,7 @@ int main(void) {
     close(fbs[i].dmabuf);
   }
   close(card);
+  close(video);
   close(heap);
   return 0;
 }

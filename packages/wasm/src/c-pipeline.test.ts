@@ -1,4 +1,4 @@
-// docs/examples/c-pipeline under dmabuf-run: the correct pipeline is clean, the one missing a SYNC_END is reported.
+// docs/examples/c-pipeline (camera → CPU → display) under dmabuf-run: correct is clean, a missing SYNC_END is reported.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +12,7 @@ const repo = join(here, "../../..");
 const cacheDir = join(repo, ".cache");
 const runCli = join(here, "../dist/cli/run.js");
 const source = readFileSync(join(repo, "docs/examples/c-pipeline/pipeline.c"), "utf8");
-const FLAGS = ["--heaps", "cma", "--devices", "scanout", "--cache", "checking"];
+const FLAGS = ["--heaps", "cma", "--devices", "camera,scanout", "--cache", "checking"];
 
 function run(wasmPath: string) {
   const r = spawnSync(process.execPath, [runCli, ...FLAGS, "--findings-status", "3", wasmPath], {
@@ -38,13 +38,13 @@ describe("the C pipeline example under dmabuf-run", () => {
     );
   }, 600_000);
 
-  it("the correct pipeline shows four frames and the model finds nothing", () => {
+  it("the correct pipeline shows four camera frames and the model finds nothing", () => {
     const r = run(paths.good);
     expect(r.stdout).toBe(
-      "frame 0 on screen (modeset)\n" +
-        "frame 1 on screen (scanout frame 2)\n" +
-        "frame 2 on screen (scanout frame 3)\n" +
-        "frame 3 on screen (scanout frame 4)\n",
+      "frame 0: camera sequence 0, on screen (modeset)\n" +
+        "frame 1: camera sequence 1, on screen at scanout frame 2\n" +
+        "frame 2: camera sequence 2, on screen at scanout frame 3\n" +
+        "frame 3: camera sequence 3, on screen at scanout frame 4\n",
     );
     expect(r.stderr).toContain("== coherency: no violations");
     expect(r.stderr).toContain("== open at exit: nothing");

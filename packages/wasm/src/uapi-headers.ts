@@ -329,11 +329,136 @@ ${checks([
 `;
 }
 
+function videodev2(): string {
+  return `/* V4L2: single-planar video capture into dma-buf buffers (the subset the model serves). */
+#ifndef _UAPI__LINUX_VIDEODEV2_H
+#define _UAPI__LINUX_VIDEODEV2_H
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#include <stddef.h>
+#include <sys/time.h>
+#define v4l2_fourcc(a, b, c, d) \
+  ((__u32)(a) | ((__u32)(b) << 8) | ((__u32)(c) << 16) | ((__u32)(d) << 24))
+#define V4L2_PIX_FMT_XBGR32 v4l2_fourcc('X', 'R', '2', '4')
+enum v4l2_field { V4L2_FIELD_ANY = 0, V4L2_FIELD_NONE = 1 };
+enum v4l2_buf_type { V4L2_BUF_TYPE_VIDEO_CAPTURE = 1 };
+enum v4l2_memory { V4L2_MEMORY_MMAP = 1, V4L2_MEMORY_USERPTR = 2, V4L2_MEMORY_OVERLAY = 3, V4L2_MEMORY_DMABUF = 4 };
+#define V4L2_COLORSPACE_SRGB 8
+#define V4L2_CAP_VIDEO_CAPTURE 0x00000001
+#define V4L2_CAP_STREAMING 0x04000000
+#define V4L2_CAP_DEVICE_CAPS 0x80000000
+#define V4L2_BUF_CAP_SUPPORTS_DMABUF (1 << 2)
+#define V4L2_BUF_FLAG_QUEUED 0x00000002
+#define V4L2_BUF_FLAG_DONE 0x00000004
+#define V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC 0x00002000
+struct v4l2_capability {
+  __u8 driver[16];
+  __u8 card[32];
+  __u8 bus_info[32];
+  __u32 version;
+  __u32 capabilities;
+  __u32 device_caps;
+  __u32 reserved[3];
+};
+struct v4l2_pix_format {
+  __u32 width;
+  __u32 height;
+  __u32 pixelformat;
+  __u32 field;
+  __u32 bytesperline;
+  __u32 sizeimage;
+  __u32 colorspace;
+  __u32 priv;
+  __u32 flags;
+  __u32 ycbcr_enc;
+  __u32 quantization;
+  __u32 xfer_func;
+};
+struct v4l2_format {
+  __u32 type;
+  union {
+    struct v4l2_pix_format pix;
+    void *window_placeholder[2]; /* v4l2_window holds pointers: the union is pointer-aligned */
+    __u8 raw_data[200];
+  } fmt;
+};
+struct v4l2_requestbuffers {
+  __u32 count;
+  __u32 type;
+  __u32 memory;
+  __u32 capabilities;
+  __u8 flags;
+  __u8 reserved[3];
+};
+struct v4l2_timecode {
+  __u32 type;
+  __u32 flags;
+  __u8 frames;
+  __u8 seconds;
+  __u8 minutes;
+  __u8 hours;
+  __u8 userbits[4];
+};
+struct v4l2_buffer {
+  __u32 index;
+  __u32 type;
+  __u32 bytesused;
+  __u32 flags;
+  __u32 field;
+  struct timeval timestamp;
+  struct v4l2_timecode timecode;
+  __u32 sequence;
+  __u32 memory;
+  union {
+    __u32 offset;
+    unsigned long userptr;
+    void *planes;
+    __s32 fd;
+  } m;
+  __u32 length;
+  __u32 reserved2;
+  union {
+    __s32 request_fd;
+    __u32 reserved;
+  };
+};
+#define VIDIOC_QUERYCAP _IOR('V', 0, struct v4l2_capability)
+#define VIDIOC_G_FMT _IOWR('V', 4, struct v4l2_format)
+#define VIDIOC_S_FMT _IOWR('V', 5, struct v4l2_format)
+#define VIDIOC_REQBUFS _IOWR('V', 8, struct v4l2_requestbuffers)
+#define VIDIOC_QBUF _IOWR('V', 15, struct v4l2_buffer)
+#define VIDIOC_DQBUF _IOWR('V', 17, struct v4l2_buffer)
+#define VIDIOC_STREAMON _IOW('V', 18, int)
+#define VIDIOC_STREAMOFF _IOW('V', 19, int)
+/* wasm32 is ILP32 with a 64-bit time_t: v4l2_buffer and v4l2_format take their 32-bit sizes. */
+${checks([
+  ["VIDIOC_QUERYCAP", core.VIDIOC_QUERYCAP],
+  ["VIDIOC_G_FMT", core.VIDIOC_G_FMT32],
+  ["VIDIOC_S_FMT", core.VIDIOC_S_FMT32],
+  ["VIDIOC_REQBUFS", core.VIDIOC_REQBUFS],
+  ["VIDIOC_QBUF", core.VIDIOC_QBUF32],
+  ["VIDIOC_DQBUF", core.VIDIOC_DQBUF32],
+  ["VIDIOC_STREAMON", core.VIDIOC_STREAMON],
+  ["VIDIOC_STREAMOFF", core.VIDIOC_STREAMOFF],
+  ["V4L2_PIX_FMT_XBGR32", core.V4L2_PIX_FMT_XBGR32],
+  ["sizeof(struct v4l2_buffer)", core.V4L2_BUFFER32_LAYOUT.size],
+  ["offsetof(struct v4l2_buffer, timestamp)", core.V4L2_BUFFER32_LAYOUT.timestamp],
+  ["offsetof(struct v4l2_buffer, sequence)", core.V4L2_BUFFER32_LAYOUT.sequence],
+  ["offsetof(struct v4l2_buffer, m)", core.V4L2_BUFFER32_LAYOUT.m],
+  ["offsetof(struct v4l2_buffer, length)", core.V4L2_BUFFER32_LAYOUT.length],
+  ["sizeof(struct v4l2_format)", core.V4L2_FORMAT32_SIZE],
+  ["offsetof(struct v4l2_format, fmt.pix.sizeimage)", 4 + core.V4L2_PIX_FORMAT_LAYOUT.sizeimage],
+])}
+#endif
+`;
+}
+
 /**
  * `drm/{drm,drm_mode}.h` (the DRM subset the model's DRM nodes serve) and
- * `linux/{types,ioctl,dma-buf,dma-heap,udmabuf,sync_file,memfd}.h` for programs that include
- * them: the same names and layouts as Linux's uapi, with `_Static_assert`s that every request
- * number and struct size equals the model's, so a header and the model cannot drift apart.
+ * `linux/{types,ioctl,dma-buf,dma-heap,udmabuf,sync_file,memfd,videodev2}.h` for programs
+ * that include them: the same names and layouts as Linux's uapi, with `_Static_assert`s that
+ * every request number and struct size equals the model's, so a header and the model cannot
+ * drift apart.
  * (Flag values such as `MFD_*` and `O_*` come from the force-included ABI header.)
  */
 export function uapiHeaders(): SourceTree {
@@ -346,6 +471,7 @@ export function uapiHeaders(): SourceTree {
       "udmabuf.h": udmabuf(),
       "sync_file.h": syncFile(),
       "memfd.h": "/* MFD_* flags come from the dmabuf ABI header. */\n",
+      "videodev2.h": videodev2(),
     },
     drm: { "drm.h": drm(), "drm_mode.h": drmMode() },
   };
