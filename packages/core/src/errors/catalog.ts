@@ -75,6 +75,11 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     "Permission bits refuse the open, or the fd's access mode refuses the mapping's protection.",
   ),
   errno(
+    "EAGAIN",
+    11,
+    "A non-blocking read or dequeue found nothing ready (DRM events, V4L2 buffers).",
+  ),
+  errno(
     "EBADF",
     9,
     "The fd is not open, or not open for the access (read/write on the wrong mode).",
