@@ -2,8 +2,8 @@
 
 import { type DeviceHost, DMA_FROM_DEVICE, type DmaBuf, type DmaFence, device } from "@dmabuf/core";
 import { z } from "zod";
-import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { cameraV4l2, v4l2Minor } from "./camera-v4l2.js";
+import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine } from "./engine.js";
 
 /** Configuration of {@link Camera}. */

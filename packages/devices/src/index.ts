@@ -11,6 +11,7 @@ export {
   installCacheModel,
 } from "./cache-model.js";
 export { Camera, type CameraConfigInput, cameraConfigSchema, framePattern } from "./camera.js";
+export { cameraV4l2 } from "./camera-v4l2.js";
 export {
   CoherencyChecker,
   type CoherencyError,
@@ -27,15 +28,6 @@ export {
   deviceSpec,
   ImportedBuffer,
 } from "./device-model.js";
-export { DmaEngine, type EngineJob, transferTime } from "./engine.js";
-export { LineSet, LineTags } from "./line-set.js";
-export {
-  MemcpyEngine,
-  type MemcpyEngineConfigInput,
-  memcpyEngineConfigSchema,
-} from "./memcpy-engine.js";
-export { SetAssociativeLru } from "./residency.js";
-export { cameraV4l2 } from "./camera-v4l2.js";
 export {
   type DrmDriverHooks,
   type DrmDriverInfo,
@@ -44,6 +36,14 @@ export {
   drmMinor,
   drmRdev,
 } from "./drm-node.js";
+export { DmaEngine, type EngineJob, transferTime } from "./engine.js";
+export { LineSet, LineTags } from "./line-set.js";
+export {
+  MemcpyEngine,
+  type MemcpyEngineConfigInput,
+  memcpyEngineConfigSchema,
+} from "./memcpy-engine.js";
+export { SetAssociativeLru } from "./residency.js";
 export { Scanout, type ScanoutConfigInput, scanoutConfigSchema } from "./scanout.js";
 export { SCANOUT_CRTC_ID, scanoutKms } from "./scanout-kms.js";
 export { SgEngine, type SgEngineConfigInput, sgEngineConfigSchema } from "./sg-engine.js";

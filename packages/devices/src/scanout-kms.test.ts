@@ -10,13 +10,13 @@ import {
   DRM_IOCTL_MODE_SETCRTC,
   DRM_IOCTL_PRIME_FD_TO_HANDLE,
   DRM_MODE_PAGE_FLIP_EVENT,
+  MAP_SHARED,
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDWR,
   POLLIN,
   PROT_READ,
   PROT_WRITE,
-  MAP_SHARED,
 } from "@dmabuf/core";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { describe, expect, it } from "vitest";

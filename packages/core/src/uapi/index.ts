@@ -2,8 +2,8 @@
 
 export * from "./dma-buf.js";
 export * from "./dma-heap.js";
-export * from "./drm-mode.js";
 export * from "./drm.js";
+export * from "./drm-mode.js";
 export * from "./fcntl.js";
 export * from "./ioctl.js";
 export * from "./magic.js";

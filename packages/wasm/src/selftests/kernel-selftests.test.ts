@@ -3,8 +3,8 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createKernel, type KernelVersion } from "@dmabuf/core";
-import { CmaHeap } from "@dmabuf/heaps-cma";
 import { Vgem } from "@dmabuf/devices";
+import { CmaHeap } from "@dmabuf/heaps-cma";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileC } from "../compile.js";
