@@ -1,8 +1,7 @@
 // The camera's /dev/video0: format, REQBUFS/QBUF/DQBUF with dma-buf fds, streaming, poll, both layouts.
 
+import { allocFromHeap, createKernel } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   MAP_SHARED,
   O_CLOEXEC,
   O_NONBLOCK,
@@ -25,7 +24,7 @@ import {
   VIDIOC_S_FMT32,
   VIDIOC_STREAMOFF,
   VIDIOC_STREAMON,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 import { Camera, framePattern } from "./camera.js";

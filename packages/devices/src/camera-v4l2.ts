@@ -6,11 +6,13 @@ import {
   type FileOperations,
   type IoctlArg,
   KernelError,
+  type Process,
+} from "@dmabuf/core";
+import {
   O_NONBLOCK,
   POLLERR,
   POLLIN,
   POLLRDNORM,
-  type Process,
   V4L2_BUF_CAP_SUPPORTS_DMABUF,
   V4L2_BUF_FLAG_DONE,
   V4L2_BUF_FLAG_QUEUED,
@@ -41,7 +43,7 @@ import {
   VIDIOC_S_FMT32,
   VIDIOC_STREAMOFF,
   VIDIOC_STREAMON,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import type { Camera } from "./camera.js";
 import type { ImportedBuffer } from "./device-model.js";
 

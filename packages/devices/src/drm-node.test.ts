@@ -1,8 +1,7 @@
 // /dev/dri/card0 of vgem through ioctl(): version in both ABIs, PRIME import/export, GEM close.
 
+import { allocFromHeap, createKernel } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   DRM_IOCTL_GEM_CLOSE,
   DRM_IOCTL_PRIME_FD_TO_HANDLE,
   DRM_IOCTL_PRIME_HANDLE_TO_FD,
@@ -10,7 +9,7 @@ import {
   DRM_IOCTL_VERSION32,
   O_CLOEXEC,
   O_RDWR,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { SystemHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 import { Vgem } from "./vgem.js";

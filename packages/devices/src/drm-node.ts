@@ -4,6 +4,13 @@ import {
   DMA_BIDIRECTIONAL,
   type DmaBuf,
   type DmaDirection,
+  type File,
+  type FileOperations,
+  type IoctlArg,
+  KernelError,
+  type Process,
+} from "@dmabuf/core";
+import {
   DRM_CLOEXEC,
   DRM_GEM_CLOSE_SIZE,
   DRM_IOCTL_GEM_CLOSE,
@@ -17,15 +24,10 @@ import {
   DRM_VERSION_LAYOUT,
   DRM_VERSION32_LAYOUT,
   type DrmVersionLayout,
-  type File,
-  type FileOperations,
-  type IoctlArg,
-  KernelError,
   O_NONBLOCK,
   POLLIN,
   POLLRDNORM,
-  type Process,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import type { DeviceModel, ImportedBuffer } from "./device-model.js";
 
 /** What DRM_IOCTL_VERSION reports. */

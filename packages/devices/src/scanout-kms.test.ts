@@ -1,8 +1,7 @@
 // The scanout's DRM node: framebuffer from a PRIME handle, SETCRTC, page flip and its event.
 
+import { allocFromHeap, createKernel } from "@dmabuf/core";
 import {
-  allocFromHeap,
-  createKernel,
   DRM_FORMAT_XRGB8888,
   DRM_IOCTL_MODE_ADDFB2,
   DRM_IOCTL_MODE_PAGE_FLIP,
@@ -17,7 +16,7 @@ import {
   POLLIN,
   PROT_READ,
   PROT_WRITE,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { describe, expect, it } from "vitest";
 import { Scanout } from "./scanout.js";

@@ -1,5 +1,6 @@
 // The KMS subset of the scanout's DRM node: framebuffers from PRIME handles, SETCRTC, page flips and their events.
 
+import { KernelError } from "@dmabuf/core";
 import {
   DRM_EVENT_FLIP_COMPLETE,
   DRM_EVENT_VBLANK_LAYOUT,
@@ -13,8 +14,7 @@ import {
   DRM_MODE_FB_CMD2_LAYOUT,
   DRM_MODE_PAGE_FLIP_EVENT,
   DRM_MODE_PAGE_FLIP_LAYOUT,
-  KernelError,
-} from "@dmabuf/core";
+} from "@dmabuf/core/uapi";
 import type { ImportedBuffer } from "./device-model.js";
 import type { DrmDriverHooks, DrmFile } from "./drm-node.js";
 import type { Scanout } from "./scanout.js";
