@@ -77,7 +77,7 @@ export class Scanout extends DmaEngine {
       fops: drmFileOperations(
         { name: "dmabuf-display", date: "", desc: "dmabuf model display", version: [1, 0, 0] },
         this,
-        DMA_TO_DEVICE,
+        DMA_BIDIRECTIONAL,
         scanoutKms(this),
       ),
       privateData: this,
