@@ -54,10 +54,14 @@ describe("the C pipeline example under dmabuf-run", () => {
   it("without frame 2's DMA_BUF_SYNC_END the scanout's stale read is reported", () => {
     const r = run(paths.bad);
     expect(r.stderr).toContain(
-      "== coherency: 1 violation(s)\n" +
+      "== coherency: 2 violation(s)\n" +
         "   scanout0 read buffer 1 (unnamed) [default_cma_region] at offset 0x0, 8192 bytes while " +
         "the CPU held it dirty in cache: the device read stale memory; no DMA_BUF_IOCTL_SYNC " +
-        "END|WRITE (dma_buf_end_cpu_access) between the CPU write and the device read\n",
+        "END|WRITE (dma_buf_end_cpu_access) between the CPU write and the device read\n" +
+        "   a sync for the CPU by scanout0 invalidated buffer 1 (unnamed) [default_cma_region] at " +
+        "offset 0x0, 8192 bytes that the CPU held dirty: the CPU's writes were lost; no " +
+        "DMA_BUF_IOCTL_SYNC END|WRITE (dma_buf_end_cpu_access) between the CPU write and the " +
+        "invalidate\n",
     );
     expect(r.status).toBe(3);
   }, 300_000);
