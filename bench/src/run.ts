@@ -14,6 +14,7 @@ import { scaleRows } from "./scale.js";
 import { formatTable, type Row, runRows } from "./table.js";
 import { traceRows } from "./trace.js";
 import { wallRows } from "./wall.js";
+import { wasmRows } from "./wasm.js";
 
 const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
@@ -27,6 +28,7 @@ const rows: Row[] = [
   ...scaleRows(),
   ...traceRows(),
   ...wallRows(args.includes("--suite")),
+  ...wasmRows(),
 ].filter((r) => only === undefined || r.name.includes(only));
 
 const results = await runRows(rows, (r) =>

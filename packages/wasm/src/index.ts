@@ -11,5 +11,12 @@ export {
   runWasm,
   WasmImportError,
 } from "./runtime.js";
+export {
+  type KernelSource,
+  obtainKernelSource,
+  selftestTree,
+  UAPI_DEFINES,
+  uapiIncludeTree,
+} from "./selftests/kernel-sources.js";
 export { REFUSED_WASI_IMPORTS } from "./wasi.js";
 export type { AccessStats } from "./windows.js";

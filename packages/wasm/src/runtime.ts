@@ -20,6 +20,12 @@ export interface RunOptions {
   readonly process?: Process;
   /** Called with each chunk the program writes to stdout or stderr (besides capturing it). */
   readonly onOutput?: (fd: 1 | 2, text: string) => void;
+  /**
+   * `"exact"` (default): every load and store to mapped memory is served by the model.
+   * `"noop"`: the instrumentation hooks return at once, so mapped memory is NOT served by the
+   * model; only for measuring what interception itself costs (the bench does).
+   */
+  readonly accessHooks?: "exact" | "noop";
   /** Called when the program has ended, before its process exits (its fds are still open). */
   readonly beforeExit?: (proc: Process) => void;
 }
@@ -229,7 +235,15 @@ export function runWasm(
     now: () => BigInt(Math.round(kernel.clock.now)),
     sleep: (ns) => kernel.clock.advance(Number(ns)),
   });
-  const imports = { wasi_snapshot_preview1: wasi, linux, env: windows.hooks() };
+  const hooks = windows.hooks();
+  if (options.accessHooks === "noop") {
+    for (const name of Object.keys(hooks)) {
+      hooks[name] = name.endsWith("_ptr")
+        ? (_id: number, _bytes: number, _offset: number, ptr: number) => ptr
+        : (_id: number, value: unknown) => value;
+    }
+  }
+  const imports = { wasi_snapshot_preview1: wasi, linux, env: hooks };
   checkImports(module, imports);
   const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
   memory = instance.exports.memory as WebAssembly.Memory;
