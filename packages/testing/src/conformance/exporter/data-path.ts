@@ -1,6 +1,6 @@
 // The data-path rules, run with a coherent and with a non-coherent device under a checking cache.
 
-import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE } from "@dmabuf/core";
+import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, type DmaDirection } from "@dmabuf/core";
 import { check } from "../assert.js";
 import { checkingCache, markViolations } from "../cache-check.js";
 import type { ExporterCapabilities } from "../capabilities.js";
@@ -31,14 +31,36 @@ function tail(size: number, ps: number): { offset: number; length: number } {
   return { offset: size - length, length };
 }
 
+type Session = ReturnType<Parameters<ExporterCase["run"]>[0]["boot"]>;
+
+/**
+ * What every rule starts from: a checking cache watching for violations, a buffer of the
+ * rule's size, and a test device of `kind` that keeps it mapped in `dir`.
+ */
+function setUp(
+  s: Session,
+  caps: ExporterCapabilities,
+  kind: DeviceKind,
+  role: string,
+  dir: DmaDirection,
+) {
+  const ps = s.kernel.pageSize;
+  const mark = markViolations(checkingCache(s.kernel));
+  const size = dataSize(caps, ps);
+  const b = s.createFd(size);
+  const dev = mapForDevice(
+    s.kernel,
+    b.buf,
+    testDevice(`${kind}-${role}`, { coherent: kind === "coherent" }),
+    dir,
+  );
+  return { ps, mark, size, b, dev };
+}
+
 interface DataRule {
   readonly name: string;
   readonly title: string;
-  run(
-    s: ReturnType<Parameters<ExporterCase["run"]>[0]["boot"]>,
-    caps: ExporterCapabilities,
-    kind: DeviceKind,
-  ): void;
+  run(s: Session, caps: ExporterCapabilities, kind: DeviceKind): void;
 }
 
 const RULES: readonly DataRule[] = [
@@ -47,17 +69,7 @@ const RULES: readonly DataRule[] = [
     title:
       "A device keeps the buffer mapped (DMA_TO_DEVICE); what the CPU writes between SYNC START and END it reads, the whole buffer and then a part",
     run(s, caps, kind) {
-      const ps = s.kernel.pageSize;
-      const cache = checkingCache(s.kernel);
-      const mark = markViolations(cache);
-      const size = dataSize(caps, ps);
-      const b = s.createFd(size);
-      const dev = mapForDevice(
-        s.kernel,
-        b.buf,
-        testDevice(`${kind}-reader`, { coherent: kind === "coherent" }),
-        DMA_TO_DEVICE,
-      );
+      const { ps, mark, size, b, dev } = setUp(s, caps, kind, "reader", DMA_TO_DEVICE);
       const expected = pagePattern(size, ps, 11);
       cpuWrite(s, caps, b, 0, expected);
       checkBytes(dev.read(), expected, `${kind} device read after a CPU write of the buffer`);
@@ -77,17 +89,7 @@ const RULES: readonly DataRule[] = [
     title:
       "A device keeps the buffer mapped (DMA_FROM_DEVICE); what it writes the CPU reads between SYNC START and END, also lines it had cached",
     run(s, caps, kind) {
-      const ps = s.kernel.pageSize;
-      const cache = checkingCache(s.kernel);
-      const mark = markViolations(cache);
-      const size = dataSize(caps, ps);
-      const b = s.createFd(size);
-      const dev = mapForDevice(
-        s.kernel,
-        b.buf,
-        testDevice(`${kind}-writer`, { coherent: kind === "coherent" }),
-        DMA_FROM_DEVICE,
-      );
+      const { ps, mark, size, b, dev } = setUp(s, caps, kind, "writer", DMA_FROM_DEVICE);
       // The CPU reads first, so its cache holds every line of the buffer when the device writes.
       cpuRead(s, caps, b);
       const expected = pagePattern(size, ps, 13);
@@ -109,17 +111,7 @@ const RULES: readonly DataRule[] = [
     title:
       "A device keeps the buffer mapped (DMA_BIDIRECTIONAL); the CPU and the device take turns writing and each sees the other's bytes",
     run(s, caps, kind) {
-      const ps = s.kernel.pageSize;
-      const cache = checkingCache(s.kernel);
-      const mark = markViolations(cache);
-      const size = dataSize(caps, ps);
-      const b = s.createFd(size);
-      const dev = mapForDevice(
-        s.kernel,
-        b.buf,
-        testDevice(`${kind}-peer`, { coherent: kind === "coherent" }),
-        DMA_BIDIRECTIONAL,
-      );
+      const { ps, mark, size, b, dev } = setUp(s, caps, kind, "peer", DMA_BIDIRECTIONAL);
       const expected = pagePattern(size, ps, 15);
       for (let turn = 0; turn < 2; turn++) {
         cpuWrite(s, caps, b, 0, expected);
