@@ -127,7 +127,6 @@ export function runWasm(
     <A extends unknown[]>(fn: (...a: A) => number | bigint) =>
     (...a: A): number | bigint => {
       syscalls++;
-      windows.flush();
       try {
         return fn(...a);
       } catch (e) {

@@ -91,7 +91,6 @@ export class Windows {
   /** Drops the translation cache: page tables may have changed. */
   flush(): void {
     this.#tlbTag.fill(-1);
-    this.#mem = new Uint8Array(this.memory().buffer);
   }
 
   #bounds(): void {
