@@ -241,7 +241,7 @@ export class CacheModel implements CpuPort, PluginProbe {
   }
 
   /**
-   * Installs the model on its kernel through {@link @dmabuf/core!DeviceHost.installCpuCache}:
+   * Installs the model on its kernel through {@link @dmabuf/core!index.DeviceHost.installCpuCache}:
    * CPU port, DMA sync hooks, device bus, and the RAM write observer; with `dmaDebugFatal`,
    * DMA-API debugging's detach report throws.
    * @throws KernelError EEXIST when the kernel already has a CPU cache (the model is then not
@@ -270,7 +270,7 @@ export class CacheModel implements CpuPort, PluginProbe {
 
   // --- CPU port -------------------------------------------------------------------------
 
-  /** {@inheritDoc @dmabuf/core!CpuPort.read} */
+  /** {@inheritDoc @dmabuf/core!index.CpuPort.read} */
   read(phys: number, length: number, dst: Uint8Array, dstOffset: number): void {
     if (length <= 0) return;
     const l0 = this.#line(phys);
@@ -281,7 +281,7 @@ export class CacheModel implements CpuPort, PluginProbe {
     this.#touch(l0, l1);
   }
 
-  /** {@inheritDoc @dmabuf/core!CpuPort.write} */
+  /** {@inheritDoc @dmabuf/core!index.CpuPort.write} */
   write(phys: number, src: Uint8Array): void {
     const length = src.length;
     if (length === 0) return;
@@ -290,7 +290,7 @@ export class CacheModel implements CpuPort, PluginProbe {
     this.#endCpuWrite(l0, l1);
   }
 
-  /** {@inheritDoc @dmabuf/core!CpuPort.fill} */
+  /** {@inheritDoc @dmabuf/core!index.CpuPort.fill} */
   fill(phys: number, length: number, value: number): void {
     if (length <= 0) return;
     const [l0, l1] = this.#beginCpuWrite(phys, length);

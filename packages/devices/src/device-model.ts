@@ -122,7 +122,7 @@ export class ImportedBuffer {
   /**
    * The importer's `moveNotify` for a dynamic import: unmaps the current mapping, if any; the
    * next access re-maps. Called by the dma-buf core with the reservation lock held.
-   * @see {@link @dmabuf/core!DmaBufAttachOps.moveNotify}
+   * @see {@link @dmabuf/core!index.DmaBufAttachOps.moveNotify}
    */
   moveNotify(): void {
     const sgt = this.#sgt;

@@ -110,7 +110,7 @@ export class CarveoutHeap implements DmaHeapOps, PluginProbe, PluginAccounting {
     this.#protectedOps = contiguousBufferOps(host, false);
   }
 
-  /** The kernel's accounting hook ({@link @dmabuf/core!PluginAccounting}): pages in use per region. */
+  /** The kernel's accounting hook ({@link @dmabuf/core!index.PluginAccounting}): pages in use per region. */
   accounting(): Readonly<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const p of this.#pools) out[`carveout/${p.name}`] = p.usedPages;

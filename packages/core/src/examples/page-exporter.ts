@@ -82,7 +82,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
     }
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const priv = attachment.dmabuf.priv as PageBuffer;
     const sgt = SgTable.fromPfnRuns(this.host.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
@@ -91,7 +91,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
     return sgt;
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.unmapDmaBuf} */
   unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
     (attachment.dmabuf.priv as PageBuffer).mapped.delete(sgt);
     this.host.dma.unmapSgtable(attachment.dev, sgt, dir);
@@ -100,7 +100,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
   /**
    * Makes device writes visible to the CPU: syncs every mapped table for the CPU in the
    * direction of the access, as the kernel's heaps do.
-   * @see {@link @dmabuf/core!DmaBufOps.beginCpuAccess}
+   * @see {@link @dmabuf/core!index.DmaBufOps.beginCpuAccess}
    */
   beginCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
     for (const [sgt, a] of buf.priv.mapped) this.host.dma.syncSgtableForCpu(a.dev, sgt, dir);
@@ -108,13 +108,13 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
 
   /**
    * Makes CPU writes visible to devices: syncs every mapped table for its device.
-   * @see {@link @dmabuf/core!DmaBufOps.endCpuAccess}
+   * @see {@link @dmabuf/core!index.DmaBufOps.endCpuAccess}
    */
   endCpuAccess(buf: DmaBuf<PageBuffer>, dir: DmaDirection): void {
     for (const [sgt, a] of buf.priv.mapped) this.host.dma.syncSgtableForDevice(a.dev, sgt, dir);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.mmap} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.mmap} */
   mmap(buf: DmaBuf<PageBuffer>, vma: Vma): void {
     const ps = this.host.pageSize;
     for (let i = 0; i < vma.pageCount; i++) {
@@ -122,12 +122,12 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
     }
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.vmap} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.vmap} */
   vmap(buf: DmaBuf<PageBuffer>): KernelMapping {
     return new KernelMapping(buf.priv.pfns, this.host.pageSize, this.host);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.release} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.release} */
   release(buf: DmaBuf<PageBuffer>): void {
     buf.priv.releases++;
     this.#free(buf.priv);

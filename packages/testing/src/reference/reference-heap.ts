@@ -32,7 +32,7 @@ export interface ReferenceBuffer {
  * entry); CPU access syncs every mapped attachment; user mappings fault pages in on first
  * touch; vmap maps the page list.
  *
- * The heap is its own `DmaBufOps` table (like {@link @dmabuf/core!PageExporter}), so variants override one
+ * The heap is its own `DmaBufOps` table (like {@link @dmabuf/core!index.PageExporter}), so variants override one
  * method; the conformance suite's zoo of broken heaps does exactly that.
  *
  * @example
@@ -112,53 +112,53 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
     return SgTable.fromPfnRuns(this.host.pageSize, pfns, dev.maxSegmentSize);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.attach} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.attach} */
   attach(buf: DmaBuf<ReferenceBuffer>, attachment: DmaBufAttachment): void {
     buf.priv.attachments.attach(attachment);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.detach} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.detach} */
   detach(buf: DmaBuf<ReferenceBuffer>, attachment: DmaBufAttachment): void {
     buf.priv.attachments.detach(attachment);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const buf = attachment.dmabuf as DmaBuf<ReferenceBuffer>;
     const table = this.tableFor(buf.priv.pfns, attachment.dev);
     return buf.priv.attachments.map(attachment, dir, table);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.unmapDmaBuf} */
   unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
     (attachment.dmabuf as DmaBuf<ReferenceBuffer>).priv.attachments.unmap(attachment, sgt, dir);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.beginCpuAccess} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.beginCpuAccess} */
   beginCpuAccess(buf: DmaBuf<ReferenceBuffer>, dir: DmaDirection): void {
     buf.priv.attachments.syncForCpu(dir);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.endCpuAccess} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.endCpuAccess} */
   endCpuAccess(buf: DmaBuf<ReferenceBuffer>, dir: DmaDirection): void {
     buf.priv.attachments.syncForDevice(dir);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.mmap} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.mmap} */
   mmap(buf: DmaBuf<ReferenceBuffer>, vma: Vma): void {
     const pfns = buf.priv.pfns;
     vma.ops = { fault: (_vma, pgoff) => (pgoff < pfns.length ? (pfns[pgoff] as number) : -1) };
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.vmap} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.vmap} */
   vmap(buf: DmaBuf<ReferenceBuffer>): KernelMapping {
     return new KernelMapping(buf.priv.pfns, this.host.pageSize, this.host);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.vunmap} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.vunmap} */
   vunmap(_buf: DmaBuf<ReferenceBuffer>, _map: KernelMapping): void {}
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.release} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.release} */
   release(buf: DmaBuf<ReferenceBuffer>): void {
     this.freePages(buf.priv.pfns);
   }

@@ -56,7 +56,7 @@ export interface HeapZooEntry extends ZooEntry {
   readonly kernelConfig?: KernelConfigInput;
 }
 
-/** A broken exporter plugin (a variant of {@link @dmabuf/core!PageExporter}). */
+/** A broken exporter plugin (a variant of {@link @dmabuf/core!index.PageExporter}). */
 export interface ExporterZooEntry extends ZooEntry {
   /** The plugin class, with `create(size, flags)`. */
   readonly plugin: PluginClass<CreatingExporter>;

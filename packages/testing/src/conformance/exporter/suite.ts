@@ -24,7 +24,7 @@ type KernelPlugins = NonNullable<KernelConfigInput["plugins"]>;
 
 /**
  * An exporter plugin the suite (and the CLI) can drive without knowing more about it: it
- * creates buffers the way {@link @dmabuf/core!PageExporter} does.
+ * creates buffers the way {@link @dmabuf/core!index.PageExporter} does.
  */
 export interface CreatingExporter {
   /**

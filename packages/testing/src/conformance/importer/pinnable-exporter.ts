@@ -11,7 +11,7 @@ import {
 } from "@dmabuf/core";
 
 /**
- * {@link @dmabuf/core!PageExporter} with `pin`/`unpin` (so its buffers are *dynamic*) and
+ * {@link @dmabuf/core!index.PageExporter} with `pin`/`unpin` (so its buffers are *dynamic*) and
  * {@link PinnablePageExporter.move}, which moves an unpinned buffer to new pages and tells the
  * dynamic importers (`dma_buf_move_notify`). The old pages stay allocated, with their old
  * contents, until the buffer is released, so an importer that keeps using a mapping made
@@ -34,12 +34,12 @@ export class PinnablePageExporter extends PageExporter {
     return this.#pins.get(buf) ?? 0;
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.pin} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.pin} */
   pin(attachment: DmaBufAttachment): void {
     this.#pins.set(attachment.dmabuf, this.pinCount(attachment.dmabuf) + 1);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.unpin} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.unpin} */
   unpin(attachment: DmaBufAttachment): void {
     this.#pins.set(attachment.dmabuf, this.pinCount(attachment.dmabuf) - 1);
   }
@@ -81,7 +81,7 @@ export class PinnablePageExporter extends PageExporter {
     }
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.release} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.release} */
   override release(buf: DmaBuf<PageBuffer>): void {
     for (const pfn of this.#retired.get(buf) ?? []) this.#host.buddy.freePages(pfn, 0);
     this.#retired.delete(buf);

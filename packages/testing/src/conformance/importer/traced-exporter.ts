@@ -28,7 +28,7 @@ export interface TracedCall {
 }
 
 /**
- * {@link @dmabuf/core!PageExporter} with its calls recorded in {@link TracedPageExporter.calls}: the
+ * {@link @dmabuf/core!index.PageExporter} with its calls recorded in {@link TracedPageExporter.calls}: the
  * importer suite reads them to check what an importer did, and in which order.
  */
 @exporter({ name: "page-exporter" })
@@ -56,7 +56,7 @@ export class TracedPageExporter extends PageExporter {
     });
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.mapDmaBuf} */
   override mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const sgt = super.mapDmaBuf(attachment, dir);
     const { ino } = attachment.dmabuf;
@@ -64,14 +64,14 @@ export class TracedPageExporter extends PageExporter {
     return sgt;
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.unmapDmaBuf} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.unmapDmaBuf} */
   override unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
     const { ino } = attachment.dmabuf;
     this.calls.push({ op: "unmap", ino, dev: attachment.dev.name, dir, sgt });
     super.unmapDmaBuf(attachment, sgt, dir);
   }
 
-  /** {@inheritDoc @dmabuf/core!DmaBufOps.release} */
+  /** {@inheritDoc @dmabuf/core!index.DmaBufOps.release} */
   override release(buf: DmaBuf<PageBuffer>): void {
     this.calls.push({ op: "release", ino: buf.ino });
     super.release(buf);
