@@ -32,6 +32,7 @@ import { UdmabufDevice, type UdmabufHost } from "./udmabuf/udmabuf.js";
 import { AnonInodeFs } from "./vfs/anon-inode.js";
 import type { File, FileTable } from "./vfs/file.js";
 import { devNull } from "./vfs/mem-devices.js";
+import { CharDevRegistry } from "./vfs/chrdev.js";
 import { Namespace, StaticDir, textFile } from "./vfs/namespace.js";
 import { Process, type ProcessHost } from "./vfs/process.js";
 import { installProcfs } from "./vfs/procfs.js";
@@ -139,6 +140,8 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   );
   /** Every path the kernel serves. */
   readonly namespace = new Namespace();
+  /** Character-device minors drivers hold, per major (DRM cards, V4L2 nodes). */
+  readonly chrdevs = new CharDevRegistry();
   /** The DMA mapping API. */
   readonly dma: DmaMappingApi;
   /** The in-kernel dma-buf API. */

@@ -1,6 +1,7 @@
 // The camera's V4L2 capture node (/dev/videoN): format, dma-buf buffer queue, streaming, poll.
 
 import {
+  type DeviceHost,
   type DmaBuf,
   type File,
   type FileOperations,
@@ -47,14 +48,26 @@ import {
 import type { Camera } from "./camera.js";
 import type { ImportedBuffer } from "./device-model.js";
 
-const nextMinor = new WeakMap<object, number>();
+/** Major number of V4L2 nodes (/dev/videoN is 81:N). */
+export const VIDEO_MAJOR = 81;
+/** V4L2 minors (VIDEO_NUM_DEVICES). */
+const VIDEO_NUM_DEVICES = 256;
 
-/** The V4L2 minor a camera of the kernel behind `host` takes: `wanted`, or the next one. */
-export function v4l2Minor(host: { readonly dma: object }, wanted?: number): number {
-  const n = nextMinor.get(host.dma) ?? 0;
-  const minor = wanted ?? n;
-  nextMinor.set(host.dma, Math.max(n, minor + 1));
-  return minor;
+/**
+ * Takes the V4L2 minor of a camera of the kernel behind `host` from the kernel's char-device
+ * registry: the lowest free one from `wanted` (default 0), as `__video_register_device` looks
+ * for a free node number from the one asked for.
+ * @throws KernelError ENFILE when none is free from there.
+ */
+export function v4l2Minor(host: Pick<DeviceHost, "allocMinor">, wanted = 0): number {
+  try {
+    return host.allocMinor(VIDEO_MAJOR, wanted, VIDEO_NUM_DEVICES);
+  } catch (e) {
+    if (e instanceof KernelError && e.code === "ENOSPC") {
+      throw new KernelError("ENFILE", "__video_register_device", "no free device node number");
+    }
+    throw e;
+  }
 }
 
 /** Most buffer slots REQBUFS grants (VIDEO_MAX_FRAME). */

@@ -2,7 +2,7 @@
 
 import { type DeviceHost, DMA_FROM_DEVICE, type DmaBuf, type DmaFence, device } from "@dmabuf/core";
 import { z } from "zod";
-import { cameraV4l2, v4l2Minor } from "./camera-v4l2.js";
+import { cameraV4l2, VIDEO_MAJOR, v4l2Minor } from "./camera-v4l2.js";
 import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine } from "./engine.js";
 
@@ -69,7 +69,7 @@ export class Camera extends DmaEngine {
     this.host.installDevice(`/dev/video${minor}`, {
       mode: 0o660,
       gid: 44,
-      rdev: [81, minor],
+      rdev: [VIDEO_MAJOR, minor],
       fops: cameraV4l2(this),
       privateData: this,
     });

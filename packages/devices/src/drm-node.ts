@@ -1,6 +1,7 @@
 // A DRM character device (/dev/dri/cardN): version query and PRIME/GEM handles per open file.
 
 import {
+  type DeviceHost,
   DMA_BIDIRECTIONAL,
   type DmaBuf,
   type DmaDirection,
@@ -217,17 +218,19 @@ export function drmRdev(minor: number): readonly [number, number] {
   return [DRM_MAJOR, minor];
 }
 
-const nextMinor = new WeakMap<object, number>();
+/** DRM primary minors: card0 to card63 (`DRM_MINOR_LIMIT` of the primary type). */
+const DRM_PRIMARY_MINORS = 64;
 
 /**
- * The DRM minor a device of the kernel behind `host` takes: `wanted`, or the next one in probe
- * order (the first DRM device is card0).
+ * Takes the DRM minor of a device of the kernel behind `host` from the kernel's char-device
+ * registry (`drm_minor_alloc`): `wanted`, or the lowest free primary minor (the first DRM
+ * device is card0; a removed card's minor is the next one handed out).
+ * @throws KernelError ENOSPC when `wanted` is held or all 64 primary minors are.
  */
-export function drmMinor(host: { readonly dma: object }, wanted?: number): number {
-  const n = nextMinor.get(host.dma) ?? 0;
-  const minor = wanted ?? n;
-  nextMinor.set(host.dma, Math.max(n, minor + 1));
-  return minor;
+export function drmMinor(host: Pick<DeviceHost, "allocMinor">, wanted?: number): number {
+  return wanted === undefined
+    ? host.allocMinor(DRM_MAJOR, 0, DRM_PRIMARY_MINORS)
+    : host.allocMinor(DRM_MAJOR, wanted, wanted + 1);
 }
 
 function need(arg: IoctlArg, size: number): Uint8Array {

@@ -33,7 +33,7 @@ export type VgemConfigInput = z.input<typeof vgemConfigSchema>;
  * again in the same process returns the same handle. It never touches the memory. Default
  * device: `vgem`, coherent, no IOMMU.
  */
-@device({ name: "vgem", configSchema: deviceConfigSchema })
+@device({ name: "vgem", configSchema: vgemConfigSchema })
 export class Vgem extends DeviceModel {
   readonly #handles = new Map<Process, Map<number, ImportedBuffer>>();
   readonly #byBuffer = new Map<Process, Map<DmaBuf, number>>();

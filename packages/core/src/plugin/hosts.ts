@@ -183,6 +183,22 @@ export interface DeviceHost extends PluginHost {
     node: Pick<DeviceNode, "mode" | "rdev" | "fops" | "privateData"> &
       Partial<Pick<DeviceNode, "uid" | "gid">>,
   ): void;
+  /**
+   * Takes the lowest free minor of `major` in [`from`, `to`) from the kernel's char-device
+   * registry, as `drm_minor_alloc` (xa_alloc) and V4L2's `devnode_find` do: numbering is per
+   * kernel, and a minor given back is the next one handed out. Optional use, by devices that
+   * number their nodes at probe.
+   * Context: `probe`.
+   * @throws KernelError ENOSPC when every minor of the range is held.
+   */
+  allocMinor(major: number, from: number, to: number): number;
+  /**
+   * Removes the device node at `path` (`device_destroy`): later opens fail with ENOENT, files
+   * already open keep working, and the node's minor goes back to the registry.
+   * Context: any (device removal).
+   * @throws KernelError ENOENT when nothing is installed at `path`.
+   */
+  removeDevice(path: string): void;
 }
 
 /** The CPU cache installed on each kernel (at most one, for the kernel's life). */
@@ -269,6 +285,18 @@ export function createDeviceHost(k: Kernel): DeviceHost {
             ...node,
             ino: k.nextPseudoIno(),
           }),
+        enumerable: true,
+      },
+      allocMinor: {
+        value: (major: number, from: number, to: number) => k.chrdevs.alloc(major, from, to),
+        enumerable: true,
+      },
+      removeDevice: {
+        value: (path: string) => {
+          const node = k.namespace.uninstall(path);
+          if (!node) throw new KernelError("ENOENT", "device_destroy", path);
+          if (node.kind === "chr") k.chrdevs.free(node.rdev[0], node.rdev[1]);
+        },
         enumerable: true,
       },
       installCpuCache: {

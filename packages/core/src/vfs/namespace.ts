@@ -220,6 +220,20 @@ export class Namespace {
     return dir;
   }
 
+  /**
+   * Takes the fixed entry at `path` out of its directory (a driver's `device_destroy` on
+   * devtmpfs). @returns the node removed, or `undefined` when there was none
+   */
+  uninstall(path: string): Node | undefined {
+    const cut = path.lastIndexOf("/");
+    const dir = this.resolve(path.slice(0, cut) || "/", "uninstall");
+    if (!(dir instanceof StaticDir)) return undefined;
+    const name = path.slice(cut + 1);
+    const node = dir.lookup(name);
+    dir.remove(name);
+    return node;
+  }
+
   /** Places `node` at `path`, creating parent directories. */
   install(path: string, node: Node): void {
     const cut = path.lastIndexOf("/");
