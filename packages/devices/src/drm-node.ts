@@ -10,6 +10,7 @@ import {
   type IoctlArg,
   KernelError,
   type Process,
+  type Vma,
 } from "@dmabuf/core";
 import {
   DRM_CLOEXEC,
@@ -44,19 +45,48 @@ export interface DrmDriverInfo {
 }
 
 /**
+ * A GEM object a DRM driver owns (not an import): what a handle of an open file can name
+ * besides an {@link ImportedBuffer}.
+ */
+export interface DrmGemObject {
+  /**
+   * PRIME export (`drm_gem_prime_handle_to_fd`): the object's dma-buf, exported on the first
+   * call with `flags` (DRM_RDWR gives a read-write file) and kept while the object has
+   * handles. Called by PRIME_HANDLE_TO_FD. **Required**.
+   * @returns a new reference for the caller
+   * @throws KernelError ENOENT when the object has no handle left.
+   */
+  exportDmaBuf(flags: number): DmaBuf;
+  /** A handle now names the object (it takes a reference). **Required**. */
+  handleOpened(): void;
+  /** A handle naming the object was dropped (it gives its reference back). **Required**. */
+  handleClosed(): void;
+}
+
+type HandleEntry =
+  | { readonly imported: ImportedBuffer; readonly gem?: undefined }
+  | { readonly gem: DrmGemObject; readonly imported?: undefined };
+
+/**
  * One open file of a DRM device (`struct drm_file`): its GEM handles. Handles are per open
- * file, as in Linux; the file's release drops every handle it still holds.
+ * file and numbered as `idr_alloc(…, 1, 0)` does (the lowest free one from 1), as in Linux;
+ * the file's release drops every handle it still holds.
  */
 export class DrmFile {
   /** Events queued for read() (`drm_event` records, oldest first). */
   readonly events: Uint8Array[] = [];
-  readonly #handles = new Map<number, ImportedBuffer>();
+  readonly #handles = new Map<number, HandleEntry>();
   readonly #byBuffer = new Map<DmaBuf, number>();
-  #next = 1;
+  readonly #byGem = new Map<DrmGemObject, number>();
 
   /** The import behind `handle`, if any. */
   lookup(handle: number): ImportedBuffer | undefined {
-    return this.#handles.get(handle);
+    return this.#handles.get(handle)?.imported;
+  }
+
+  /** The driver's own object behind `handle`, if any. */
+  lookupGem(handle: number): DrmGemObject | undefined {
+    return this.#handles.get(handle)?.gem;
   }
 
   /** The handle of `buf` in this file, if it was imported here. */
@@ -64,21 +94,46 @@ export class DrmFile {
     return this.#byBuffer.get(buf);
   }
 
+  /** The handle of the driver's object `obj` in this file, if it has one. */
+  gemHandleOf(obj: DrmGemObject): number | undefined {
+    return this.#byGem.get(obj);
+  }
+
+  #alloc(): number {
+    let h = 1;
+    while (this.#handles.has(h)) h++;
+    return h;
+  }
+
   /** Adds `imported` under a new handle. @returns the handle */
   add(imported: ImportedBuffer): number {
-    const h = this.#next++;
-    this.#handles.set(h, imported);
+    const h = this.#alloc();
+    this.#handles.set(h, { imported });
     this.#byBuffer.set(imported.buf, h);
     return h;
   }
 
-  /** Drops `handle` and releases its import. @throws KernelError EINVAL for an unknown handle. */
+  /** Adds the driver's object `obj` under a new handle (`drm_gem_handle_create`). @returns the handle */
+  addGem(obj: DrmGemObject): number {
+    const h = this.#alloc();
+    this.#handles.set(h, { gem: obj });
+    this.#byGem.set(obj, h);
+    obj.handleOpened();
+    return h;
+  }
+
+  /** Drops `handle` and releases its import or object. @throws KernelError EINVAL for an unknown handle. */
   close(handle: number): void {
-    const imported = this.#handles.get(handle);
-    if (!imported) throw new KernelError("EINVAL", "drm_gem_close", `no handle ${handle}`);
+    const entry = this.#handles.get(handle);
+    if (!entry) throw new KernelError("EINVAL", "drm_gem_close", `no handle ${handle}`);
     this.#handles.delete(handle);
-    this.#byBuffer.delete(imported.buf);
-    imported.release();
+    if (entry.gem) {
+      this.#byGem.delete(entry.gem);
+      entry.gem.handleClosed();
+      return;
+    }
+    this.#byBuffer.delete(entry.imported.buf);
+    entry.imported.release();
   }
 
   /** Releases every handle (`drm_gem_release` at the file's last close). */
@@ -100,6 +155,13 @@ export interface DrmDriverHooks {
   waitEvent?(dfile: DrmFile): void;
   /** Called when an open file is released, before its handles are dropped. */
   release?(dfile: DrmFile): void;
+  /**
+   * The driver's own object behind `buf` when it exported it (PRIME self-import: the handle
+   * names the object again instead of importing its dma-buf).
+   */
+  gemOf?(buf: DmaBuf): DrmGemObject | undefined;
+  /** mmap() of the node (`drm_gem_mmap`); absent, mmap fails with ENODEV. */
+  mmap?(dfile: DrmFile, vma: Vma): void;
 }
 
 /**
@@ -143,9 +205,11 @@ export function drmFileOperations(
         const core = model.host.dmaBuf;
         const buf = core.get(proc, v.getInt32(8, true));
         try {
-          const h =
-            dfile.handleOf(buf) ??
-            dfile.add(hooks.importBuffer?.(buf) ?? model.import(buf, dir, true));
+          const own = hooks.gemOf?.(buf);
+          const h = own
+            ? (dfile.gemHandleOf(own) ?? dfile.addGem(own))
+            : (dfile.handleOf(buf) ??
+              dfile.add(hooks.importBuffer?.(buf) ?? model.import(buf, dir, true)));
           v.setUint32(0, h, true);
           return 0;
         } finally {
@@ -159,14 +223,18 @@ export function drmFileOperations(
         if (flags & ~(DRM_CLOEXEC | DRM_RDWR)) {
           throw new KernelError("EINVAL", "drm_prime_handle_to_fd_ioctl", "unknown flags");
         }
-        const imported = dfile.lookup(v.getUint32(0, true));
-        if (!imported) throw new KernelError("ENOENT", "drm_gem_prime_handle_to_fd");
+        const handle = v.getUint32(0, true);
+        const imported = dfile.lookup(handle);
+        const own = dfile.lookupGem(handle);
+        if (!imported && !own) throw new KernelError("ENOENT", "drm_gem_prime_handle_to_fd");
         const core = model.host.dmaBuf;
-        core.getDmaBuf(imported.buf);
+        const buf = imported
+          ? core.getDmaBuf(imported.buf)
+          : (own as DrmGemObject).exportDmaBuf(flags);
         try {
-          v.setInt32(8, core.fd(imported.buf, proc, flags), true);
+          v.setInt32(8, core.fd(buf, proc, flags & DRM_CLOEXEC), true);
         } catch (e) {
-          core.put(imported.buf);
+          core.put(buf);
           throw e;
         }
         return 0;
@@ -204,6 +272,7 @@ export function drmFileOperations(
       return bytes;
     },
     poll: (file) => (stateOf(file).events.length > 0 ? POLLIN | POLLRDNORM : 0),
+    ...(hooks.mmap ? { mmap: (file: File, vma: Vma) => hooks.mmap?.(stateOf(file), vma) } : {}),
     release: (file) => {
       const dfile = files.get(file);
       if (!dfile) return;

@@ -1,4 +1,4 @@
-// A vgem-like test importer: PRIME import (attach + map) and GEM close, nothing else.
+// vgem: PRIME import (attach + map), GEM close, and shmem-backed dumb buffers it exports.
 
 import {
   type DeviceHost,
@@ -16,6 +16,8 @@ import {
   type ImportedBuffer,
 } from "./device-model.js";
 import { drmFileOperations, drmMinor, drmRdev } from "./drm-node.js";
+import { dumbIoctl } from "./dumb-buffers.js";
+import { GemShmemDevice, type GemShmemObject } from "./gem-shmem.js";
 
 /** Configuration of {@link Vgem}. */
 export const vgemConfigSchema = deviceConfigSchema.extend({
@@ -32,6 +34,13 @@ export type VgemConfigInput = z.input<typeof vgemConfigSchema>;
  * device and maps it DMA_BIDIRECTIONAL, and returns a GEM handle; importing the same buffer
  * again in the same process returns the same handle. It never touches the memory. Default
  * device: `vgem`, coherent, no IOMMU.
+ *
+ * Its node /dev/dri/cardN also allocates buffers of its own, as Linux's vgem (a
+ * `DRM_GEM_SHMEM_DRIVER_OPS` driver) does: DRM_IOCTL_MODE_CREATE_DUMB makes a shmem-backed GEM
+ * object (see {@link dumbIoctl} for pitch, size and errors), MAP_DUMB gives its fake mmap
+ * offset for mmap() of the node, PRIME_HANDLE_TO_FD exports it as a dma-buf with vgem as the
+ * exporter ({@link GemShmemDevice}), and GEM_CLOSE / DESTROY_DUMB drop the handle; the pages
+ * are freed with the last reference.
  */
 @device({ name: "vgem", configSchema: vgemConfigSchema })
 export class Vgem extends DeviceModel {
@@ -39,6 +48,7 @@ export class Vgem extends DeviceModel {
   readonly #byBuffer = new Map<Process, Map<DmaBuf, number>>();
   #nextHandle = 1;
   readonly #card: number | undefined;
+  #gem: GemShmemDevice | undefined;
 
   /**
    * @param host - the device host (given by `createKernel`)
@@ -61,9 +71,36 @@ export class Vgem extends DeviceModel {
       fops: drmFileOperations(
         { name: "vgem", date: "20120112", desc: "Virtual GEM provider", version: [1, 0, 0] },
         this,
+        DMA_BIDIRECTIONAL,
+        {
+          ioctl: (dfile, cmd, arg) => dumbIoctl(this.gem, dfile, cmd, arg),
+          gemOf: (buf) => (buf.ops === this.gem.ops ? (buf.priv as GemShmemObject) : undefined),
+          mmap: (dfile, vma) => {
+            const obj = this.gem.lookupOffset(vma.pgoff, vma.pageCount);
+            if (!obj) throw new KernelError("EINVAL", "drm_gem_mmap", "no object at that offset");
+            if (dfile.gemHandleOf(obj) === undefined) {
+              throw new KernelError("EACCES", "drm_gem_mmap", "no handle in this file");
+            }
+            this.gem.mmap(obj, vma);
+          },
+        },
       ),
       privateData: this,
     });
+  }
+
+  /**
+   * The kernel's snapshot reads it: `<device>/gem-objects`, the GEM objects vgem allocated and has
+   * not freed yet (their pages show in the page allocator's count).
+   */
+  accounting(): Readonly<Record<string, number>> {
+    return { [`${this.device.name}/gem-objects`]: this.#gem?.live.size ?? 0 };
+  }
+
+  /** The GEM objects vgem allocates itself (dumb buffers) and exports. */
+  get gem(): GemShmemDevice {
+    this.#gem ??= new GemShmemDevice(this.host, this.device, "vgem");
+    return this.#gem;
   }
 
   /**

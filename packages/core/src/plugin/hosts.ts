@@ -12,6 +12,7 @@ import type { BuddyAllocator } from "../mm/buddy.js";
 import type { CmaArea } from "../mm/cma.js";
 import type { CpuPort } from "../mm/cpu-port.js";
 import type { PhysicalMemory } from "../mm/physical-memory.js";
+import type { ShmemFs } from "../mm/shmem.js";
 import type { MemoryReservations } from "../mm/reserve.js";
 import type { KernelProfile } from "../profile.js";
 import type { SimClock } from "../time/clock.js";
@@ -161,6 +162,13 @@ export interface DeviceHost extends PluginHost {
   readonly memory: PhysicalMemory;
   /** CONFIG_DMABUF_MOVE_NOTIFY: whether dynamic importers get move notifications. */
   readonly moveNotify: boolean;
+  /**
+   * The kernel's internal tmpfs (`shmem_file_setup`): `shmem.createFile(name, owner, perm,
+   * null)` makes an unlinked file whose pages are allocated on first use and accounted as any
+   * memfd's, as GEM objects get their backing store. Optional use.
+   * Context: any.
+   */
+  readonly shmem: ShmemFs;
   /** Live processes by pid, for naming a buffer in a report (read-only). Context: any. */
   processes(): ReadonlyMap<number, Process>;
   /**
@@ -274,6 +282,7 @@ export function createDeviceHost(k: Kernel): DeviceHost {
       fences: { value: k.fences, enumerable: true },
       memory: { value: k.memory, enumerable: true },
       moveNotify: { value: k.moveNotify, enumerable: true },
+      shmem: { value: k.shmem, enumerable: true },
       processes: { value: () => k.processes(), enumerable: true },
       installDevice: {
         value: (path: string, node: Parameters<DeviceHost["installDevice"]>[1]) =>

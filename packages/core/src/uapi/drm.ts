@@ -69,6 +69,22 @@ export const DRM_IOCTL_PRIME_HANDLE_TO_FD = _IOWR(DRM_IOCTL_BASE, 0x2d, DRM_PRIM
 export const DRM_IOCTL_PRIME_FD_TO_HANDLE = _IOWR(DRM_IOCTL_BASE, 0x2e, DRM_PRIME_HANDLE_SIZE);
 /** Allocate a dumb (CPU-mappable scanout) buffer = 0xC02064B2. */
 export const DRM_IOCTL_MODE_CREATE_DUMB = _IOWR(DRM_IOCTL_BASE, 0xb2, DRM_MODE_CREATE_DUMB_SIZE);
+/**
+ * Size of `struct drm_mode_map_dumb`: u32 handle; u32 pad; u64 offset (out) @8. The same in
+ * both ABIs.
+ */
+export const DRM_MODE_MAP_DUMB_SIZE = 16;
+/** Size of `struct drm_mode_destroy_dumb`: u32 handle. */
+export const DRM_MODE_DESTROY_DUMB_SIZE = 4;
+/** The fake mmap offset of a dumb buffer's handle = 0xC01064B3. */
+export const DRM_IOCTL_MODE_MAP_DUMB = _IOWR(DRM_IOCTL_BASE, 0xb3, DRM_MODE_MAP_DUMB_SIZE);
+/** Drop a dumb buffer's handle = 0xC00464B4. */
+export const DRM_IOCTL_MODE_DESTROY_DUMB = _IOWR(DRM_IOCTL_BASE, 0xb4, DRM_MODE_DESTROY_DUMB_SIZE);
+/**
+ * First page of the fake offsets GEM objects are mmapped at on a 64-bit kernel
+ * (`DRM_FILE_PAGE_OFFSET_START`, page units: offset 4 GiB).
+ */
+export const DRM_FILE_PAGE_OFFSET_START_BYTES = 0x1_0000_0000;
 
 /** `drm_prime_handle.flags` may carry DRM_CLOEXEC (= O_CLOEXEC) … */
 export const DRM_CLOEXEC = 0o2000000;

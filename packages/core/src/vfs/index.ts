@@ -42,3 +42,4 @@ export { type Guarded, MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "./permis
 export { errnoOf, type PollFd, Process, type ProcessHost, type SendFdOptions } from "./process.js";
 export { ptraceMayRead, renderFdinfo, renderMaps } from "./procfs.js";
 export { type TextBytes, textBytes, toBytes } from "./text-bytes.js";
+export { CharDevRegistry } from "./chrdev.js";
