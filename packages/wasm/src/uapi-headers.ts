@@ -232,6 +232,9 @@ struct drm_prime_handle {
 #define DRM_IOCTL_MODE_RMFB DRM_IOWR(0xAF, unsigned int)
 #define DRM_IOCTL_MODE_PAGE_FLIP DRM_IOWR(0xB0, struct drm_mode_crtc_page_flip)
 #define DRM_IOCTL_MODE_ADDFB2 DRM_IOWR(0xB8, struct drm_mode_fb_cmd2)
+#define DRM_IOCTL_MODE_CREATE_DUMB DRM_IOWR(0xB2, struct drm_mode_create_dumb)
+#define DRM_IOCTL_MODE_MAP_DUMB DRM_IOWR(0xB3, struct drm_mode_map_dumb)
+#define DRM_IOCTL_MODE_DESTROY_DUMB DRM_IOWR(0xB4, struct drm_mode_destroy_dumb)
 struct drm_event {
   __u32 type;
   __u32 length;
@@ -257,6 +260,9 @@ ${checks([
   ["DRM_IOCTL_MODE_RMFB", core.DRM_IOCTL_MODE_RMFB],
   ["DRM_IOCTL_MODE_PAGE_FLIP", core.DRM_IOCTL_MODE_PAGE_FLIP],
   ["DRM_IOCTL_MODE_ADDFB2", core.DRM_IOCTL_MODE_ADDFB2],
+  ["DRM_IOCTL_MODE_CREATE_DUMB", core.DRM_IOCTL_MODE_CREATE_DUMB],
+  ["DRM_IOCTL_MODE_MAP_DUMB", core.DRM_IOCTL_MODE_MAP_DUMB],
+  ["DRM_IOCTL_MODE_DESTROY_DUMB", core.DRM_IOCTL_MODE_DESTROY_DUMB],
   ["DRM_EVENT_FLIP_COMPLETE", core.DRM_EVENT_FLIP_COMPLETE],
   ["sizeof(struct drm_event_vblank)", core.DRM_EVENT_VBLANK_LAYOUT.size],
   ["offsetof(struct drm_event_vblank, crtc_id)", core.DRM_EVENT_VBLANK_LAYOUT.crtcId],
@@ -307,6 +313,24 @@ struct drm_mode_fb_cmd2 {
   __u32 offsets[4];
   __u64 modifier[4];
 };
+/* Only u32/u64 members: the same layout for LP64 and wasm32 (no compat translation). */
+struct drm_mode_create_dumb {
+  __u32 height;
+  __u32 width;
+  __u32 bpp;
+  __u32 flags;
+  __u32 handle;
+  __u32 pitch;
+  __u64 size;
+};
+struct drm_mode_map_dumb {
+  __u32 handle;
+  __u32 pad;
+  __u64 offset;
+};
+struct drm_mode_destroy_dumb {
+  __u32 handle;
+};
 struct drm_mode_crtc_page_flip {
   __u32 crtc_id;
   __u32 fb_id;
@@ -324,6 +348,11 @@ ${checks([
   ["sizeof(struct drm_mode_fb_cmd2)", core.DRM_MODE_FB_CMD2_LAYOUT.size],
   ["offsetof(struct drm_mode_fb_cmd2, modifier)", core.DRM_MODE_FB_CMD2_LAYOUT.modifier],
   ["sizeof(struct drm_mode_crtc_page_flip)", core.DRM_MODE_PAGE_FLIP_LAYOUT.size],
+  ["sizeof(struct drm_mode_create_dumb)", core.DRM_MODE_CREATE_DUMB_SIZE],
+  ["offsetof(struct drm_mode_create_dumb, size)", 24],
+  ["sizeof(struct drm_mode_map_dumb)", core.DRM_MODE_MAP_DUMB_SIZE],
+  ["offsetof(struct drm_mode_map_dumb, offset)", 8],
+  ["sizeof(struct drm_mode_destroy_dumb)", core.DRM_MODE_DESTROY_DUMB_SIZE],
 ])}
 #endif
 `;
