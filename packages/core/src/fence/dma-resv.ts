@@ -157,8 +157,9 @@ export class DmaResv {
   /**
    * Adds a fence with a usage (`dma_resv_add_fence`), taking a reference. An entry is
    * replaced in place (taking the new usage) when it has signalled, or when it is on the
-   * same context with a usage ≥ the new one — and, under a profile with `resvAddSeqnoCheck`
-   * (mainline; not 6.1), the new fence is later than or the same as it. So re-adding promotes
+   * same context with a usage ≥ the new one — and, as the profile's `resvAddSeqnoCheck` says,
+   * the new fence is later than or the same as it (mainline), strictly later (6.6: the same
+   * fence added again takes a second slot), or whatever its seqno (6.1). So re-adding promotes
    * a usage (READ → WRITE) but never degrades it. Otherwise the fence takes a reserved slot.
    * Adding a container WARNs.
    * @throws KernelBug DMA_RESV_NOT_LOCKED without the lock; DMA_RESV_NO_SLOT when no slot was
@@ -173,7 +174,8 @@ export class DmaResv {
       const sameContext =
         old.fence.context === fence.context &&
         old.usage >= usage &&
-        (!seqnoCheck || fence.isLaterOrSame(old.fence));
+        (seqnoCheck === "none" ||
+          (seqnoCheck === "later" ? fence.isLater(old.fence) : fence.isLaterOrSame(old.fence)));
       if (sameContext || old.fence.isSignaled()) {
         this.#entries[i] = { fence: fence.get(), usage };
         old.fence.put();

@@ -17,7 +17,7 @@ import type { KernelProfile } from "../profile.js";
 export interface UdmabufOpsHost extends CpuHolder {
   /** Page size in bytes. */
   readonly pageSize: number;
-  /** Behaviour switches of the kernel version (`udmabufFolios`). */
+  /** Behaviour switches of the kernel version (`udmabufFolios`, `udmabufVmap`). */
   readonly profile: KernelProfile;
   /** The DMA mapping API. */
   readonly dma: DmaMappingApi;
@@ -77,7 +77,7 @@ export class UdmabufOps implements DmaBufOps<Udmabuf> {
   /**
    * Map the whole buffer into the kernel (`vm_map_ram` of the pinned pages). Called by
    * {@link DmaBufCore.vmap} for the first user. **Optional**: present only under profiles with
-   * `udmabufFolios`; Linux 6.1's udmabuf has none, so dma_buf_vmap fails with EINVAL there.
+   * `udmabufVmap` (6.2+); Linux 6.1's udmabuf has none, so dma_buf_vmap fails with EINVAL there.
    */
   readonly vmap?: (buf: DmaBuf<Udmabuf>) => KernelMapping;
   /**
@@ -94,7 +94,7 @@ export class UdmabufOps implements DmaBufOps<Udmabuf> {
     private readonly host: UdmabufOpsHost,
     readonly device: Device,
   ) {
-    if (host.profile.udmabufFolios) {
+    if (host.profile.udmabufVmap) {
       this.vmap = (buf) => new KernelMapping(buf.priv.pfns, host.pageSize, host);
       this.vunmap = () => {};
     }
