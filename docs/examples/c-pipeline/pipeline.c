@@ -30,7 +30,6 @@
 #define FRAMES 4
 #define CAMERA_BUFFERS 2
 /* The model display's one CRTC; a real compositor finds it with DRM_IOCTL_MODE_GETRESOURCES. */
-#define CRTC_ID 31
 
 struct buffer {
   int dmabuf;
@@ -143,8 +142,13 @@ int main(void) {
   if (start_camera(video, heap, cam)) return 1;
 
   if (process(video, cam, &fbs[0], 0)) return 1;
-  uint32_t connector = 1;
-  struct drm_mode_crtc crtc = {.crtc_id = CRTC_ID, .fb_id = fbs[0].fb_id, .mode_valid = 1};
+  uint32_t crtc_id, connector;
+  struct drm_mode_card_res res = {.crtc_id_ptr = (uint64_t)(uintptr_t)&crtc_id,
+                                  .connector_id_ptr = (uint64_t)(uintptr_t)&connector,
+                                  .count_crtcs = 1,
+                                  .count_connectors = 1};
+  if (ioctl(card, DRM_IOCTL_MODE_GETRESOURCES, &res)) return fail("MODE_GETRESOURCES");
+  struct drm_mode_crtc crtc = {.crtc_id = crtc_id, .fb_id = fbs[0].fb_id, .mode_valid = 1};
   crtc.set_connectors_ptr = (uint64_t)(uintptr_t)&connector;
   crtc.count_connectors = 1;
   if (ioctl(card, DRM_IOCTL_MODE_SETCRTC, &crtc)) return fail("MODE_SETCRTC");
@@ -154,7 +158,7 @@ int main(void) {
     struct buffer *back = &fbs[frame % 2];
     if (process(video, cam, back, frame)) return 1;
     struct drm_mode_crtc_page_flip flip = {
-        .crtc_id = CRTC_ID,
+        .crtc_id = crtc_id,
         .fb_id = back->fb_id,
         .flags = DRM_MODE_PAGE_FLIP_EVENT,
         .user_data = (uint64_t)frame,

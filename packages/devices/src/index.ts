@@ -45,6 +45,11 @@ export {
 } from "./memcpy-engine.js";
 export { SetAssociativeLru } from "./residency.js";
 export { Scanout, type ScanoutConfigInput, scanoutConfigSchema } from "./scanout.js";
-export { SCANOUT_CRTC_ID, scanoutKms } from "./scanout-kms.js";
+export {
+  SCANOUT_CONNECTOR_ID,
+  SCANOUT_CRTC_ID,
+  SCANOUT_ENCODER_ID,
+  scanoutKms,
+} from "./scanout-kms.js";
 export { SgEngine, type SgEngineConfigInput, sgEngineConfigSchema } from "./sg-engine.js";
 export { Vgem, type VgemConfigInput, vgemConfigSchema } from "./vgem.js";

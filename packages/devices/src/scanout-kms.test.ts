@@ -4,6 +4,7 @@ import { allocFromHeap, createKernel } from "@dmabuf/core";
 import {
   DRM_FORMAT_XRGB8888,
   DRM_IOCTL_MODE_ADDFB2,
+  DRM_IOCTL_MODE_GETRESOURCES,
   DRM_IOCTL_MODE_PAGE_FLIP,
   DRM_IOCTL_MODE_RMFB,
   DRM_IOCTL_MODE_SETCRTC,
@@ -20,7 +21,7 @@ import {
 import { CmaHeap } from "@dmabuf/heaps-cma";
 import { describe, expect, it } from "vitest";
 import { Scanout } from "./scanout.js";
-import { SCANOUT_CRTC_ID } from "./scanout-kms.js";
+import { SCANOUT_CONNECTOR_ID, SCANOUT_CRTC_ID, SCANOUT_ENCODER_ID } from "./scanout-kms.js";
 import { Vgem } from "./vgem.js";
 
 const W = 16;
@@ -62,13 +63,21 @@ function addfb2(handle: number, format = DRM_FORMAT_XRGB8888, pitch = W * 4): Ui
   return a;
 }
 
-function setcrtc(fb: number, modeValid = 1, connectors = 1, crtc = SCANOUT_CRTC_ID): Uint8Array {
-  const a = new Uint8Array(104);
+/** A drm_mode_crtc with its connector ids behind it (set_connectors_ptr = 104). */
+function setcrtc(
+  fb: number,
+  modeValid = 1,
+  connectors: readonly number[] = [SCANOUT_CONNECTOR_ID],
+  crtc = SCANOUT_CRTC_ID,
+): Uint8Array {
+  const a = new Uint8Array(104 + 4 * connectors.length);
   const v = new DataView(a.buffer);
-  v.setUint32(8, connectors, true);
+  v.setBigUint64(0, 104n, true);
+  v.setUint32(8, connectors.length, true);
   v.setUint32(12, crtc, true);
   v.setUint32(16, fb, true);
   v.setUint32(32, modeValid, true);
+  connectors.forEach((id, i) => v.setUint32(104 + 4 * i, id, true));
   return a;
 }
 
@@ -142,14 +151,72 @@ describe("the scanout's DRM node", () => {
     const a = addfb2(handle);
     proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, a);
     const fb = new DataView(a.buffer).getUint32(0, true);
-    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb, 1, 0)))).toBe("EINVAL");
-    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb, 1, 1, 7)))).toBe(
-      "ENOENT",
+    expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb, 1, [])))).toBe(
+      "EINVAL",
     );
+    expect(
+      errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb, 1, undefined, 7))),
+    ).toBe("ENOENT");
     expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, setcrtc(fb + 1)))).toBe("ENOENT");
     const rm = new Uint8Array(4);
     new DataView(rm.buffer).setUint32(0, fb, true);
     expect(proc.ioctl(card, DRM_IOCTL_MODE_RMFB, rm)).toBe(0);
     expect(errno(() => proc.ioctl(card, DRM_IOCTL_MODE_RMFB, rm))).toBe("ENOENT");
+  });
+
+  it("SETCRTC checks its connector array and coordinates as drm_mode_setcrtc does", () => {
+    const { proc, card, handle } = boot();
+    const a = addfb2(handle);
+    proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, a);
+    const fb = new DataView(a.buffer).getUint32(0, true);
+    const call = (arg: Uint8Array) => errno(() => proc.ioctl(card, DRM_IOCTL_MODE_SETCRTC, arg));
+    expect(call(setcrtc(fb, 1, [5]))).toBe("ENOENT");
+    expect(call(setcrtc(fb, 1, [SCANOUT_CONNECTOR_ID, SCANOUT_CONNECTOR_ID]))).toBe("EINVAL");
+    expect(call(setcrtc(fb, 0, [SCANOUT_CONNECTOR_ID]))).toBe("EINVAL");
+    expect(call(setcrtc(0xffffffff))).toBe("EINVAL"); // fb -1 with nothing shown yet
+    const far = setcrtc(fb);
+    new DataView(far.buffer).setUint32(20, 0x10000, true);
+    expect(call(far)).toBe("ERANGE");
+    const lost = setcrtc(fb);
+    new DataView(lost.buffer).setBigUint64(0, 4096n, true);
+    expect(call(lost)).toBe("EFAULT");
+    expect(call(setcrtc(fb))).toBeNull();
+    expect(call(setcrtc(0xffffffff))).toBeNull(); // fb -1: the one shown
+    expect(call(setcrtc(0, 0, []))).toBeNull(); // off
+  });
+
+  it("GETRESOURCES lists the file's framebuffers (newest first), the CRTC, encoder and connector", () => {
+    const { proc, card, handle } = boot();
+    const fbs = [0, 1].map(() => {
+      const a = addfb2(handle);
+      proc.ioctl(card, DRM_IOCTL_MODE_ADDFB2, a);
+      return new DataView(a.buffer).getUint32(0, true);
+    });
+    expect(DRM_IOCTL_MODE_GETRESOURCES).toBe(0xc04064a0);
+    // First call: counts only (no room), as libdrm's drmModeGetResources starts.
+    const probe = new Uint8Array(64);
+    proc.ioctl(card, DRM_IOCTL_MODE_GETRESOURCES, probe);
+    const pv = new DataView(probe.buffer);
+    expect([32, 36, 40, 44, 48, 52, 56, 60].map((o) => pv.getUint32(o, true))).toEqual([
+      2, 1, 1, 1, 1, 8192, 1, 8192,
+    ]);
+    // Second call with room for every id, the arrays behind the struct.
+    const a = new Uint8Array(64 + 5 * 4);
+    const v = new DataView(a.buffer);
+    [64, 72, 76, 80].forEach((ptr, i) => v.setBigUint64(8 * i, BigInt(ptr), true)); // fb, crtc, connector, encoder
+    [2, 1, 1, 1].forEach((n, i) => v.setUint32(32 + 4 * i, n, true));
+    proc.ioctl(card, DRM_IOCTL_MODE_GETRESOURCES, a);
+    expect([64, 68, 72, 76, 80].map((o) => v.getUint32(o, true))).toEqual([
+      fbs[1],
+      fbs[0],
+      SCANOUT_CRTC_ID,
+      SCANOUT_CONNECTOR_ID,
+      SCANOUT_ENCODER_ID,
+    ]);
+    // Another open file has no framebuffers.
+    const other = proc.open("/dev/dri/card0", O_RDWR);
+    const b = new Uint8Array(64);
+    proc.ioctl(other, DRM_IOCTL_MODE_GETRESOURCES, b);
+    expect(new DataView(b.buffer).getUint32(32, true)).toBe(0);
   });
 });

@@ -1,7 +1,11 @@
 // ioctls whose argument holds user pointers: rewritten around the call through a bounce buffer.
 
 import {
+  DRM_IOCTL_MODE_GETRESOURCES,
+  DRM_IOCTL_MODE_SETCRTC,
   DRM_IOCTL_VERSION32,
+  DRM_MODE_CARD_RES_LAYOUT,
+  DRM_MODE_CRTC_LAYOUT,
   DRM_VERSION32_LAYOUT,
   SYNC_FENCE_INFO_SIZE,
   SYNC_FILE_INFO_SIZE,
@@ -78,8 +82,66 @@ const drmVersion32: Marshal = (mem, argPtr, call) => {
   return r;
 };
 
+/**
+ * Copies `lists` (u64 pointer at `ptrAt` to `count` u32 ids, the count at `countAt`) of the
+ * `size`-byte struct at `argPtr` into a bounce buffer behind the struct, runs the call, and
+ * copies the struct and the lists back with the pointers restored. A list holds
+ * min(count given in, `room`) entries; a NULL pointer carries none.
+ */
+function u32Lists(
+  size: number,
+  lists: readonly (readonly [ptrAt: number, countAt: number])[],
+): Marshal {
+  return (mem, argPtr, call) => {
+    const v = new DataView(mem.buffer, mem.byteOffset);
+    const parts = lists.map(([ptrAt, countAt]) => ({
+      ptrAt,
+      ptr: Number(v.getBigUint64(argPtr + ptrAt, true)),
+      bytes: 4 * v.getUint32(argPtr + countAt, true),
+      at: 0,
+    }));
+    let total = size;
+    for (const p of parts) {
+      if (p.ptr === 0) p.bytes = 0;
+      p.at = total;
+      total += p.bytes;
+    }
+    const bounce = new Uint8Array(total);
+    bounce.set(mem.subarray(argPtr, argPtr + size));
+    const bv = new DataView(bounce.buffer);
+    for (const p of parts) {
+      if (p.ptr === 0) continue;
+      bounce.set(mem.subarray(p.ptr, p.ptr + p.bytes), p.at);
+      bv.setBigUint64(p.ptrAt, BigInt(p.at), true);
+    }
+    const r = call(bounce);
+    for (const p of parts) {
+      bv.setBigUint64(p.ptrAt, BigInt(p.ptr), true);
+      if (p.bytes > 0) mem.set(bounce.subarray(p.at, p.at + p.bytes), p.ptr);
+    }
+    mem.set(bounce.subarray(0, size), argPtr);
+    return r;
+  };
+}
+
+const cardRes = DRM_MODE_CARD_RES_LAYOUT;
+const crtc = DRM_MODE_CRTC_LAYOUT;
+
 /** Requests that need marshalling, by request number. */
 export const IOCTL_MARSHAL: ReadonlyMap<number, Marshal> = new Map([
   [SYNC_IOC_FILE_INFO >>> 0, syncFileInfo],
   [DRM_IOCTL_VERSION32 >>> 0, drmVersion32],
+  [
+    DRM_IOCTL_MODE_GETRESOURCES >>> 0,
+    u32Lists(cardRes.size, [
+      [cardRes.fbIdPtr, cardRes.countFbs],
+      [cardRes.crtcIdPtr, cardRes.countCrtcs],
+      [cardRes.connectorIdPtr, cardRes.countConnectors],
+      [cardRes.encoderIdPtr, cardRes.countEncoders],
+    ]),
+  ],
+  [
+    DRM_IOCTL_MODE_SETCRTC >>> 0,
+    u32Lists(crtc.size, [[crtc.setConnectorsPtr, crtc.countConnectors]]),
+  ],
 ]);

@@ -228,6 +228,7 @@ struct drm_prime_handle {
 #define DRM_IOCTL_PRIME_HANDLE_TO_FD DRM_IOWR(0x2d, struct drm_prime_handle)
 #define DRM_IOCTL_PRIME_FD_TO_HANDLE DRM_IOWR(0x2e, struct drm_prime_handle)
 #include <drm/drm_mode.h>
+#define DRM_IOCTL_MODE_GETRESOURCES DRM_IOWR(0xA0, struct drm_mode_card_res)
 #define DRM_IOCTL_MODE_SETCRTC DRM_IOWR(0xA2, struct drm_mode_crtc)
 #define DRM_IOCTL_MODE_RMFB DRM_IOWR(0xAF, unsigned int)
 #define DRM_IOCTL_MODE_PAGE_FLIP DRM_IOWR(0xB0, struct drm_mode_crtc_page_flip)
@@ -256,6 +257,7 @@ ${checks([
   ["DRM_IOCTL_GEM_CLOSE", core.DRM_IOCTL_GEM_CLOSE],
   ["DRM_IOCTL_PRIME_HANDLE_TO_FD", core.DRM_IOCTL_PRIME_HANDLE_TO_FD],
   ["DRM_IOCTL_PRIME_FD_TO_HANDLE", core.DRM_IOCTL_PRIME_FD_TO_HANDLE],
+  ["DRM_IOCTL_MODE_GETRESOURCES", core.DRM_IOCTL_MODE_GETRESOURCES],
   ["DRM_IOCTL_MODE_SETCRTC", core.DRM_IOCTL_MODE_SETCRTC],
   ["DRM_IOCTL_MODE_RMFB", core.DRM_IOCTL_MODE_RMFB],
   ["DRM_IOCTL_MODE_PAGE_FLIP", core.DRM_IOCTL_MODE_PAGE_FLIP],
@@ -291,6 +293,20 @@ struct drm_mode_modeinfo {
   __u32 flags;
   __u32 type;
   char name[DRM_DISPLAY_MODE_LEN];
+};
+struct drm_mode_card_res {
+  __u64 fb_id_ptr;
+  __u64 crtc_id_ptr;
+  __u64 connector_id_ptr;
+  __u64 encoder_id_ptr;
+  __u32 count_fbs;
+  __u32 count_crtcs;
+  __u32 count_connectors;
+  __u32 count_encoders;
+  __u32 min_width;
+  __u32 max_width;
+  __u32 min_height;
+  __u32 max_height;
 };
 struct drm_mode_crtc {
   __u64 set_connectors_ptr;
@@ -343,6 +359,8 @@ ${checks([
   ["DRM_FORMAT_ARGB8888", core.DRM_FORMAT_ARGB8888],
   ["DRM_MODE_PAGE_FLIP_EVENT", core.DRM_MODE_PAGE_FLIP_EVENT],
   ["sizeof(struct drm_mode_modeinfo)", core.DRM_MODE_MODEINFO_SIZE],
+  ["sizeof(struct drm_mode_card_res)", core.DRM_MODE_CARD_RES_LAYOUT.size],
+  ["offsetof(struct drm_mode_card_res, count_fbs)", core.DRM_MODE_CARD_RES_LAYOUT.countFbs],
   ["sizeof(struct drm_mode_crtc)", core.DRM_MODE_CRTC_LAYOUT.size],
   ["offsetof(struct drm_mode_crtc, mode)", core.DRM_MODE_CRTC_LAYOUT.mode],
   ["sizeof(struct drm_mode_fb_cmd2)", core.DRM_MODE_FB_CMD2_LAYOUT.size],

@@ -42,6 +42,28 @@ export const DRM_MODE_CRTC_LAYOUT = {
 } as const;
 
 /**
+ * Layout of `struct drm_mode_card_res` (both ABIs): u64 fb_id_ptr @0, crtc_id_ptr @8,
+ * connector_id_ptr @16, encoder_id_ptr @24; u32 count_fbs @32, count_crtcs @36,
+ * count_connectors @40, count_encoders @44, min_width @48, max_width @52, min_height @56,
+ * max_height @60; 64 bytes.
+ */
+export const DRM_MODE_CARD_RES_LAYOUT = {
+  size: 64,
+  fbIdPtr: 0,
+  crtcIdPtr: 8,
+  connectorIdPtr: 16,
+  encoderIdPtr: 24,
+  countFbs: 32,
+  countCrtcs: 36,
+  countConnectors: 40,
+  countEncoders: 44,
+  minWidth: 48,
+  maxWidth: 52,
+  minHeight: 56,
+  maxHeight: 60,
+} as const;
+
+/**
  * Layout of `struct drm_mode_crtc_page_flip` (both ABIs): crtc_id @0, fb_id @4, flags @8,
  * reserved @12, u64 user_data @16; 24 bytes.
  */
@@ -69,6 +91,8 @@ export const DRM_EVENT_VBLANK_LAYOUT = {
   crtcId: 28,
 } as const;
 
+/** The mode objects of a card = 0xC04064A0. */
+export const DRM_IOCTL_MODE_GETRESOURCES = _IOWR(0x64, 0xa0, DRM_MODE_CARD_RES_LAYOUT.size);
 /** Add a framebuffer from GEM handles = 0xC06864B8. */
 export const DRM_IOCTL_MODE_ADDFB2 = _IOWR(0x64, 0xb8, DRM_MODE_FB_CMD2_LAYOUT.size);
 /** Remove a framebuffer (argument: u32 fb_id) = 0xC00464AF. */
