@@ -77,7 +77,9 @@ function setcrtc(
   v.setUint32(12, crtc, true);
   v.setUint32(16, fb, true);
   v.setUint32(32, modeValid, true);
-  connectors.forEach((id, i) => v.setUint32(104 + 4 * i, id, true));
+  connectors.forEach((id, i) => {
+    v.setUint32(104 + 4 * i, id, true);
+  });
   return a;
 }
 
@@ -203,8 +205,13 @@ describe("the scanout's DRM node", () => {
     // Second call with room for every id, the arrays behind the struct.
     const a = new Uint8Array(64 + 5 * 4);
     const v = new DataView(a.buffer);
-    [64, 72, 76, 80].forEach((ptr, i) => v.setBigUint64(8 * i, BigInt(ptr), true)); // fb, crtc, connector, encoder
-    [2, 1, 1, 1].forEach((n, i) => v.setUint32(32 + 4 * i, n, true));
+    // fb, crtc, connector, encoder arrays behind the struct, with room for 2, 1, 1, 1 ids
+    [64, 72, 76, 80].forEach((ptr, i) => {
+      v.setBigUint64(8 * i, BigInt(ptr), true);
+    });
+    [2, 1, 1, 1].forEach((n, i) => {
+      v.setUint32(32 + 4 * i, n, true);
+    });
     proc.ioctl(card, DRM_IOCTL_MODE_GETRESOURCES, a);
     expect([64, 68, 72, 76, 80].map((o) => v.getUint32(o, true))).toEqual([
       fbs[1],

@@ -6,6 +6,7 @@ export {
   AnonInodeFs,
   type AnonInodeHost,
 } from "./anon-inode.js";
+export { CharDevRegistry } from "./chrdev.js";
 export {
   EPOLL_CLOEXEC,
   EPOLL_CTL_ADD,
@@ -42,4 +43,3 @@ export { type Guarded, MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "./permis
 export { errnoOf, type PollFd, Process, type ProcessHost, type SendFdOptions } from "./process.js";
 export { ptraceMayRead, renderFdinfo, renderMaps } from "./procfs.js";
 export { type TextBytes, textBytes, toBytes } from "./text-bytes.js";
-export { CharDevRegistry } from "./chrdev.js";
