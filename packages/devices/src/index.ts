@@ -32,11 +32,14 @@ export {
   type DrmDriverHooks,
   type DrmDriverInfo,
   DrmFile,
+  type DrmGemObject,
   drmFileOperations,
   drmMinor,
   drmRdev,
 } from "./drm-node.js";
+export { dumbIoctl } from "./dumb-buffers.js";
 export { DmaEngine, type EngineJob, transferTime } from "./engine.js";
+export { GemShmemDevice, GemShmemObject } from "./gem-shmem.js";
 export { LineSet, LineTags } from "./line-set.js";
 export {
   MemcpyEngine,

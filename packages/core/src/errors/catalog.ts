@@ -72,7 +72,7 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
   errno(
     "EACCES",
     13,
-    "Permission bits refuse the open, or the fd's access mode refuses the mapping's protection.",
+    "Permission bits refuse the open, the fd's access mode refuses the mapping's protection, or a DRM file maps a GEM offset it holds no handle for.",
   ),
   errno(
     "EAGAIN",
@@ -122,6 +122,7 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     "Too many symbolic links, open() of a link the model does not follow, or an epoll loop or nesting deeper than EP_MAX_NESTS.",
   ),
   errno("EMFILE", 24, "No free fd below RLIMIT_NOFILE."),
+  errno("ENFILE", 23, "No free V4L2 device node number from the one a camera asks for."),
   errno(
     "ENODEV",
     19,
@@ -137,7 +138,11 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     12,
     "Pages ran out, a length exceeds any memory, an exporter mapped nothing, the address space is full, or a hugetlbfs mapping cannot reserve its huge pages.",
   ),
-  errno("ENOSPC", 28, "fallocate on a hugetlbfs file finds no free huge page."),
+  errno(
+    "ENOSPC",
+    28,
+    "fallocate on a hugetlbfs file finds no free huge page, or no char-device minor of the range asked for is free.",
+  ),
   errno(
     "ENOTDIR",
     20,
@@ -160,6 +165,7 @@ export const ERROR_CATALOG: readonly CatalogEntry[] = [
     1,
     "epoll_ctl of a file that cannot be polled, or a memfd seal forbids the change (or adding seals).",
   ),
+  errno("ERANGE", 34, "DRM_IOCTL_MODE_SETCRTC with x or y at or above 65536."),
   errno("ESPIPE", 29, "lseek or pread on a file that is not seekable."),
   errno("ESRCH", 3, "A syscall on, or an fd sent to, a process that has exited."),
   errno("EXDEV", 18, "An fd sent to a process of another kernel (kernels share nothing)."),
