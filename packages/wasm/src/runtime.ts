@@ -23,7 +23,8 @@ export interface RunOptions {
   /**
    * `"exact"` (default): every load and store to mapped memory is served by the model.
    * `"noop"`: the instrumentation hooks return at once, so mapped memory is NOT served by the
-   * model; only for measuring what interception itself costs (the bench does).
+   * model (a window is plain linear memory, zeroed at mmap); only for measuring what
+   * interception itself costs (the bench does).
    */
   readonly accessHooks?: "exact" | "noop";
   /** Called when the program has ended, before its process exits (its fds are still open). */
@@ -109,6 +110,7 @@ export function runWasm(
     if (!memory) throw new Error("memory used before instantiation");
     return memory;
   };
+  const noop = options.accessHooks === "noop";
   const out = { 1: [] as string[], 2: [] as string[] };
   const decoders = { 1: new TextDecoder(), 2: new TextDecoder() };
   const windows = new Windows(mem, () => kernel.cpu, kernel.pageSize);
@@ -132,8 +134,6 @@ export function runWasm(
       } catch (e) {
         if (isKernelError(e)) return -e.errno;
         throw e;
-      } finally {
-        windows.flush();
       }
     };
   const linux: Record<string, (...args: never[]) => unknown> = {
@@ -151,6 +151,9 @@ export function runWasm(
     mmap: sys((at: number, len: number, prot: number, flags: number, fd: number, off: bigint) => {
       const m = proc.mmap(fd, len >>> 0, prot, flags, Number(off));
       windows.add(at >>> 0, m);
+      // No model behind the window: let it read as fresh memory does, so the program takes
+      // the path it takes in exact mode (a zeroed buffer checks as zeroed).
+      if (noop) u8().fill(0, at >>> 0, (at >>> 0) + m.length);
       return 0;
     }),
     munmap: sys((at: number) => {
@@ -235,14 +238,30 @@ export function runWasm(
     sleep: (ns) => kernel.clock.advance(Number(ns)),
   });
   const hooks = windows.hooks();
-  if (options.accessHooks === "noop") {
+  if (noop) {
     for (const name of Object.keys(hooks)) {
       hooks[name] = name.endsWith("_ptr")
         ? (_id: number, _bytes: number, _offset: number, ptr: number) => ptr
         : (_id: number, value: unknown) => value;
     }
   }
-  const imports = { wasi_snapshot_preview1: wasi, linux, env: hooks };
+  // Whatever the host runs for an import (a syscall, a WASI call that advances the clock and so
+  // lets devices run, the output callback) may change page tables, the CPU port or RAM: drop the
+  // translation cache after each.
+  const flushAfter = (ns: Record<string, (...args: never[]) => unknown>) =>
+    Object.fromEntries(
+      Object.entries(ns).map(([name, fn]) => [
+        name,
+        (...a: never[]) => {
+          try {
+            return fn(...a);
+          } finally {
+            windows.flush();
+          }
+        },
+      ]),
+    );
+  const imports = { wasi_snapshot_preview1: flushAfter(wasi), linux: flushAfter(linux), env: hooks };
   checkImports(module, imports);
   const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
   memory = instance.exports.memory as WebAssembly.Memory;

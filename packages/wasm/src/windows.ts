@@ -1,6 +1,6 @@
 // Mapped windows in a program's linear memory, and the per-access hooks that serve them.
 
-import type { CpuPort, Mapping } from "@dmabuf/core";
+import type { CpuPort, Mapping, PhysicalMemory } from "@dmabuf/core";
 import { PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 
 /** One mmap()ed range of the program's linear memory, bound to a model mapping. */
@@ -23,25 +23,48 @@ export interface AccessStats {
 
 const TLB_BITS = 10;
 const TLB_SIZE = 1 << TLB_BITS;
+const TLB_MASK = TLB_SIZE - 1;
+
+/** Translation cache entry kinds: through the CPU port, or straight to the page's RAM. */
+const PORT_R = 1;
+const PORT_RW = 2;
+const DIRECT_R = 3;
+const DIRECT_RW = 4;
+
+const NO_VIEW: Uint8Array = new Uint8Array(0);
 
 /**
  * The windows of one program and the `env` hooks binaryen's `--instrument-memory` calls on
  * every load and store. An access outside every window costs one range check. An access inside
  * is served by the model: a load first copies the model's bytes into linear memory (so the real
- * load reads them), a store is written through at its real width. A direct-mapped translation
- * cache holds, per page, the physical address of shared pages already faulted in; it is dropped
- * at every syscall, the only time page tables can change in a single-threaded program.
- * Everything else (first touch, private pages, page-crossing accesses, bad protection) goes
- * through {@link Mapping.read}/{@link Mapping.write}, which fault pages in and raise
- * SIGSEGV/SIGBUS.
+ * load reads them), a store is written through at its real width.
+ *
+ * A direct-mapped translation cache holds, per page, what a shared page already faulted in
+ * resolves to. When the CPU port lets accesses bypass it ({@link CpuPort.directMemory}: the
+ * plain coherent port with no write observer), that is a view of the page's RAM and an access
+ * is one typed-array copy; otherwise (a cache model) it is the physical address and every
+ * access goes through the port, so the cache model and its checker see each one. The runtime
+ * drops the cache after every import the program calls (a syscall or a WASI call: the only
+ * times page tables, the port or device data can change in a single-threaded program); it is
+ * also dropped after every access served the slow way, and whenever RAM's backing layout
+ * changes under its views ({@link PhysicalMemory.layout}). Everything else (first touch,
+ * private pages, page-crossing accesses, bad protection) goes through
+ * {@link Mapping.read}/{@link Mapping.write}, which fault pages in and raise SIGSEGV/SIGBUS.
  */
 export class Windows {
   readonly #list: Window[] = [];
   #lo = 0;
   #hi = 0;
-  readonly #tlbTag = new Float64Array(TLB_SIZE).fill(-1);
+  readonly #ps: number;
+  readonly #shift: number;
+  readonly #pmask: number;
+  readonly #tlbTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly #tlbKind = new Uint8Array(TLB_SIZE);
   readonly #tlbPhys = new Float64Array(TLB_SIZE);
-  readonly #tlbWritable = new Uint8Array(TLB_SIZE);
+  readonly #tlbView: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_VIEW);
+  /** The RAM the direct entries view, and its layout when they were made. */
+  #ram: PhysicalMemory | null = null;
+  #layout = 0;
   readonly #scratch = new Uint8Array(8);
   readonly #scratchView = new DataView(this.#scratch.buffer);
   readonly #widths: Uint8Array[] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((n) =>
@@ -50,19 +73,28 @@ export class Windows {
   #mem: Uint8Array = new Uint8Array(0);
   #pendingAddr = -1;
   #pendingBytes = 0;
-  /** Access counts. */
-  readonly stats: AccessStats = { fast: 0, slow: 0 };
+  #fast = 0;
+  #slow = 0;
 
   /**
    * @param memory - the program's memory (refetched after growth)
    * @param cpu - the CPU port in force (the cache model when one is installed)
-   * @param pageSize - the model's page size (a power of two)
+   * @param pageSize - the model's page size (a power of two, at least 2)
    */
   constructor(
     private readonly memory: () => WebAssembly.Memory,
     private readonly cpu: () => CpuPort,
-    private readonly pageSize: number,
-  ) {}
+    pageSize: number,
+  ) {
+    this.#ps = pageSize;
+    this.#shift = Math.log2(pageSize);
+    this.#pmask = pageSize - 1;
+  }
+
+  /** Access counts so far. */
+  get stats(): AccessStats {
+    return { fast: this.#fast, slow: this.#slow };
+  }
 
   /** Binds `[start, start + mapping.length)` to `mapping`. */
   add(start: number, mapping: Mapping): void {
@@ -88,9 +120,11 @@ export class Windows {
     return this.#list;
   }
 
-  /** Drops the translation cache: page tables may have changed. */
+  /** Drops the translation cache (page tables, the CPU port or RAM may have changed). */
   flush(): void {
     this.#tlbTag.fill(-1);
+    this.#tlbView.fill(NO_VIEW);
+    this.#ram = null;
   }
 
   #bounds(): void {
@@ -103,32 +137,41 @@ export class Windows {
     return undefined;
   }
 
-  /** Physical address for `addr` if the page is cached for this kind of access, else -1. */
-  #translate(addr: number, write: boolean): number {
-    const ps = this.pageSize;
-    const vpage = Math.floor(addr / ps);
-    const slot = vpage & (TLB_SIZE - 1);
-    if (this.#tlbTag[slot] === vpage && (!write || this.#tlbWritable[slot] === 1)) {
-      return (this.#tlbPhys[slot] as number) + (addr - vpage * ps);
-    }
+  /**
+   * Caches the translation of `addr`'s page if it is a shared page already faulted in and
+   * allowed for this kind of access; false when the access must take the slow way.
+   */
+  #fill(addr: number, write: boolean): boolean {
     const w = this.#find(addr);
-    if (!w) return -1;
+    if (!w) return false;
     const vma = w.mapping.vma;
-    if (!w.mapping.mapped || !vma.shared || (vma.prot & PROT_READ) === 0) return -1;
-    const page = Math.floor((addr - w.start) / ps);
-    const pfn = vma.pages.get(page);
-    if (pfn < 0) return -1;
+    if (!w.mapping.mapped || !vma.shared || (vma.prot & PROT_READ) === 0) return false;
+    const pfn = vma.pages.get(Math.floor((addr - w.start) / this.#ps));
+    if (pfn < 0) return false;
     const writable = (vma.prot & PROT_WRITE) !== 0;
-    if (write && !writable) return -1;
-    this.#tlbTag[slot] = vpage;
-    this.#tlbPhys[slot] = pfn * ps;
-    this.#tlbWritable[slot] = writable ? 1 : 0;
-    return pfn * ps + (addr - vpage * ps);
-  }
-
-  #crossesPage(addr: number, bytes: number): boolean {
-    const ps = this.pageSize;
-    return (addr % ps) + bytes > ps;
+    if (write && !writable) return false;
+    this.#mem8();
+    const slot = (addr >>> this.#shift) & TLB_MASK;
+    const ram = this.cpu().directMemory?.() ?? null;
+    let kind = writable ? PORT_RW : PORT_R;
+    let view: Uint8Array = NO_VIEW;
+    if (ram !== null) {
+      const backed = ram.isPageBacked(pfn * this.#ps);
+      view = ram.pageBacking(pfn, write);
+      kind = writable && (write || backed) ? DIRECT_RW : DIRECT_R;
+    }
+    // Views made before a change of port or of RAM's backing layout may be stale.
+    if (ram !== this.#ram || (ram !== null && ram.layout !== this.#layout)) {
+      this.#tlbTag.fill(-1);
+      this.#tlbView.fill(NO_VIEW);
+      this.#ram = ram;
+      this.#layout = ram === null ? 0 : ram.layout;
+    }
+    this.#tlbTag[slot] = addr >>> this.#shift;
+    this.#tlbKind[slot] = kind;
+    this.#tlbPhys[slot] = pfn * this.#ps;
+    this.#tlbView[slot] = view;
+    return true;
   }
 
   #mem8(): Uint8Array {
@@ -140,21 +183,38 @@ export class Windows {
   /** A load of `bytes` at `addr` is about to run: bring the model's bytes in. */
   load(addr: number, bytes: number): void {
     if (addr < this.#lo || addr >= this.#hi) return;
-    const mem = this.#mem8();
-    if (!this.#crossesPage(addr, bytes)) {
-      const phys = this.#translate(addr, false);
-      if (phys >= 0) {
-        this.stats.fast++;
-        this.cpu().read(phys, bytes, mem, addr);
+    const vpage = addr >>> this.#shift;
+    const slot = vpage & TLB_MASK;
+    const off = addr & this.#pmask;
+    if (this.#tlbTag[slot] === vpage && off + bytes <= this.#ps) {
+      this.#fast++;
+      const mem = this.#mem;
+      if ((this.#tlbKind[slot] as number) >= DIRECT_R) {
+        const v = this.#tlbView[slot] as Uint8Array;
+        mem[addr] = v[off] as number;
+        for (let i = 1; i < bytes; i++) mem[addr + i] = v[off + i] as number;
         return;
       }
+      this.cpu().read((this.#tlbPhys[slot] as number) + off, bytes, mem, addr);
+      return;
+    }
+    this.#loadMiss(addr, bytes);
+  }
+
+  #loadMiss(addr: number, bytes: number): void {
+    if ((addr & this.#pmask) + bytes <= this.#ps && this.#fill(addr, false)) {
+      this.load(addr, bytes);
+      return;
     }
     const w = this.#find(addr);
     if (!w) return;
-    this.stats.slow++;
+    this.#slow++;
     const n = Math.min(bytes, w.end - addr);
-    mem.set(w.mapping.read(addr - w.start, n), addr);
-    this.#tlbTag.fill(-1);
+    try {
+      this.#mem8().set(w.mapping.read(addr - w.start, n), addr);
+    } finally {
+      this.flush();
+    }
   }
 
   /** A store of `bytes` at `addr` is about to run; its value comes next. */
@@ -167,25 +227,69 @@ export class Windows {
     this.#pendingBytes = bytes;
   }
 
-  /** The pending store's value, as little-endian bytes in the scratch buffer: write it through. */
-  #storeScratch(): void {
+  /** The pending store of an i32 `value` (or its low bytes): write it through. */
+  #store32(value: number): void {
     const addr = this.#pendingAddr;
     this.#pendingAddr = -1;
     const bytes = this.#pendingBytes;
-    const src = this.#widths[bytes] as Uint8Array;
-    if (!this.#crossesPage(addr, bytes)) {
-      const phys = this.#translate(addr, true);
-      if (phys >= 0) {
-        this.stats.fast++;
-        this.cpu().write(phys, src);
-        return;
+    const vpage = addr >>> this.#shift;
+    const slot = vpage & TLB_MASK;
+    const off = addr & this.#pmask;
+    if (this.#tlbTag[slot] === vpage && this.#tlbKind[slot] === DIRECT_RW && off + bytes <= this.#ps) {
+      this.#fast++;
+      const v = this.#tlbView[slot] as Uint8Array;
+      v[off] = value;
+      if (bytes > 1) {
+        v[off + 1] = value >> 8;
+        if (bytes > 2) {
+          v[off + 2] = value >> 16;
+          v[off + 3] = value >> 24;
+        }
       }
+      return;
     }
+    this.#scratchView.setInt32(0, value, true);
+    this.#storeScratch(addr, bytes);
+  }
+
+  /** The pending store's value, as little-endian bytes in the scratch buffer: write it through. */
+  #storePending(): void {
+    const addr = this.#pendingAddr;
+    this.#pendingAddr = -1;
+    this.#storeScratch(addr, this.#pendingBytes);
+  }
+
+  #storeScratch(addr: number, bytes: number): void {
+    const vpage = addr >>> this.#shift;
+    const slot = vpage & TLB_MASK;
+    const off = addr & this.#pmask;
+    if (off + bytes <= this.#ps) {
+      const kind = this.#tlbKind[slot];
+      if (this.#tlbTag[slot] !== vpage || (kind !== PORT_RW && kind !== DIRECT_RW)) {
+        if (!this.#fill(addr, true)) {
+          this.#storeSlow(addr, bytes);
+          return;
+        }
+      }
+      this.#fast++;
+      const src = this.#widths[bytes] as Uint8Array;
+      if (this.#tlbKind[slot] === DIRECT_RW) (this.#tlbView[slot] as Uint8Array).set(src, off);
+      else this.cpu().write((this.#tlbPhys[slot] as number) + off, src);
+      return;
+    }
+    this.#storeSlow(addr, bytes);
+  }
+
+  #storeSlow(addr: number, bytes: number): void {
     const w = this.#find(addr);
     if (!w) return;
-    this.stats.slow++;
-    w.mapping.write(addr - w.start, src.slice(0, Math.min(bytes, w.end - addr)));
-    this.#tlbTag.fill(-1);
+    this.#slow++;
+    const src = this.#widths[bytes] as Uint8Array;
+    try {
+      w.mapping.write(addr - w.start, src.slice(0, Math.min(bytes, w.end - addr)));
+    } finally {
+      this.flush();
+    }
   }
 
   /** The `env` imports `--instrument-memory` adds. */
@@ -193,7 +297,8 @@ export class Windows {
     const v = this.#scratchView;
     return {
       load_ptr: (_id: number, bytes: number, offset: number, ptr: number) => {
-        this.load((ptr + offset) >>> 0, bytes);
+        const addr = (ptr + offset) >>> 0;
+        if (addr >= this.#lo && addr < this.#hi) this.load(addr, bytes);
         return ptr;
       },
       load_val_i32: (_id: number, value: number) => value,
@@ -205,36 +310,33 @@ export class Windows {
         return ptr;
       },
       store_val_i32: (_id: number, value: number) => {
-        if (this.#pendingAddr >= 0) {
-          v.setInt32(0, value, true);
-          this.#storeScratch();
-        }
+        if (this.#pendingAddr >= 0) this.#store32(value);
         return value;
       },
       store_val_i64: (_id: number, value: bigint) => {
         if (this.#pendingAddr >= 0) {
           v.setBigInt64(0, value, true);
-          this.#storeScratch();
+          this.#storePending();
         }
         return value;
       },
       store_val_f32: (_id: number, value: number) => {
         if (this.#pendingAddr >= 0) {
           v.setFloat32(0, value, true);
-          this.#storeScratch();
+          this.#storePending();
         }
         return value;
       },
       store_val_f64: (_id: number, value: number) => {
         if (this.#pendingAddr >= 0) {
           v.setFloat64(0, value, true);
-          this.#storeScratch();
+          this.#storePending();
         }
         return value;
       },
       memory_grow_pre: (_id: number, delta: number) => delta,
       memory_grow_post: (_id: number, previous: number) => {
-        this.#mem = new Uint8Array(this.memory().buffer);
+        this.#mem8();
         return previous;
       },
     };

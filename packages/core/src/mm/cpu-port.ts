@@ -14,6 +14,19 @@ export interface CpuPort {
   write(phys: number, src: Uint8Array): void;
   /** Stores `length` copies of `value` at `phys`. */
   fill(phys: number, length: number, value: number): void;
+  /**
+   * Optional. The RAM that single loads and stores may reach directly, bypassing this port
+   * (through {@link PhysicalMemory.pageBacking}), or `null` when every access must go through
+   * `read`/`write`/`fill`.
+   *
+   * Called by: user-space runtimes that serve many small accesses (`@dmabuf/wasm`), once per
+   * page they cache; they ask again after anything that may have swapped the port or armed an
+   * observer (a syscall). A port that sees, counts or reorders accesses (a cache model) must
+   * not implement it, or must return `null`.
+   *
+   * @returns the memory, or `null`
+   */
+  directMemory?(): PhysicalMemory | null;
 }
 
 /** The default CPU port: no cache, every access goes straight to RAM. */
@@ -31,5 +44,14 @@ export class CoherentCpuPort implements CpuPort {
   /** {@inheritDoc CpuPort.fill} */
   fill(phys: number, length: number, value: number): void {
     this.memory.fill(phys, length, value);
+  }
+  /**
+   * The RAM itself, unless something observes writes into it (then `null`: stores must reach
+   * {@link PhysicalMemory.write} so the observer is told). A subclass that overrides `read` or
+   * `write` must override this too.
+   * @returns the memory, or `null`
+   */
+  directMemory(): PhysicalMemory | null {
+    return this.memory.writeObserver === null ? this.memory : null;
   }
 }

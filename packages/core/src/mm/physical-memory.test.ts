@@ -293,3 +293,63 @@ describe("PhysicalMemory bounds", () => {
     expect(mem.backedSections()).toBe(0);
   });
 });
+
+describe("PhysicalMemory page backing for direct access", () => {
+  it("gives a view of a backed page that reads and writes the page's bytes", () => {
+    const mem = new PhysicalMemory({ bytes: 4 * MiB, pageSize: 4096 });
+    mem.write(3 * 4096 + 10, new Uint8Array([5, 6]));
+    const view = mem.pageBacking(3, false);
+    expect(view.length).toBe(4096);
+    expect([view[10], view[11]]).toEqual([5, 6]);
+    view[12] = 7;
+    expect(mem.read(3 * 4096 + 10, 3)).toEqual(new Uint8Array([5, 6, 7]));
+    mem.write(3 * 4096, new Uint8Array([9]));
+    expect(view[0]).toBe(9);
+  });
+
+  it("gives a shared zero page for an unbacked page unless asked to back it", () => {
+    const mem = new PhysicalMemory({ bytes: 4 * MiB, pageSize: 4096 });
+    const zero = mem.pageBacking(7, false);
+    expect(isZero(zero)).toBe(true);
+    expect(mem.pageBacking(8, false)).toBe(zero);
+    expect(mem.backedBytes()).toBe(0);
+    const layout = mem.layout;
+    const page = mem.pageBacking(7, true);
+    expect(page).not.toBe(zero);
+    expect(mem.isPageBacked(7 * 4096)).toBe(true);
+    expect(mem.backedBytes()).toBe(4096);
+    expect(mem.layout).not.toBe(layout);
+    page[1] = 3;
+    expect(mem.read(7 * 4096, 2)).toEqual(new Uint8Array([0, 3]));
+  });
+
+  it("changes its layout count when backing is created, made dense or released, not on plain writes", () => {
+    const mem = new PhysicalMemory({ bytes: 4 * MiB, pageSize: 4096, sectionBytes: 64 * KiB });
+    mem.write(0, new Uint8Array([1]));
+    const before = mem.layout;
+    const old = mem.pageBacking(0, false);
+    mem.write(1, new Uint8Array([2]));
+    mem.read(0, 64 * KiB);
+    expect(mem.layout).toBe(before);
+    // Half the section written: it is backed whole and the old page array is no longer RAM.
+    mem.write(4096, new Uint8Array(7 * 4096).fill(1));
+    expect(mem.layout).not.toBe(before);
+    expect(mem.pageBacking(0, false)).not.toBe(old);
+    expect(mem.pageBacking(0, false)[1]).toBe(2);
+    const dense = mem.layout;
+    mem.zero(0, 64 * KiB);
+    expect(mem.layout).not.toBe(dense);
+    expect(mem.backedBytes()).toBe(0);
+  });
+
+  it("backs a page whole with its section once half the section would be backed", () => {
+    const mem = new PhysicalMemory({ bytes: 4 * MiB, pageSize: 4096, sectionBytes: 16 * KiB });
+    mem.pageBacking(0, true)[0] = 1;
+    expect(mem.backedBytes()).toBe(4096);
+    mem.pageBacking(1, true)[0] = 2;
+    expect(mem.backedBytes()).toBe(16 * KiB);
+    expect(mem.read(0, 4097)[4096]).toBe(2);
+    expect(mem.read(0, 1)[0]).toBe(1);
+    expect(() => mem.pageBacking(1024, false)).toThrow(RangeError);
+  });
+});

@@ -61,6 +61,8 @@ export class PhysicalMemory {
   readonly #sections = new Map<number, Uint8Array | PageBacked>();
   #backedSections = 0;
   #backedBytes = 0;
+  #layout = 0;
+  #zeroPage: Uint8Array | undefined;
 
   /**
    * Creates an all-zero, entirely unbacked physical memory.
@@ -278,6 +280,51 @@ export class PhysicalMemory {
   }
 
   /**
+   * The host bytes of page `pfn`, for a caller whose CPU port lets loads and stores bypass it
+   * (`CpuPort.directMemory`): a view of exactly one page of this memory's backing. An unbacked
+   * page gives a shared all-zero page when `create` is false (the caller must only load from
+   * it) and is backed first when `create` is true, as a write would back it. Every such view
+   * stays valid until {@link PhysicalMemory.layout} changes. Does not call the write observer.
+   *
+   * @param pfn - Page frame number, in `[0, pageCount)`.
+   * @param create - Back the page if it is not (for stores).
+   * @returns A `pageSize`-byte view of the page's backing, or of the shared zero page.
+   * @throws RangeError if `pfn` is out of bounds.
+   */
+  pageBacking(pfn: number, create: boolean): Uint8Array {
+    if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= this.pageCount) {
+      throw new RangeError(`page frame ${pfn} outside [0, ${this.pageCount})`);
+    }
+    const ps = this.pageSize;
+    const sb = this.sectionBytes;
+    const phys = pfn * ps;
+    const s = Math.floor(phys / sb);
+    const within = phys - s * sb;
+    let sec = this.#sections.get(s);
+    if (sec === undefined || (!(sec instanceof Uint8Array) && !sec.has(within / ps))) {
+      if (!create) {
+        this.#zeroPage ??= new Uint8Array(ps);
+        return this.#zeroPage;
+      }
+      if (this.#goesDense(s, sec, 1)) sec = this.#dense(s);
+      else return this.#page(s, within / ps);
+    }
+    if (sec instanceof Uint8Array) return sec.subarray(within, within + ps);
+    return sec.get(within / ps) as Uint8Array;
+  }
+
+  /**
+   * A count that changes whenever host backing is created, replaced or released, so views
+   * returned by {@link PhysicalMemory.pageBacking} may be stale (or a zero page may now have
+   * bytes of its own). Unchanged by reads and by writes into backed memory.
+   *
+   * @returns The current layout generation.
+   */
+  get layout(): number {
+    return this.#layout;
+  }
+
+  /**
    * Number of sections of which any page is currently backed by host memory.
    *
    * @returns The backed section count.
@@ -370,6 +417,7 @@ export class PhysicalMemory {
     }
     this.#sections.set(s, whole);
     this.#backedBytes += whole.length;
+    this.#layout++;
     return whole;
   }
 
@@ -386,6 +434,7 @@ export class PhysicalMemory {
       page = new Uint8Array(this.pageSize);
       sec.set(i, page);
       this.#backedBytes += page.length;
+      this.#layout++;
     }
     return page;
   }
@@ -394,6 +443,7 @@ export class PhysicalMemory {
   #dropPage(s: number, sec: PageBacked, i: number): void {
     if (!sec.delete(i)) return;
     this.#backedBytes -= this.pageSize;
+    this.#layout++;
     if (sec.size === 0) {
       this.#sections.delete(s);
       this.#backedSections--;
@@ -452,6 +502,7 @@ export class PhysicalMemory {
         this.#sections.delete(s);
         this.#backedSections--;
         this.#backedBytes -= sec.length;
+        this.#layout++;
       } else {
         sec.fill(v, within, within + n);
       }
