@@ -60,6 +60,9 @@ export class Windows {
   readonly #pmask: number;
   readonly #tlbTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly #tlbKind = new Uint8Array(TLB_SIZE);
+  /** The tag again where the entry is a direct view, and where that view may be stored to. */
+  readonly #directTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly #directWriteTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly #tlbPhys = new Float64Array(TLB_SIZE);
   readonly #tlbView: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_VIEW);
   /** The RAM the direct entries view, and its layout when they were made. */
@@ -122,9 +125,15 @@ export class Windows {
 
   /** Drops the translation cache (page tables, the CPU port or RAM may have changed). */
   flush(): void {
-    this.#tlbTag.fill(-1);
-    this.#tlbView.fill(NO_VIEW);
+    this.#invalidate();
     this.#ram = null;
+  }
+
+  #invalidate(): void {
+    this.#tlbTag.fill(-1);
+    this.#directTag.fill(-1);
+    this.#directWriteTag.fill(-1);
+    this.#tlbView.fill(NO_VIEW);
   }
 
   #bounds(): void {
@@ -162,13 +171,15 @@ export class Windows {
     }
     // Views made before a change of port or of RAM's backing layout may be stale.
     if (ram !== this.#ram || (ram !== null && ram.layout !== this.#layout)) {
-      this.#tlbTag.fill(-1);
-      this.#tlbView.fill(NO_VIEW);
+      this.#invalidate();
       this.#ram = ram;
       this.#layout = ram === null ? 0 : ram.layout;
     }
-    this.#tlbTag[slot] = addr >>> this.#shift;
+    const vpage = addr >>> this.#shift;
+    this.#tlbTag[slot] = vpage;
     this.#tlbKind[slot] = kind;
+    this.#directTag[slot] = kind >= DIRECT_R ? vpage : -1;
+    this.#directWriteTag[slot] = kind === DIRECT_RW ? vpage : -1;
     this.#tlbPhys[slot] = pfn * this.#ps;
     this.#tlbView[slot] = view;
     return true;
@@ -180,22 +191,22 @@ export class Windows {
     return this.#mem;
   }
 
-  /** A load of `bytes` at `addr` is about to run: bring the model's bytes in. */
-  load(addr: number, bytes: number): void {
-    if (addr < this.#lo || addr >= this.#hi) return;
+  /** A load of `bytes` at `addr` (inside the windows' bounds) is about to run: bring the model's bytes in. */
+  #load(addr: number, bytes: number): void {
     const vpage = addr >>> this.#shift;
     const slot = vpage & TLB_MASK;
     const off = addr & this.#pmask;
+    if (this.#directTag[slot] === vpage && off + bytes <= this.#ps) {
+      this.#fast++;
+      const v = this.#tlbView[slot] as Uint8Array;
+      const mem = this.#mem;
+      mem[addr] = v[off] as number;
+      for (let i = 1; i < bytes; i++) mem[addr + i] = v[off + i] as number;
+      return;
+    }
     if (this.#tlbTag[slot] === vpage && off + bytes <= this.#ps) {
       this.#fast++;
-      const mem = this.#mem;
-      if ((this.#tlbKind[slot] as number) >= DIRECT_R) {
-        const v = this.#tlbView[slot] as Uint8Array;
-        mem[addr] = v[off] as number;
-        for (let i = 1; i < bytes; i++) mem[addr + i] = v[off + i] as number;
-        return;
-      }
-      this.cpu().read((this.#tlbPhys[slot] as number) + off, bytes, mem, addr);
+      this.cpu().read((this.#tlbPhys[slot] as number) + off, bytes, this.#mem, addr);
       return;
     }
     this.#loadMiss(addr, bytes);
@@ -203,7 +214,7 @@ export class Windows {
 
   #loadMiss(addr: number, bytes: number): void {
     if ((addr & this.#pmask) + bytes <= this.#ps && this.#fill(addr, false)) {
-      this.load(addr, bytes);
+      this.#load(addr, bytes);
       return;
     }
     const w = this.#find(addr);
@@ -235,7 +246,7 @@ export class Windows {
     const vpage = addr >>> this.#shift;
     const slot = vpage & TLB_MASK;
     const off = addr & this.#pmask;
-    if (this.#tlbTag[slot] === vpage && this.#tlbKind[slot] === DIRECT_RW && off + bytes <= this.#ps) {
+    if (this.#directWriteTag[slot] === vpage && off + bytes <= this.#ps) {
       this.#fast++;
       const v = this.#tlbView[slot] as Uint8Array;
       v[off] = value;
@@ -298,7 +309,7 @@ export class Windows {
     return {
       load_ptr: (_id: number, bytes: number, offset: number, ptr: number) => {
         const addr = (ptr + offset) >>> 0;
-        if (addr >= this.#lo && addr < this.#hi) this.load(addr, bytes);
+        if (addr >= this.#lo && addr < this.#hi) this.#load(addr, bytes);
         return ptr;
       },
       load_val_i32: (_id: number, value: number) => value,
