@@ -261,7 +261,11 @@ export function runWasm(
         },
       ]),
     );
-  const imports = { wasi_snapshot_preview1: flushAfter(wasi), linux: flushAfter(linux), env: hooks };
+  const imports = {
+    wasi_snapshot_preview1: flushAfter(wasi),
+    linux: flushAfter(linux),
+    env: hooks,
+  };
   checkImports(module, imports);
   const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
   memory = instance.exports.memory as WebAssembly.Memory;
