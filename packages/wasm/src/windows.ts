@@ -191,7 +191,7 @@ export class Windows {
     return this.#mem;
   }
 
-  /** A load of `bytes` at `addr` (inside the windows' bounds) is about to run: bring the model's bytes in. */
+  /** A load of `bytes` at `addr` (inside the windows' bounds) is about to run: bring them in. */
   #load(addr: number, bytes: number): void {
     const vpage = addr >>> this.#shift;
     const slot = vpage & TLB_MASK;
