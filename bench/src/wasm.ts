@@ -32,7 +32,7 @@ export function wasmRows(): Row[] {
       baseline: "the same module with no-op access hooks",
       unit: "s",
       goal: 2,
-      rounds: 3,
+      rounds: 5,
       warmup: false,
       async prepare() {
         const wasm = await compileC({
