@@ -304,6 +304,24 @@ describe("realistic mode", () => {
     expect(kernel.memory.read(b.phys, PS).every((x) => x === 0x3c)).toBe(true);
   });
 
+  it("a line the access pushes out before its turn is written back and fetched again", () => {
+    // One set of four lines: the first fill leaves lines 1–4 cached and dirty.
+    const { kernel, cache } = boot({ mode: "realistic", capacity: 256, associativity: 4 });
+    const { phys } = buffer(kernel, PS);
+    cache.fill(phys, 4 * 64 + 1, 0x11);
+    expect(cache.stats).toEqual({ lineFills: 1, writeBacks: 1, evictions: 1, invalidated: 0 });
+    // Line 0 evicts line 1 (its old data reaches RAM), then line 1 is written in part: fetched.
+    cache.write(phys, new Uint8Array(65).fill(0x22));
+    expect(cache.stats).toEqual({ lineFills: 2, writeBacks: 3, evictions: 3, invalidated: 0 });
+    expect([cache.isCached(phys + 64), cache.isDirty(phys + 64)]).toEqual([true, true]);
+    expect(cache.isCached(phys + 128)).toBe(false);
+    expect(kernel.memory.read(phys + 64, 64).every((x) => x === 0x11)).toBe(true);
+    const line1 = new Uint8Array(64);
+    cache.read(phys + 64, 64, line1, 0);
+    expect([line1[0], line1[1], line1[63]]).toEqual([0x22, 0x11, 0x11]);
+    expect(cache.cachedLines).toBe(4);
+  });
+
   it("a missing END shows up only where lines are still cached — as stale data", () => {
     const { kernel, cache, dma } = boot(small);
     const b = buffer(kernel, 16 * PS);

@@ -146,7 +146,11 @@ export function installCacheModel(kernel: Kernel, config: CacheModelConfigInput 
  * Line data lives in a sparse shadow of RAM; which lines are cached, dirty or written by a
  * device since their last invalidate are chunked bitmaps keyed by line number, so every
  * operation costs in proportion to the lines it touches (and a clean, the dirty lines in its
- * range), never to the size of a buffer or of RAM.
+ * range), never to the size of a buffer or of RAM. In realistic mode a CPU access is the same
+ * as one line at a time, in ascending order — statistics, write-backs and findings included —
+ * but only the lines it can leave cached go through the cache's copy: the lines the access
+ * itself pushes out again are read from, or written to, RAM directly (and counted as filled,
+ * written back and evicted), so a fill larger than the cache costs about one pass over RAM.
  *
  * Violations name the buffer: a device access knows it from the caller (the importer's
  * attachment); a CPU access after a device write takes it from that write's record; an
@@ -273,32 +277,62 @@ export class CacheModel implements CpuPort, PluginProbe {
   /** {@inheritDoc @dmabuf/core!index.CpuPort.read} */
   read(phys: number, length: number, dst: Uint8Array, dstOffset: number): void {
     if (length <= 0) return;
+    const ls = this.lineSize;
+    const end = phys + length;
     const l0 = this.#line(phys);
-    const l1 = this.#lineEnd(phys + length);
+    const l1 = this.#lineEnd(end);
     this.#checkCpuAfterDevice("cpu-read-device-written", l0, l1);
-    this.#fetch(l0, l1);
-    this.#shadow.read(phys, length, dst, dstOffset);
-    this.#touch(l0, l1);
+    const keep = this.#touchRun(l0, l1);
+    if (keep > l0) {
+      // Lines [l0, keep) pass through the cache and leave it again within this read: each is
+      // read where it is (the cache's copy, or RAM for a miss) instead of being fetched.
+      const split = Math.min(end, keep * ls);
+      let at = l0;
+      const part = (a: number, b: number, from: PhysicalMemory) => {
+        const p = Math.max(phys, a * ls);
+        const q = Math.min(split, b * ls);
+        if (q > p) from.read(p, q - p, dst, dstOffset + (p - phys));
+      };
+      this.#valid.forEachRun(l0, keep, (a, b) => {
+        if (a > at) part(at, a, this.#ram);
+        part(a, b, this.#shadow);
+        this.stats.lineFills += a - at;
+        at = b;
+      });
+      if (at < keep) part(at, keep, this.#ram);
+      this.stats.lineFills += keep - at;
+      this.#evict(l0, keep);
+    }
+    if (keep < l1) {
+      const from = Math.max(phys, keep * ls);
+      this.#fetch(keep, l1);
+      this.#shadow.read(from, end - from, dst, dstOffset + (from - phys));
+    }
   }
 
   /** {@inheritDoc @dmabuf/core!index.CpuPort.write} */
   write(phys: number, src: Uint8Array): void {
-    const length = src.length;
-    if (length === 0) return;
-    const [l0, l1] = this.#beginCpuWrite(phys, length);
-    this.#shadow.write(phys, src);
-    this.#endCpuWrite(l0, l1);
+    if (src.length === 0) return;
+    this.#store(phys, src.length, (mem, p, q) => mem.write(p, src.subarray(p - phys, q - phys)));
   }
 
   /** {@inheritDoc @dmabuf/core!index.CpuPort.fill} */
   fill(phys: number, length: number, value: number): void {
     if (length <= 0) return;
-    const [l0, l1] = this.#beginCpuWrite(phys, length);
-    this.#shadow.fill(phys, length, value);
-    this.#endCpuWrite(l0, l1);
+    this.#store(phys, length, (mem, p, q) => mem.fill(p, q - p, value));
   }
 
-  #beginCpuWrite(phys: number, length: number): [number, number] {
+  /**
+   * A CPU store of [phys, phys+length): `put(mem, p, q)` writes its bytes [p, q) into `mem`.
+   * Lines only partly written are fetched first (write-allocate); in realistic mode the lines
+   * the store itself pushes out of the cache again go straight to RAM, written back as they
+   * leave.
+   */
+  #store(
+    phys: number,
+    length: number,
+    put: (mem: PhysicalMemory, p: number, q: number) => void,
+  ): void {
     const ls = this.lineSize;
     const end = phys + length;
     const l0 = this.#line(phys);
@@ -314,16 +348,39 @@ export class CacheModel implements CpuPort, PluginProbe {
       }
       this.#devWritten.removeRange(l0, l1);
     }
-    // Write-allocate: a line only partly written is fetched first.
-    if (phys % ls !== 0 && !this.#valid.has(l0)) this.#fetch(l0, l0 + 1);
+    // Write-allocate: a line only partly written is fetched first — the last one at its turn,
+    // after the lines before it may have pushed it out.
+    const headPart = phys % ls !== 0;
+    if (headPart && !this.#valid.has(l0)) this.#fetch(l0, l0 + 1);
+    const keep = this.#touchRun(l0, l1);
     if (end % ls !== 0 && !this.#valid.has(l1 - 1)) this.#fetch(l1 - 1, l1);
-    return [l0, l1];
-  }
-
-  #endCpuWrite(l0: number, l1: number): void {
-    this.#valid.addRange(l0, l1);
-    this.#dirty.addRange(l0, l1);
-    this.#touch(l0, l1);
+    if (keep > l0) {
+      // Lines [l0, keep) are written and evicted again by this store: dirty, so written back.
+      const split = keep * ls;
+      let p = phys;
+      if (headPart) {
+        p = (l0 + 1) * ls;
+        put(this.#shadow, phys, p);
+        this.#copy(this.#shadow, this.#ram, l0 * ls, ls);
+      }
+      if (split > p) {
+        this.#busy++;
+        try {
+          put(this.#ram, p, split);
+        } finally {
+          this.#busy--;
+        }
+      }
+      this.#dirty.removeRange(l0, keep);
+      this.#valid.removeRange(l0, keep);
+      this.stats.writeBacks += keep - l0;
+      this.stats.evictions += keep - l0;
+    }
+    if (keep < l1) {
+      put(this.#shadow, Math.max(phys, keep * ls), end);
+      this.#valid.addRange(keep, l1);
+      this.#dirty.addRange(keep, l1);
+    }
   }
 
   // --- cache maintenance ----------------------------------------------------------------
@@ -628,39 +685,55 @@ export class CacheModel implements CpuPort, PluginProbe {
   }
 
   /**
-   * Marks lines [l0, l1) used (realistic mode): may evict others, writing dirty ones back.
-   * Evictions are gathered into runs of consecutive lines and written back run by run; the
-   * shadow already holds the new data of every line touched, so the order does not matter.
+   * Marks lines [l0, l1) used in ascending order (realistic mode). Lines evicted before the
+   * run reaches them (other lines, or lines of the run pushed out before their turn) leave
+   * now, dirty ones written back with what they hold before the access; they are gathered into
+   * runs of consecutive lines.
+   * @returns the first line of the run that stays cached: lines [l0, returned) are evicted
+   *   again by the run itself after their turn, which the caller completes. l0 without a
+   *   finite cache.
    */
-  #touch(l0: number, l1: number): void {
+  #touchRun(l0: number, l1: number): number {
     const lru = this.#lru;
-    if (!lru) return;
-    // Past the first `capacity` lines, a run only cycles its own lines through the cache.
-    const cap = lru.sets * lru.ways;
-    const oneByOne = Math.min(l1, l0 + cap);
-    let runStart = -1;
-    let runEnd = -1;
-    for (let l = l0; l < oneByOne; l++) {
-      const ev = lru.touch(l);
-      if (ev < 0) continue;
-      if (ev === runEnd) {
-        runEnd++;
-        continue;
-      }
-      if (runStart >= 0) this.#evict(runStart, runEnd);
-      runStart = ev;
-      runEnd = ev + 1;
+    if (!lru) return l0;
+    const keep = lru.touchRun(l0, l1, this.#onEvict);
+    this.#flushEvicted();
+    return keep;
+  }
+
+  /** The run of consecutive lines evicted so far by the current touch ([start, end)). */
+  #evictStart = -1;
+  #evictEnd = -1;
+  readonly #onEvict = (line: number): void => {
+    if (this.#evictStart >= 0 && line === this.#evictEnd) {
+      this.#evictEnd++;
+      return;
     }
-    if (runStart >= 0) this.#evict(runStart, runEnd);
-    if (oneByOne < l1) {
-      lru.finishRun(l0, l1);
-      this.#evict(l0, l1 - cap);
-    }
+    this.#flushEvicted();
+    this.#evictStart = line;
+    this.#evictEnd = line + 1;
+  };
+
+  #flushEvicted(): void {
+    if (this.#evictStart < 0) return;
+    const a = this.#evictStart;
+    this.#evictStart = -1;
+    this.#evict(a, this.#evictEnd);
   }
 
   /** Lines [a, b) left the cache: dirty ones are written back, all stop being cached. */
   #evict(a: number, b: number): void {
     const ls = this.lineSize;
+    if (b === a + 1) {
+      if (this.#dirty.has(a)) {
+        this.#copy(this.#shadow, this.#ram, a * ls, ls);
+        this.stats.writeBacks++;
+        this.#dirty.removeRange(a, b);
+      }
+      this.#valid.removeRange(a, b);
+      this.stats.evictions++;
+      return;
+    }
     this.#dirty.forEachRun(a, b, (s, e) => {
       this.#copy(this.#shadow, this.#ram, s * ls, (e - s) * ls);
       this.stats.writeBacks += e - s;

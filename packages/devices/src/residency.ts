@@ -30,16 +30,60 @@ export class SetAssociativeLru {
    * @returns the line evicted to make room, or -1
    */
   touch(line: number): number {
+    return this.#touchIn((line % this.sets) * this.ways, line, ++this.#clock);
+  }
+
+  /**
+   * Touches every line of `[l0, l1)` in ascending order, leaving the tag store exactly as
+   * {@link SetAssociativeLru.touch} line by line would, at a cost that does not grow past
+   * `sets × ways²` however long the run. Its first `sets × ways` lines are touched one by one:
+   * then every set holds `ways` lines of the run and nothing else, so each further line misses
+   * and evicts the one `sets × ways` lines before it, and each set ends up holding its last
+   * `ways` lines of the run.
+   * @param evicted - called for each line evicted before the run touched it: lines that are
+   *   not in the run, and lines of the run pushed out before their turn (such a line is then
+   *   brought back in at its turn)
+   * @returns the first line of the run still cached afterwards: every line of
+   *   `[l0, returned)` was touched and then evicted again by the run itself, after its turn
+   */
+  touchRun(l0: number, l1: number, evicted: (line: number) => void): number {
+    const n = l1 - l0;
+    if (n <= 0) return l0;
+    const sets = this.sets;
     const ways = this.ways;
-    const base = (line % this.sets) * ways;
+    const cap = sets * ways;
+    const c0 = this.#clock;
+    // The first `sets × ways` lines, in order: each set gets its first `ways` lines of the run.
+    const oneByOne = l0 + Math.min(n, cap);
+    for (let l = l0; l < oneByOne; l++) {
+      const ev = this.#touchIn((l % sets) * ways, l, c0 + (l - l0) + 1);
+      if (ev >= 0) evicted(ev);
+    }
+    if (n > cap) {
+      // The rest cycles through the sets: each ends with its last `ways` lines of the run.
+      const tags = this.#tags;
+      const stamps = this.#stamps;
+      for (let l = l1 - cap; l < l1; l++) {
+        const slot = (l % sets) * ways + (Math.floor((l - l0) / sets) % ways);
+        tags[slot] = l;
+        stamps[slot] = c0 + (l - l0) + 1;
+      }
+    }
+    this.#clock = c0 + n;
+    return Math.max(l0, l1 - cap);
+  }
+
+  /** Touches `line` in the set whose first slot is `base`, with recency `stamp`. */
+  #touchIn(base: number, line: number, stamp: number): number {
     const tags = this.#tags;
     const stamps = this.#stamps;
+    const end = base + this.ways;
     let victim = base;
     let oldest = Number.POSITIVE_INFINITY;
-    for (let i = base; i < base + ways; i++) {
+    for (let i = base; i < end; i++) {
       const t = tags[i] as number;
       if (t === line) {
-        stamps[i] = ++this.#clock;
+        stamps[i] = stamp;
         return -1;
       }
       const s = t < 0 ? -1 : (stamps[i] as number);
@@ -50,31 +94,8 @@ export class SetAssociativeLru {
     }
     const evicted = tags[victim] as number;
     tags[victim] = line;
-    stamps[victim] = ++this.#clock;
+    stamps[victim] = stamp;
     return evicted;
-  }
-
-  /**
-   * Completes a touch of every line of `[l0, l1)` in ascending order, once its first
-   * `sets × ways` lines have been touched one by one: each later line misses and evicts the line
-   * `sets × ways` before it (by then its set holds only lines of the run, and that one is the
-   * least recently used), so the cache ends up holding the last line of each residue class and
-   * the lines evicted are exactly `[l0, l1 - sets × ways)`. Costs O(sets × ways), not O(lines).
-   */
-  finishRun(l0: number, l1: number): void {
-    const cap = this.sets * this.ways;
-    const tags = this.#tags;
-    const stamps = this.#stamps;
-    const clock = this.#clock;
-    for (let i = 0; i < tags.length; i++) {
-      const t = tags[i] as number;
-      if (t < l0 || t >= l0 + cap) continue;
-      const last = t + Math.floor((l1 - 1 - t) / cap) * cap;
-      if (last === t) continue;
-      tags[i] = last;
-      stamps[i] = clock + (last - (l0 + cap)) + 1;
-    }
-    this.#clock = clock + Math.max(0, l1 - l0 - cap);
   }
 
   /** Drops `line` if present. */
