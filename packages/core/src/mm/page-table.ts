@@ -31,6 +31,24 @@ export class PageTable {
     leaf[page % LEAF_SIZE] = pfn;
   }
 
+  /** Maps pages `[page, page + count)` to frames `pfn, pfn + 1, …` (a contiguous run). */
+  setRun(page: number, pfn: number, count: number): void {
+    for (let done = 0; done < count; ) {
+      const p = page + done;
+      const key = Math.floor(p / LEAF_SIZE);
+      let leaf = this.#leaves.get(key);
+      if (!leaf) {
+        leaf = new Float64Array(LEAF_SIZE).fill(-1);
+        this.#leaves.set(key, leaf);
+      }
+      const from = p - key * LEAF_SIZE;
+      const n = Math.min(count - done, LEAF_SIZE - from);
+      const f = pfn + done - from;
+      for (let i = from; i < from + n; i++) leaf[i] = f + i;
+      done += n;
+    }
+  }
+
   /** Unmaps every page (`zap_page_range`). */
   clear(): void {
     this.#leaves.clear();

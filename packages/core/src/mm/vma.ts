@@ -122,7 +122,7 @@ export class Vma {
       throw new KernelError("EINVAL", "remap_pfn_range", "partial remap of a private mapping");
     }
     const first = (addr - this.start) / ps;
-    for (let i = 0; i < size / ps; i++) this.pages.set(first + i, pfn + i);
+    this.pages.setRun(first, pfn, size / ps);
     this.pfnmap = true;
   }
 
