@@ -95,31 +95,65 @@ export function deviceWrite(
   m.detach();
 }
 
+/** `(7 * m) & 0xff` for m in [0, 512): any 256 bytes of a pattern page, from a start in [0, 256). */
+const STEPS_OF_SEVEN = Uint8Array.from({ length: 512 }, (_, m) => (7 * m) & 0xff);
+
+/** The inverse of 7 modulo 256 (7 × 183 = 1281 = 5 × 256 + 1). */
+const INVERSE_OF_SEVEN = 183;
+
 /**
  * A recognisable pattern of `size` bytes: every page starts with its page index (u32, little
  * endian) and `seed`, so a page out of place or a stale page is told apart from the right one.
+ * Past that header, byte `j` of page `p` is `(p * 131 + j * 7 + seed * 29 + 1) & 0xff`.
  */
 export function pagePattern(size: number, pageSize: number, seed: number): Uint8Array {
   const out = new Uint8Array(size);
   for (let p = 0; p * pageSize < size; p++) {
     const base = p * pageSize;
     const end = Math.min(size, base + pageSize);
-    for (let i = base; i < end; i++) out[i] = (p * 131 + (i - base) * 7 + seed * 29 + 1) & 0xff;
+    // c + 7j = 7 (j + c / 7) (mod 256): the page runs through the table from c / 7, and
+    // repeats every 256 bytes.
+    const from = (((p * 131 + seed * 29 + 1) & 0xff) * INVERSE_OF_SEVEN) & 0xff;
+    out.set(STEPS_OF_SEVEN.subarray(from, from + Math.min(256, end - base)), base);
+    for (let filled = 256; filled < end - base; filled *= 2) {
+      out.copyWithin(base + filled, base, base + Math.min(filled, end - base - filled));
+    }
     const head = [p & 0xff, (p >>> 8) & 0xff, (p >>> 16) & 0xff, (p >>> 24) & 0xff, seed & 0xff];
     for (let j = 0; j < head.length && base + j < end; j++) out[base + j] = head[j] as number;
   }
   return out;
 }
 
+/** A 32-bit view of `a` when it is 4-byte aligned, else undefined. */
+function words(a: Uint8Array): Uint32Array | undefined {
+  return a.byteOffset % 4 === 0
+    ? new Uint32Array(a.buffer, a.byteOffset, a.length >>> 2)
+    : undefined;
+}
+
 /** Index of the first byte where `a` and `b` differ, or -1 when equal. */
 export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  let i = 0;
+  const wa = words(a);
+  const wb = words(b);
+  if (wa && wb) {
+    const w = n >>> 2;
+    while (i < w && wa[i] === wb[i]) i++;
+    i <<= 2;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
 }
 
 /** Index of the first non-zero byte, or -1. */
 export function firstNonZero(a: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return i;
+  let i = 0;
+  const wa = words(a);
+  if (wa) {
+    while (i < wa.length && wa[i] === 0) i++;
+    i <<= 2;
+  }
+  for (; i < a.length; i++) if (a[i] !== 0) return i;
   return -1;
 }
