@@ -194,7 +194,7 @@ describe("dmabuf-conformance", () => {
 
   const bin = `${pkg}/dist/cli.js`;
   it.skipIf(!existsSync(bin))(
-    "a case that never returns fails with TIMEOUT and the run goes on in a fresh worker",
+    "a case that never returns is stopped at --timeout, fails with TIMEOUT, and the run goes on",
     () => {
       const looping = `${pkg}/src/cli/fixtures/retries-forever.mjs`;
       const r = spawnSync(process.execPath, [bin, "--json", "--timeout", "3000", looping], {

@@ -1,4 +1,4 @@
-// What a CLI session reports as it runs (in-process, or posted from its worker thread).
+// What a CLI session reports as it runs, in order.
 
 import type { CaseResult, SuiteKind } from "../conformance/case.js";
 
@@ -33,17 +33,11 @@ export type CliEvent =
       readonly kernel: string;
     }
   | { readonly type: "list"; readonly id: string; readonly title: string }
-  | {
-      readonly type: "start";
-      readonly at: CasePosition;
-      readonly id: string;
-      readonly title: string;
-    }
   | { readonly type: "result"; readonly at: CasePosition; readonly result: CaseResult }
   | { readonly type: "suite-end"; readonly job: number; readonly suite: number }
   | { readonly type: "done" };
 
-/** What a session needs to run (plain data: it crosses to a worker thread). */
+/** What a session needs to run. */
 export interface SessionRequest {
   /** The module argument as given. */
   readonly module: string;
@@ -55,10 +49,8 @@ export interface SessionRequest {
   readonly list: boolean;
   /** `--kernel-config` (with `--profile`). */
   readonly kernelConfig: Readonly<Record<string, unknown>>;
-  /** Per-case limit in milliseconds (checked after the case when not run in a worker). */
+  /** Per-case limit in milliseconds: a case still running then is stopped and fails. */
   readonly timeoutMs: number;
-  /** Where to start: cases before it already ran in an earlier worker. */
-  readonly resume: CasePosition;
-  /** Whether this session runs in a worker thread that the CLI stops on a timeout. */
-  readonly inWorker: boolean;
+  /** Whether TypeScript modules load through the tsx installed in `cwd` (else as they are). */
+  readonly viaTsx: boolean;
 }

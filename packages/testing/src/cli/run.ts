@@ -1,4 +1,4 @@
-// dmabuf-conformance: parse the command line, run sessions (in a worker thread), report, set the exit code.
+// dmabuf-conformance: parse the command line, run the session, report, set the exit code.
 
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -13,7 +13,7 @@ import {
   USAGE,
   UsageError,
 } from "./args.js";
-import type { CasePosition, CliEvent, SessionRequest } from "./events.js";
+import type { CasePosition, CliEvent } from "./events.js";
 
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE } from "./args.js";
 export type { ConformanceTarget } from "./target.js";
@@ -27,11 +27,11 @@ export interface CliIo {
   /** Directory relative module paths and package names resolve from. */
   readonly cwd: string;
   /**
-   * Where the suites run: `"worker"` (default) in a worker thread that is stopped when a case
-   * exceeds the time limit, the run going on in a fresh one; `"in-process"` in this thread,
-   * where a case that took too long fails after it returns (tests under a TypeScript loader).
+   * `"in-process"` when the caller already runs under a TypeScript loader (tests under
+   * vitest): TypeScript modules are imported as they are rather than through the tsx
+   * installed in `cwd`. The cases always run in this thread, each under the time limit.
    */
-  readonly isolation?: "worker" | "in-process";
+  readonly isolation?: "in-process";
 }
 
 /** One suite run as the JSON report gives it: the suite report and the kernel it booted. */
@@ -74,7 +74,6 @@ class Collector {
   readonly #notes = new Set<string>();
   usage: string | undefined;
   done = false;
-  current: { at: CasePosition; id: string; title: string; since: number } | undefined;
 
   constructor(
     private readonly args: CliArgs,
@@ -114,11 +113,7 @@ class Collector {
       case "list":
         this.say(`  ${e.id}  ${e.title}\n`);
         return;
-      case "start":
-        this.current = { at: e.at, id: e.id, title: e.title, since: performance.now() };
-        return;
       case "result":
-        this.current = undefined;
         this.add(e.at, e.result);
         return;
       case "suite-end": {
@@ -137,21 +132,6 @@ class Collector {
     this.suites.get(`${at.job}/${at.suite}`)?.results.push(result);
     this.say(`${formatCaseLine(result)}\n`);
   }
-
-  /** Fails the case in progress: its worker was stopped or died. */
-  failCurrent(code: "TIMEOUT" | "UNEXPECTED_ERROR", message: string): CasePosition | undefined {
-    const c = this.current;
-    if (!c) return undefined;
-    this.current = undefined;
-    this.add(c.at, {
-      id: c.id,
-      title: c.title,
-      status: "failed",
-      failure: { code, message },
-      durationMs: performance.now() - c.since,
-    });
-    return c.at;
-  }
 }
 
 function report(s: SuiteState): CliSuiteReport {
@@ -165,51 +145,6 @@ function report(s: SuiteState): CliSuiteReport {
     failed: s.results.filter((r) => r.status === "failed").length,
     skipped: s.results.filter((r) => r.status === "skipped").length,
   };
-}
-
-/**
- * Runs one worker from `resume` until it finishes, or until a case exceeds the limit (the
- * worker is then stopped and the case failed).
- * @returns where to resume, or undefined when the run is over
- */
-async function runWorker(
-  request: SessionRequest,
-  collector: Collector,
-): Promise<CasePosition | undefined> {
-  const { Worker } = await import("node:worker_threads");
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: request });
-  return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let next: CasePosition | undefined;
-    let settled = false;
-    const finish = (at: CasePosition | undefined) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(at ? { ...at, case: at.case + 1 } : undefined);
-    };
-    worker.on("message", (e: CliEvent) => {
-      collector.on(e);
-      if (e.type === "start") {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          next = collector.failCurrent(
-            "TIMEOUT",
-            `the case did not finish within ${request.timeoutMs} ms (stopped; the run goes on)`,
-          );
-          void worker.terminate();
-        }, request.timeoutMs);
-      } else if (e.type === "result") clearTimeout(timer);
-    });
-    worker.on("error", (err) => {
-      next = collector.failCurrent(
-        "UNEXPECTED_ERROR",
-        `the case crashed its worker: ${err.message}`,
-      );
-      if (!next && !collector.done) collector.on({ type: "usage", message: err.message });
-    });
-    worker.on("exit", () => finish(collector.done || collector.usage ? undefined : next));
-  });
 }
 
 /**
@@ -231,22 +166,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT_OK;
   }
   const collector = new Collector(args, io);
-  const base = {
+  const { runSession } = await import("./session.js");
+  const request = {
     module: args.module,
     cwd: io.cwd,
     cases: args.cases,
     list: args.list,
     kernelConfig: args.kernelConfig,
     timeoutMs: args.timeoutMs,
+    viaTsx: io.isolation !== "in-process",
   };
-  if (io.isolation === "in-process") {
-    const { runSession } = await import("./session.js");
-    const request = { ...base, resume: { job: 0, suite: 0, case: 0 }, inWorker: false };
-    await runSession(request, (e) => collector.on(e));
-  } else {
-    let resume: CasePosition | undefined = { job: 0, suite: 0, case: 0 };
-    while (resume) resume = await runWorker({ ...base, resume, inWorker: true }, collector);
-  }
+  await runSession(request, (e) => collector.on(e));
   if (collector.usage !== undefined) {
     io.stderr(`dmabuf-conformance: ${collector.usage}\n`);
     return EXIT_USAGE;
