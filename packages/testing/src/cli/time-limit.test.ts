@@ -23,7 +23,7 @@ describe("withinTimeLimit", () => {
   });
 
   it("returns what the function returns and lets what it throws through", () => {
-    expect(withinTimeLimit(0.5, () => "done")).toEqual({ timedOut: false, value: "done" });
+    expect(withinTimeLimit(10_000, () => "done")).toEqual({ timedOut: false, value: "done" });
     expect(() =>
       withinTimeLimit(1000, () => {
         throw new RangeError("out of range");

@@ -1,10 +1,9 @@
 // Runs a synchronous case under a time limit that V8 enforces: a case stuck in a loop is stopped where it is.
 
-import { type Context, createContext, Script } from "node:vm";
+import { Script } from "node:vm";
 
-/** The function the script calls; set for the length of one call. */
-const slot: { run: () => unknown } = { run: () => undefined };
-let context: Context | undefined;
+/** Where the script finds the function to call (set for the length of one call). */
+const SLOT = Symbol.for("dmabuf-conformance.case");
 let script: Script | undefined;
 
 /** The largest limit the V8 watchdog takes (a uint32 of milliseconds). */
@@ -19,22 +18,23 @@ export function withinTimeLimit<T>(
   limitMs: number,
   fn: () => T,
 ): { readonly timedOut: false; readonly value: T } | { readonly timedOut: true } {
-  context ??= createContext({ slot });
-  script ??= new Script("slot.run()", { filename: "dmabuf-conformance-case" });
+  script ??= new Script(`globalThis[Symbol.for(${JSON.stringify(SLOT.description)})]()`, {
+    filename: "dmabuf-conformance-case",
+  });
+  const global = globalThis as unknown as Record<symbol, (() => void) | undefined>;
   let value: T | undefined;
-  slot.run = () => {
+  global[SLOT] = () => {
     value = fn();
   };
   try {
-    script.runInContext(context, {
-      timeout: Math.min(MAX_LIMIT_MS, Math.max(1, Math.ceil(limitMs))),
-    });
+    // In this context: a new one would cost a V8 context per run.
+    script.runInThisContext({ timeout: Math.min(MAX_LIMIT_MS, Math.max(1, Math.ceil(limitMs))) });
   } catch (e) {
     if ((e as { code?: unknown }).code === "ERR_SCRIPT_EXECUTION_TIMEOUT")
       return { timedOut: true };
     throw e;
   } finally {
-    slot.run = () => undefined;
+    delete global[SLOT];
   }
   return { timedOut: false, value: value as T };
 }
