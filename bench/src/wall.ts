@@ -30,6 +30,24 @@ export function wallRows(suite: boolean): Row[] {
         base: bare,
       }),
     },
+    {
+      // The same start without running a case: loading the module graph and preparing the
+      // suites, apart from what the cases cost.
+      name: "conformance CLI listing the example heap's cases (--list)",
+      baseline: 'node -e ""',
+      unit: "ms",
+      goal: null,
+      rounds: 5,
+      prepare: () => ({
+        ours: () =>
+          wallMs(node, [
+            "packages/testing/dist/cli.js",
+            "--list",
+            "docs/examples/acme-heap/dist/index.js",
+          ]),
+        base: bare,
+      }),
+    },
   ];
   if (suite) {
     rows.push({
