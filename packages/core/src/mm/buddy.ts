@@ -565,7 +565,9 @@ export class BuddyAllocator {
     const i = pfn >>> FRAME_SECTION_SHIFT;
     let links = this.#links[i];
     if (links === undefined) {
-      links = new Int32Array(2 * (LINK_SECTION_MASK + 1));
+      const first = i * (LINK_SECTION_MASK + 1);
+      // Sized to the PFNs managed: a small kernel's only section is no bigger than its RAM.
+      links = new Int32Array(2 * Math.min(LINK_SECTION_MASK + 1, this.endPfn - first));
       this.#links[i] = links;
     }
     return links;

@@ -19,9 +19,16 @@ const SECTION_MASK = SECTION_FRAMES - 1;
 
 /** The metadata of one section's frames, as parallel typed arrays. */
 class FrameSection {
-  readonly flags = new Uint8Array(SECTION_FRAMES);
-  readonly order = new Int8Array(SECTION_FRAMES).fill(-1);
-  readonly owner = new Uint32Array(SECTION_FRAMES);
+  readonly flags: Uint8Array;
+  readonly order: Int8Array;
+  readonly owner: Uint32Array;
+
+  /** @param frames - the frames of the section that exist (fewer in the last one) */
+  constructor(frames: number) {
+    this.flags = new Uint8Array(frames);
+    this.order = new Int8Array(frames).fill(-1);
+    this.owner = new Uint32Array(frames);
+  }
 }
 
 /**
@@ -110,7 +117,8 @@ export class PageFrames {
     const i = pfn >>> FRAME_SECTION_SHIFT;
     let s = this.#sections[i];
     if (s === undefined) {
-      s = new FrameSection();
+      // Sized to the frames that exist: a small kernel's only section is no bigger than its RAM.
+      s = new FrameSection(Math.min(SECTION_FRAMES, this.pageCount - i * SECTION_FRAMES));
       this.#sections[i] = s;
       this.#sectionsInUse++;
     }
