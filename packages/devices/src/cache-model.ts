@@ -1,6 +1,7 @@
 // A write-back CPU data cache in front of RAM, wired to the DMA sync calls and the device bus.
 
 import {
+  type CpuCaching,
   type CpuPort,
   createDeviceHost,
   type Device,
@@ -18,6 +19,7 @@ import {
   type PluginProbe,
 } from "@dmabuf/core";
 import { z } from "zod";
+import { CPU_ACCESS_COST_NS } from "./access-cost.js";
 import { locateBuffer } from "./buffer-locator.js";
 import {
   CoherencyChecker,
@@ -97,6 +99,18 @@ export interface CacheStats {
   evictions: number;
   /** Lines dropped by invalidate or flush. */
   invalidated: number;
+  /**
+   * CPU accesses (port calls) through uncached or write-combine mappings: each went straight
+   * to RAM without allocating a line.
+   */
+  uncachedAccesses: number;
+  /**
+   * Virtual nanoseconds the CPU's accesses cost, per line spanned (realistic mode only; 0 in
+   * checking mode): {@link CPU_ACCESS_COST_NS} `hit` for a line already cached, `miss` for a
+   * line fetched, `uncached` for a line reached through an uncached or write-combine mapping.
+   * A counter only: it never advances the kernel's clock.
+   */
+  accessNs: number;
 }
 
 /** One run of device-written lines: who wrote it, which buffer, and its physical origin. */
@@ -166,7 +180,14 @@ export class CacheModel implements CpuPort, PluginProbe {
   /** Line size in bytes. */
   readonly lineSize: number;
   /** What the cache did. */
-  readonly stats: CacheStats = { lineFills: 0, writeBacks: 0, evictions: 0, invalidated: 0 };
+  readonly stats: CacheStats = {
+    lineFills: 0,
+    writeBacks: 0,
+    evictions: 0,
+    invalidated: 0,
+    uncachedAccesses: 0,
+    accessNs: 0,
+  };
   /** The device bus the model installs (snooping coherent devices, checking the others). */
   readonly bus: DmaBus;
   /** The DMA sync hooks the model installs (clean, invalidate). */
@@ -274,9 +295,26 @@ export class CacheModel implements CpuPort, PluginProbe {
 
   // --- CPU port -------------------------------------------------------------------------
 
-  /** {@inheritDoc @dmabuf/core!index.CpuPort.read} */
-  read(phys: number, length: number, dst: Uint8Array, dstOffset: number): void {
+  /**
+   * {@inheritDoc @dmabuf/core!index.CpuPort.read}
+   * @remarks An access through an uncached or write-combine mapping reads RAM directly: no
+   * line is allocated and nothing is checked (a device's writes are visible to it without a
+   * sync). Lines the cache holds for the same memory are left as they are.
+   */
+  read(
+    phys: number,
+    length: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    caching: CpuCaching = "cached",
+  ): void {
     if (length <= 0) return;
+    if (caching !== "cached") {
+      this.#uncached(phys, length);
+      this.#ram.read(phys, length, dst, dstOffset);
+      return;
+    }
+    const fills = this.stats.lineFills;
     const ls = this.lineSize;
     const end = phys + length;
     const l0 = this.#line(phys);
@@ -308,18 +346,71 @@ export class CacheModel implements CpuPort, PluginProbe {
       this.#fetch(keep, l1);
       this.#shadow.read(from, end - from, dst, dstOffset + (from - phys));
     }
+    this.#charge(l1 - l0, fills);
   }
 
-  /** {@inheritDoc @dmabuf/core!index.CpuPort.write} */
-  write(phys: number, src: Uint8Array): void {
-    if (src.length === 0) return;
-    this.#store(phys, src.length, (mem, p, q) => mem.write(p, src.subarray(p - phys, q - phys)));
+  /**
+   * {@inheritDoc @dmabuf/core!index.CpuPort.write}
+   * @remarks A store through an uncached or write-combine mapping is posted straight to RAM
+   * (write-combining is modelled as a buffer drained by each store): no line is allocated,
+   * nothing is checked, and lines the cache holds for the same memory are left as they are —
+   * a dirty one written back later overwrites the store, as on hardware.
+   */
+  write(phys: number, src: Uint8Array, caching: CpuCaching = "cached"): void {
+    const length = src.length;
+    if (length === 0) return;
+    if (caching !== "cached") {
+      this.#uncached(phys, length);
+      this.#busy++;
+      try {
+        this.#ram.write(phys, src);
+      } finally {
+        this.#busy--;
+      }
+      return;
+    }
+    const fills = this.stats.lineFills;
+    this.#store(phys, length, (mem, p, q) => mem.write(p, src.subarray(p - phys, q - phys)));
+    this.#charge(this.#lineEnd(phys + length) - this.#line(phys), fills);
   }
 
-  /** {@inheritDoc @dmabuf/core!index.CpuPort.fill} */
-  fill(phys: number, length: number, value: number): void {
+  /**
+   * {@inheritDoc @dmabuf/core!index.CpuPort.fill}
+   * @remarks Uncached and write-combine stores go straight to RAM, as for
+   * {@link CacheModel.write}.
+   */
+  fill(phys: number, length: number, value: number, caching: CpuCaching = "cached"): void {
     if (length <= 0) return;
+    if (caching !== "cached") {
+      this.#uncached(phys, length);
+      this.#busy++;
+      try {
+        this.#ram.fill(phys, length, value);
+      } finally {
+        this.#busy--;
+      }
+      return;
+    }
+    const fills = this.stats.lineFills;
     this.#store(phys, length, (mem, p, q) => mem.fill(p, q - p, value));
+    this.#charge(this.#lineEnd(phys + length) - this.#line(phys), fills);
+  }
+
+  /** Counts an uncached access of [phys, phys+length) and charges its lines (realistic mode). */
+  #uncached(phys: number, length: number): void {
+    this.stats.uncachedAccesses++;
+    if (this.#lru) {
+      const lines = this.#lineEnd(phys + length) - this.#line(phys);
+      this.stats.accessNs += lines * CPU_ACCESS_COST_NS.uncached;
+    }
+  }
+
+  /** Charges a cached access of `lines` lines, of which those filled since `fillsBefore` missed. */
+  #charge(lines: number, fillsBefore: number): void {
+    if (!this.#lru) return;
+    const misses = this.stats.lineFills - fillsBefore;
+    this.stats.accessNs +=
+      misses * CPU_ACCESS_COST_NS.miss + (lines - misses) * CPU_ACCESS_COST_NS.hit;
   }
 
   /**

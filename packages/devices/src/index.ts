@@ -1,5 +1,6 @@
 // @dmabuf/devices: device models, the CPU cache model and the coherency checker.
 
+export { CPU_ACCESS_COST_NS } from "./access-cost.js";
 export { type BufferLocation, locateBuffer } from "./buffer-locator.js";
 export {
   CacheModel,

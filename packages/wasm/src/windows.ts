@@ -162,6 +162,9 @@ export class Windows {
     this.#mem8();
     const slot = (addr >>> this.#shift) & TLB_MASK;
     const ram = this.cpu().directMemory?.() ?? null;
+    // The port's read/write here take no memory type: an uncached or write-combine window is
+    // served directly (a port without caches ignores the type) or else by the slow path.
+    if (ram === null && vma.caching !== "cached") return false;
     let kind = writable ? PORT_RW : PORT_R;
     let view: Uint8Array = NO_VIEW;
     if (ram !== null) {

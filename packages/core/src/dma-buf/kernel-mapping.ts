@@ -1,11 +1,19 @@
 // A kernel virtual mapping of pages (vmap / iosys_map): CPU access to a buffer from the kernel.
 
+import type { CpuCaching } from "../mm/caching.js";
 import type { CpuPort } from "../mm/cpu-port.js";
 import { forEachPhysRun } from "../mm/phys-runs.js";
 
 /**
  * A virtually contiguous kernel mapping of a list of page frames, as `vmap()` returns and
- * `struct iosys_map` carries. Loads and stores go through the CPU port in force.
+ * `struct iosys_map` carries. Loads and stores go through the CPU port in force, with the
+ * mapping's memory type ({@link KernelMapping.caching}).
+ *
+ * @example
+ * ```ts
+ * // A heap whose CPU mappings are write-combined (vmap(pages, n, VM_MAP, pgprot_writecombine(PAGE_KERNEL))):
+ * vmap: (buf) => new KernelMapping(buf.priv.pfns, host.pageSize, host, "write-combine"),
+ * ```
  */
 export class KernelMapping {
   /** Length of the mapping in bytes. */
@@ -15,11 +23,14 @@ export class KernelMapping {
    * @param pfns - the frames, in mapping order
    * @param pageSize - page size in bytes
    * @param host - gives the CPU port
+   * @param caching - the memory type of the mapping (vmap's `prot`): `cached` (`PAGE_KERNEL`,
+   * the default), `write-combine` (`pgprot_writecombine(PAGE_KERNEL)`) or `uncached`
    */
   constructor(
     readonly pfns: Float64Array,
     readonly pageSize: number,
     private readonly host: { readonly cpu: CpuPort },
+    readonly caching: CpuCaching = "cached",
   ) {
     this.length = pfns.length * pageSize;
   }
@@ -27,20 +38,20 @@ export class KernelMapping {
   /** Loads `length` bytes at `offset`. */
   read(offset = 0, length = this.length - offset): Uint8Array {
     const out = new Uint8Array(length);
-    this.#walk(offset, length, (phys, len, at) => this.host.cpu.read(phys, len, out, at));
+    this.#walk(offset, length, (phys, len, at) => this.host.cpu.read(phys, len, out, at, this.caching));
     return out;
   }
 
   /** Stores `bytes` at `offset`. */
   write(offset: number, bytes: Uint8Array): void {
     this.#walk(offset, bytes.length, (phys, len, at) =>
-      this.host.cpu.write(phys, bytes.subarray(at, at + len)),
+      this.host.cpu.write(phys, bytes.subarray(at, at + len), this.caching),
     );
   }
 
   /** Stores `length` copies of `value` at `offset`. */
   fill(value: number, offset = 0, length = this.length - offset): void {
-    this.#walk(offset, length, (phys, len) => this.host.cpu.fill(phys, len, value));
+    this.#walk(offset, length, (phys, len) => this.host.cpu.fill(phys, len, value, this.caching));
   }
 
   /** Calls `fn` once per physically contiguous run of [offset, offset+length). */

@@ -5,6 +5,7 @@ import { KernelError } from "../errors/kernel-error.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { PhysicalMemory } from "../mm/physical-memory.js";
 import type { SgTable } from "../mm/sg-table.js";
+import { DMA_ATTR_SKIP_CPU_SYNC } from "./attrs.js";
 import { DmaAddressSpace, type DmaExtent, IovaAllocator } from "./address-space.js";
 import { DirectDmaBus, type DmaBus } from "./bus.js";
 import { DmaDebug } from "./debug.js";
@@ -198,12 +199,14 @@ export class DmaMappingApi {
 
   /**
    * Maps every CPU entry of `sgt` for `dev` (`dma_map_sgtable`): fills the DMA addresses and
-   * lengths, then syncs for the device.
+   * lengths, then syncs for the device unless `attrs` has {@link DMA_ATTR_SKIP_CPU_SYNC}.
+   * @param attrs - DMA_ATTR_* bits (default 0); only DMA_ATTR_SKIP_CPU_SYNC changes what the
+   * model does, other bits are accepted and ignored as platforms that lack them do
    * @throws KernelError EINVAL for an invalid direction; EIO when, without an IOMMU, a segment
    * lies above the device's dma mask; ENOMEM when the IOMMU has no IOVA space left. Nothing
    * stays mapped on failure.
    */
-  mapSgtable(dev: Device, sgt: SgTable, dir: DmaDirection): void {
+  mapSgtable(dev: Device, sgt: SgTable, dir: DmaDirection, attrs = 0): void {
     if (!isValidDirection(dir)) throw new KernelError("EINVAL", "dma_map_sgtable", "bad direction");
     const rec = dev.iommu ? this.#mapIommu(dev, sgt, dir) : this.#mapDirect(dev, sgt, dir);
     let recs = this.#live.get(sgt);
@@ -215,7 +218,7 @@ export class DmaMappingApi {
     this.#unmapped.delete(sgt);
     this.#liveByDevice.set(dev, (this.#liveByDevice.get(dev) ?? 0) + 1);
     this.#space(dev).add(rec.extents);
-    this.#syncForDevice(dev, sgt, dir);
+    if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) === 0) this.#syncForDevice(dev, sgt, dir);
   }
 
   #mapDirect(dev: Device, sgt: SgTable, dir: DmaDirection): MappingRecord {
@@ -320,14 +323,17 @@ export class DmaMappingApi {
   }
 
   /**
-   * Unmaps `sgt` (`dma_unmap_sgtable`), syncing for the CPU first and releasing its IOVA range.
+   * Unmaps `sgt` (`dma_unmap_sgtable`), syncing for the CPU first (unless `attrs` has
+   * {@link DMA_ATTR_SKIP_CPU_SYNC}) and releasing its IOVA range. DMA-API debugging checks it
+   * whatever the attributes, and does not compare them with the map's (as in Linux).
+   * @param attrs - DMA_ATTR_* bits (default 0)
    * @throws KernelBug (DMA-API debugging) DMA_API_UNMAP_NOT_MAPPED for a table never mapped,
    * DMA_API_DOUBLE_UNMAP for one already unmapped, DMA_API_UNMAP_WRONG_DEV when only
    * another device mapped it, DMA_API_UNMAP_WRONG_DIR when `dir` differs from the
    * mapping's; a non-fatal report leaves the table as it is (or, for a direction mismatch,
    * unmaps it anyway, as Linux does).
    */
-  unmapSgtable(dev: Device, sgt: SgTable, dir: DmaDirection): void {
+  unmapSgtable(dev: Device, sgt: SgTable, dir: DmaDirection, attrs = 0): void {
     const recs = this.#live.get(sgt);
     if (!recs) {
       if (this.#unmapped.has(sgt)) {
@@ -351,7 +357,7 @@ export class DmaMappingApi {
       const detail = `device driver frees DMA memory with different direction [mapped as ${DMA_DIRECTION_NAMES[rec.dir]}] [unmapped as ${DMA_DIRECTION_NAMES[dir]}]`;
       this.debug.report(dev, new KernelBug("DMA_API_UNMAP_WRONG_DIR", detail), detail);
     }
-    this.#syncForCpu(dev, sgt, dir);
+    if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) === 0) this.#syncForCpu(dev, sgt, dir);
     this.#space(dev).remove(rec.extents);
     if (rec.iova >= 0) this.#iova.get(dev)?.free(rec.iova);
     recs.splice(idx, 1);

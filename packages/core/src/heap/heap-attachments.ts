@@ -93,6 +93,8 @@ export class HeapAttachments {
    * @param attachment - a recorded attachment
    * @param dir - the direction of the mapping
    * @param table - the table to map; defaults to the attachment's own table given at attach
+   * @param attrs - DMA_ATTR_* bits for `dma_map_sgtable` (default 0): a heap whose CPU
+   * mappings are uncached passes {@link DMA_ATTR_SKIP_CPU_SYNC}
    * @returns the mapped table, whose ownership passes to the importer until unmap
    * @throws TypeError when `attachment` is not recorded, or when no table is given and the
    * attachment has none of its own.
@@ -100,11 +102,11 @@ export class HeapAttachments {
    * when the device's address space is exhausted).
    * @see dma_buf_map_attachment
    */
-  map(attachment: DmaBufAttachment, dir: DmaDirection, table?: SgTable): SgTable {
+  map(attachment: DmaBufAttachment, dir: DmaDirection, table?: SgTable, attrs = 0): SgTable {
     const record = this.#recordOf(attachment);
     const sgt = table ?? record.table;
     if (!sgt) throw new TypeError(`no table to map for ${attachment.dev.name}`);
-    this.#dma.mapSgtable(attachment.dev, sgt, dir);
+    this.#dma.mapSgtable(attachment.dev, sgt, dir, attrs);
     record.mapped.add(sgt);
     return sgt;
   }
@@ -117,14 +119,15 @@ export class HeapAttachments {
    * @param attachment - a recorded attachment
    * @param sgt - a table {@link HeapAttachments.map} returned for it
    * @param dir - the direction it was mapped with
+   * @param attrs - DMA_ATTR_* bits for `dma_unmap_sgtable` (default 0), as given to map
    * @throws TypeError when `attachment` is not recorded.
    * @throws KernelBug (DMA-API debugging) when `sgt` is not mapped for the device or `dir`
    * differs from the mapping's, as {@link DmaMappingApi.unmapSgtable} reports it.
    * @see dma_buf_unmap_attachment
    */
-  unmap(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
+  unmap(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection, attrs = 0): void {
     this.#recordOf(attachment).mapped.delete(sgt);
-    this.#dma.unmapSgtable(attachment.dev, sgt, dir);
+    this.#dma.unmapSgtable(attachment.dev, sgt, dir, attrs);
   }
 
   /**

@@ -262,6 +262,7 @@ export class AddressSpace {
     vma.privateData = old.privateData;
     vma.pfnmap = old.pfnmap;
     vma.mayWrite = old.mayWrite;
+    vma.caching = old.caching;
     for (const [page, copy] of old.cowPages) if (page < kept) vma.cowPages.set(page, copy);
     vma.ops?.open?.(vma);
     old.ops?.close?.(old);

@@ -1,19 +1,40 @@
 // The CPU's path to physical memory: every CPU access (user mappings, vmap) goes through a port.
 
+import type { CpuCaching } from "./caching.js";
 import type { PhysicalMemory } from "./physical-memory.js";
 
 /**
  * How the CPU reaches physical memory. The default port is fully coherent and goes straight
  * to RAM; `@dmabuf/devices` supplies a write-back cache model that implements the same
  * interface, so every CPU access in the model can be observed and checked.
+ *
+ * Every access carries the memory type of the mapping it goes through ({@link CpuCaching},
+ * default `cached`): user mappings pass their VMA's, kernel mappings their own. A port with
+ * caches must let an access that is not `cached` bypass them (no line allocated, straight to
+ * RAM); a port without caches may ignore it.
  */
 export interface CpuPort {
-  /** Copies `length` bytes at physical address `phys` into `dst` at `dstOffset`. */
-  read(phys: number, length: number, dst: Uint8Array, dstOffset: number): void;
-  /** Stores `src` at physical address `phys`. */
-  write(phys: number, src: Uint8Array): void;
-  /** Stores `length` copies of `value` at `phys`. */
-  fill(phys: number, length: number, value: number): void;
+  /**
+   * Copies `length` bytes at physical address `phys` into `dst` at `dstOffset`.
+   * @param caching - the memory type of the mapping the load goes through (default `cached`)
+   */
+  read(
+    phys: number,
+    length: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    caching?: CpuCaching,
+  ): void;
+  /**
+   * Stores `src` at physical address `phys`.
+   * @param caching - the memory type of the mapping the store goes through (default `cached`)
+   */
+  write(phys: number, src: Uint8Array, caching?: CpuCaching): void;
+  /**
+   * Stores `length` copies of `value` at `phys`.
+   * @param caching - the memory type of the mapping the store goes through (default `cached`)
+   */
+  fill(phys: number, length: number, value: number, caching?: CpuCaching): void;
   /**
    * Optional. The RAM that single loads and stores may reach directly, bypassing this port
    * (through {@link PhysicalMemory.pageBacking}), or `null` when every access must go through

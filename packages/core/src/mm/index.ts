@@ -8,6 +8,7 @@ export {
   type BuddyErrorCode,
   MAX_ORDER,
 } from "./buddy.js";
+export { CPU_CACHINGS, type CpuCaching } from "./caching.js";
 export { CmaArea, type FreeRunStats } from "./cma.js";
 export { CoherentCpuPort, type CpuPort } from "./cpu-port.js";
 export {

@@ -15,7 +15,8 @@ export interface CpuHolder {
 
 /**
  * What mmap() returns: the mapped range of a process's address space. Every access goes
- * through the VMA's page table (faulting pages in through the driver) and the CPU port.
+ * through the VMA's page table (faulting pages in through the driver) and the CPU port, with
+ * the VMA's memory type ({@link Vma.caching}).
  *
  * @remarks Touching a page the driver cannot provide raises {@link KernelSignal} `SIGBUS`;
  * touching memory outside the mapping, after munmap, or against its protection raises
@@ -56,7 +57,7 @@ export class Mapping {
     const out = new Uint8Array(length);
     this.#walk(offset, length, false, (phys, len, at, cow) => {
       if (cow) out.set(cow.subarray(phys, phys + len), at);
-      else this.host.cpu.read(phys, len, out, at);
+      else this.host.cpu.read(phys, len, out, at, this.vma.caching);
     });
     return out;
   }
@@ -66,7 +67,7 @@ export class Mapping {
     this.#check(offset, bytes.length, PROT_WRITE, "write");
     this.#walk(offset, bytes.length, true, (phys, len, at, cow) => {
       if (cow) cow.set(bytes.subarray(at, at + len), phys);
-      else this.host.cpu.write(phys, bytes.subarray(at, at + len));
+      else this.host.cpu.write(phys, bytes.subarray(at, at + len), this.vma.caching);
     });
   }
 
@@ -75,7 +76,7 @@ export class Mapping {
     this.#check(offset, length, PROT_WRITE, "write");
     this.#walk(offset, length, true, (phys, len, _at, cow) => {
       if (cow) cow.fill(value, phys, phys + len);
-      else this.host.cpu.fill(phys, len, value);
+      else this.host.cpu.fill(phys, len, value, this.vma.caching);
     });
   }
 
@@ -115,7 +116,7 @@ export class Mapping {
         const pfn = this.#frame(page);
         if (!writing || !vma.isCow) return pfn;
         const copy = new Uint8Array(ps);
-        this.host.cpu.read(pfn * ps, ps, copy, 0);
+        this.host.cpu.read(pfn * ps, ps, copy, 0, vma.caching);
         vma.cowPages.set(page, copy);
         return -1;
       },

@@ -3,6 +3,7 @@
 import { KernelError } from "../errors/kernel-error.js";
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/mman.js";
 import type { File } from "../vfs/file.js";
+import type { CpuCaching } from "./caching.js";
 import { PageTable } from "./page-table.js";
 
 /**
@@ -46,6 +47,15 @@ export class Vma {
    * open for writing; a driver's mmap method may clear it too (a write-sealed memfd does).
    */
   mayWrite = true;
+  /**
+   * The memory type of the mapping (the caching bits of `vm_page_prot`): `cached` unless the
+   * driver's mmap method changes it, as Linux drivers do with `vma->vm_page_prot =
+   * pgprot_writecombine(vma->vm_page_prot)` (`"write-combine"`) or `pgprot_noncached`
+   * (`"uncached"`). Every load and store through the mapping goes to the CPU port with it, so
+   * a cache model lets uncached and write-combine accesses bypass the cache.
+   * Set by: the driver's mmap method (**optional**; before the first access). Kept by mremap.
+   */
+  caching: CpuCaching = "cached";
 
   /**
    * @param start - first address
