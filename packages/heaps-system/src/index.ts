@@ -1,3 +1,4 @@
-// @dmabuf/heaps-system: the system DMA-BUF heap plugin (/dev/dma_heap/system).
+// @dmabuf/heaps-system: the system DMA-BUF heaps (/dev/dma_heap/system and system-uncached).
 
 export { SystemHeap, type SystemHeapBuffer } from "./system-heap.js";
+export { SystemUncachedHeap } from "./system-uncached-heap.js";

@@ -1,6 +1,10 @@
 // The system heap (/dev/dma_heap/system): buffers of zeroed page chunks from the page allocator.
 
 import {
+  type CpuCaching,
+  type Device,
+  DMA_ATTR_SKIP_CPU_SYNC,
+  DMA_BIDIRECTIONAL,
   type DmaBuf,
   type DmaBufOps,
   type DmaHeapHandle,
@@ -40,7 +44,7 @@ export interface SystemHeapBuffer {
 }
 
 /** The private data behind every system-heap buffer. */
-class HeapBuffer implements SystemHeapBuffer {
+export class HeapBuffer implements SystemHeapBuffer {
   #chunkFirstPage: Float64Array | null = null;
   /** Attachments, in attach order, each with a private duplicate of `table`. */
   readonly attachments: HeapAttachments;
@@ -158,7 +162,7 @@ export class SystemHeap implements DmaHeapOps {
 
   /** @param host - what the heap allocates from and exports with (given by `createKernel`) */
   constructor(readonly host: HeapHost) {
-    this.#ops = systemHeapBufferOps(host);
+    this.#ops = systemHeapBufferOps(host, "cached");
   }
 
   /**
@@ -190,58 +194,84 @@ export class SystemHeap implements DmaHeapOps {
     fdFlags: number,
     _heapFlags: bigint,
   ): DmaBuf<SystemHeapBuffer> {
-    const host = this.host;
-    const ps = host.pageSize;
-    const chunks = new ChunkList(greedyChunkCount(len, ps));
-    let buffer: HeapBuffer;
-    try {
-      let remaining = len;
-      let maxOrder = ORDERS[0] as number;
-      while (remaining > 0) {
-        if (host.fatalSignalPending()) {
-          throw new KernelError("EINTR", "dma_heap_ioctl_allocate", "fatal signal pending");
-        }
-        let pfn = -1;
-        let order = 0;
-        for (const o of ORDERS) {
-          if (o > maxOrder || remaining < ps * 2 ** o) continue;
-          pfn = host.buddy.allocPages(o, { zero: true });
-          if (pfn >= 0) {
-            order = o;
-            break;
-          }
-        }
-        if (pfn < 0) {
-          throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", "out of pages");
-        }
-        chunks.push(pfn, order);
-        remaining -= ps * 2 ** order;
-        maxOrder = order;
-        this.afterChunk?.(chunks.count - 1, pfn, order);
+    return allocateSystemBuffer(this.host, heap, len, fdFlags, this.#ops, this.afterChunk);
+  }
+}
+
+/**
+ * `system_heap_do_allocate`: takes the chunks, builds the table and exports the buffer with
+ * `ops`. With `flushDevice` (the uncached variant) the pages are zeroed through the CPU's
+ * cached linear mapping, as `__GFP_ZERO` clears pages with the CPU, then that cache is
+ * flushed once by mapping and unmapping the table for the heap's own (non-coherent) device.
+ * Without it the page allocator hands the pages out zeroed.
+ */
+export function allocateSystemBuffer(
+  host: HeapHost,
+  heap: DmaHeapHandle,
+  len: number,
+  fdFlags: number,
+  ops: DmaBufOps<HeapBuffer>,
+  afterChunk: ((chunkIndex: number, pfn: number, order: number) => void) | undefined,
+  flushDevice?: Device,
+): DmaBuf<SystemHeapBuffer> {
+  const ps = host.pageSize;
+  const chunks = new ChunkList(greedyChunkCount(len, ps));
+  let buffer: HeapBuffer;
+  try {
+    let remaining = len;
+    let maxOrder = ORDERS[0] as number;
+    while (remaining > 0) {
+      if (host.fatalSignalPending()) {
+        throw new KernelError("EINTR", "dma_heap_ioctl_allocate", "fatal signal pending");
       }
-      const n = chunks.count;
-      const table = new SgTable(n);
-      for (let i = 0; i < n; i++) {
-        table.append(chunks.pfns[i] as number, ps * 2 ** (chunks.orders[i] as number));
+      let pfn = -1;
+      let order = 0;
+      for (const o of ORDERS) {
+        if (o > maxOrder || remaining < ps * 2 ** o) continue;
+        pfn = host.buddy.allocPages(o, { zero: flushDevice === undefined });
+        if (pfn >= 0) {
+          order = o;
+          break;
+        }
       }
-      buffer = new HeapBuffer(host, len, chunks.pfns.slice(0, n), chunks.orders.slice(0, n), table);
-    } catch (e) {
-      freeChunks(host, chunks.pfns, chunks.orders, chunks.count);
-      throw e;
+      if (pfn < 0) {
+        throw new KernelError("ENOMEM", "dma_heap_ioctl_allocate", "out of pages");
+      }
+      chunks.push(pfn, order);
+      remaining -= ps * 2 ** order;
+      maxOrder = order;
+      if (flushDevice) host.cpu.fill(pfn * ps, ps * 2 ** order, 0);
+      afterChunk?.(chunks.count - 1, pfn, order);
     }
-    try {
-      return host.dmaBuf.export({
-        expName: heap.name,
-        owner: "heaps-system",
-        ops: this.#ops,
-        size: len,
-        flags: fdFlags,
-        priv: buffer,
-      });
-    } catch (e) {
-      freeChunks(host, buffer.chunkPfns, buffer.chunkOrders, buffer.chunkPfns.length);
-      throw e;
+    const n = chunks.count;
+    const table = new SgTable(n);
+    for (let i = 0; i < n; i++) {
+      table.append(chunks.pfns[i] as number, ps * 2 ** (chunks.orders[i] as number));
     }
+    buffer = new HeapBuffer(host, len, chunks.pfns.slice(0, n), chunks.orders.slice(0, n), table);
+  } catch (e) {
+    freeChunks(host, chunks.pfns, chunks.orders, chunks.count);
+    throw e;
+  }
+  if (flushDevice) {
+    // The zeroing above left the pages' lines dirty in the CPU cache: write them back and
+    // drop them before any uncached mapping exists, or a later write-back would overwrite
+    // what is stored through it.
+    host.dma.mapSgtable(flushDevice, buffer.table, DMA_BIDIRECTIONAL);
+    host.dma.unmapSgtable(flushDevice, buffer.table, DMA_BIDIRECTIONAL);
+  }
+  try {
+    return host.dmaBuf.export({
+      expName: heap.name,
+      owner: "heaps-system",
+      ops,
+      size: len,
+      flags: fdFlags,
+      priv: buffer,
+    });
+  } catch (e) {
+    freeChunks(host, buffer.chunkPfns, buffer.chunkOrders, buffer.chunkPfns.length);
+    throw e;
   }
 }
 
@@ -252,9 +282,15 @@ function freeChunks(host: HeapHost, pfns: Float64Array, orders: Uint8Array, coun
   }
 }
 
-/** The system heap's `dma_buf_ops`, closed over its kernel. */
-function systemHeapBufferOps(host: HeapHost): DmaBufOps<HeapBuffer> {
+/**
+ * The system heap's `dma_buf_ops`, closed over its kernel. With `caching` other than
+ * `cached` (the uncached variant) user and kernel mappings get that memory type, device
+ * mappings skip the CPU sync, and CPU access needs no maintenance.
+ */
+export function systemHeapBufferOps(host: HeapHost, caching: CpuCaching): DmaBufOps<HeapBuffer> {
   const attachmentsOf = (buf: DmaBuf) => (buf.priv as HeapBuffer).attachments;
+  const cached = caching === "cached";
+  const attrs = cached ? 0 : DMA_ATTR_SKIP_CPU_SYNC;
   return {
     attach(buf, attachment) {
       buf.priv.attachments.attach(attachment, buf.priv.table.clone());
@@ -265,26 +301,27 @@ function systemHeapBufferOps(host: HeapHost): DmaBufOps<HeapBuffer> {
     },
 
     mapDmaBuf(attachment, dir) {
-      return attachmentsOf(attachment.dmabuf).map(attachment, dir);
+      return attachmentsOf(attachment.dmabuf).map(attachment, dir, undefined, attrs);
     },
 
     unmapDmaBuf(attachment, sgt, dir) {
-      attachmentsOf(attachment.dmabuf).unmap(attachment, sgt, dir);
+      attachmentsOf(attachment.dmabuf).unmap(attachment, sgt, dir, attrs);
     },
 
     // A vmap needs no cache maintenance of its own here: the modelled CPU caches are indexed
     // by physical address, so the kernel mapping and the pages share their lines (Linux's
     // vmap-range invalidate/flush only matters for aliasing caches). Only the devices'
-    // mappings are synced.
+    // mappings are synced, and none when the CPU's mappings are uncached.
     beginCpuAccess(buf, dir) {
-      buf.priv.attachments.syncForCpu(dir);
+      if (cached) buf.priv.attachments.syncForCpu(dir);
     },
 
     endCpuAccess(buf, dir) {
-      buf.priv.attachments.syncForDevice(dir);
+      if (cached) buf.priv.attachments.syncForDevice(dir);
     },
 
     mmap(buf, vma) {
+      vma.caching = caching;
       mmapChunks(buf.priv, vma);
     },
 
@@ -298,7 +335,7 @@ function systemHeapBufferOps(host: HeapHost): DmaBufOps<HeapBuffer> {
         const pages = 2 ** (b.chunkOrders[i] as number);
         for (let j = 0; j < pages; j++) pfns[k++] = head + j;
       }
-      return new KernelMapping(pfns, ps, host);
+      return new KernelMapping(pfns, ps, host, caching);
     },
 
     release(buf) {

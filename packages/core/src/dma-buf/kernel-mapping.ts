@@ -38,7 +38,9 @@ export class KernelMapping {
   /** Loads `length` bytes at `offset`. */
   read(offset = 0, length = this.length - offset): Uint8Array {
     const out = new Uint8Array(length);
-    this.#walk(offset, length, (phys, len, at) => this.host.cpu.read(phys, len, out, at, this.caching));
+    this.#walk(offset, length, (phys, len, at) =>
+      this.host.cpu.read(phys, len, out, at, this.caching),
+    );
     return out;
   }
 

@@ -1,6 +1,7 @@
 // struct dma_heap_ops and the heap handle a heap's allocate method receives.
 
 import type { DmaBuf } from "../dma-buf/dma-buf.js";
+import type { CpuCaching } from "../mm/caching.js";
 
 /**
  * What a heap plugin can do, declared with {@link heap} and read by the conformance suites
@@ -17,6 +18,14 @@ export interface HeapCapabilities {
   readonly protected?: boolean;
   /** Largest allocation the heap can ever satisfy, in bytes (for the suites). */
   readonly maxAllocation?: number;
+  /**
+   * The memory type of the heap's CPU mappings, mmap and vmap alike (the `pgprot` its mmap op
+   * sets on the VMA and its vmap uses). Default `cached`. A heap declaring `write-combine` or
+   * `uncached` needs no CPU cache maintenance in beginCpuAccess/endCpuAccess; the conformance
+   * suites then check that its mappings really carry that type and that the CPU and a
+   * non-coherent device see each other's bytes without any sync.
+   */
+  readonly cpuCaching?: CpuCaching;
 }
 
 /** A registered heap (`struct dma_heap`), as its `allocate` method sees it. */

@@ -17,7 +17,7 @@ import {
   Vgem,
 } from "@dmabuf/devices";
 import { CarveoutHeap, CmaHeap } from "@dmabuf/heaps-cma";
-import { SystemHeap } from "@dmabuf/heaps-system";
+import { SystemHeap, SystemUncachedHeap } from "@dmabuf/heaps-system";
 import { describe } from "vitest";
 import { ReferenceHeap } from "../reference/reference-heap.js";
 import { ReferenceImporter } from "../reference/reference-importer.js";
@@ -75,6 +75,7 @@ function engineModel<M extends DeviceModel>(
 for (const profile of ["6.18", "6.1"] as const) {
   describe(`profile ${profile}`, () => {
     describeHeapConformance({ plugin: SystemHeap, kernelConfig: { profile } });
+    describeHeapConformance({ plugin: SystemUncachedHeap, kernelConfig: { profile } });
     describeHeapConformance({ plugin: ReferenceHeap, kernelConfig: { profile } });
     describeHeapConformance({
       plugin: CmaHeap,
@@ -110,6 +111,7 @@ describe("heaps with small pools", () => {
 describe("under the devices' checking cache model (every missing sync is fatal)", () => {
   const kernelConfig = { plugins: [{ plugin: CacheModel, config: { fatal: true } }] };
   describeHeapConformance({ plugin: SystemHeap, kernelConfig });
+  describeHeapConformance({ plugin: SystemUncachedHeap, kernelConfig });
   describeHeapConformance({ plugin: ReferenceHeap, kernelConfig });
 });
 

@@ -1,6 +1,6 @@
 // The capabilities the suites select cases by, resolved from what a plugin declares.
 
-import type { DmaBufOps, HeapCapabilities } from "@dmabuf/core";
+import type { CpuCaching, DmaBufOps, HeapCapabilities } from "@dmabuf/core";
 
 /** What an exporter can do; cases it cannot run are reported as skipped with the reason. */
 export interface ExporterCapabilities {
@@ -19,6 +19,12 @@ export interface ExporterCapabilities {
   readonly maxAllocation: number | undefined;
   /** The kernel keeps /sys/kernel/dmabuf statistics (a property of the kernel profile). */
   readonly sysfsStats: boolean;
+  /**
+   * The memory type of the CPU mappings (mmap and vmap). `cached` (the default) requires
+   * CPU access to sync every mapped attachment; `write-combine` or `uncached` requires
+   * instead that the mappings carry that type and need no sync.
+   */
+  readonly cpuCaching: CpuCaching;
 }
 
 /** What a heap can do: its declared {@link HeapCapabilities} with their defaults applied. */
@@ -44,6 +50,7 @@ export function resolveHeapCapabilities(
     contiguous: declared.contiguous ?? false,
     maxAllocation: declared.maxAllocation,
     sysfsStats,
+    cpuCaching: declared.cpuCaching ?? "cached",
     protected: prot,
   };
 }
@@ -64,6 +71,7 @@ export function resolveExporterCapabilities(
     contiguous: false,
     maxAllocation: undefined,
     sysfsStats,
+    cpuCaching: "cached",
     ...declared,
   };
 }
@@ -84,5 +92,11 @@ export const needs = {
     c.maxAllocation !== undefined ? undefined : "no maximum allocation declared",
   sysfsStats: (c: ExporterCapabilities) =>
     c.sysfsStats ? undefined : "the kernel profile has no /sys/kernel/dmabuf statistics",
+  cachedCpu: (c: ExporterCapabilities) =>
+    c.cpuCaching === "cached"
+      ? undefined
+      : `CPU mappings are ${c.cpuCaching}: CPU access needs no cache maintenance`,
+  uncachedCpu: (c: ExporterCapabilities) =>
+    c.cpuCaching === "cached" ? "CPU mappings are cached" : undefined,
   protected: (c: HeapSuiteCapabilities) => (c.protected ? undefined : "the heap is not protected"),
 } as const;

@@ -26,6 +26,7 @@ import {
 import { BUFINFO, parseBufinfo } from "../observability.js";
 import { type ExporterCase, fitBudget, fitSize, fitSizes, KiB, MiB } from "./context.js";
 import { dataPathCases } from "./data-path.js";
+import { memoryTypeCase } from "./memory-type.js";
 
 function isLive(kernel: Kernel, buf: DmaBuf): boolean {
   return kernel.dmaBuf.list().includes(buf);
@@ -319,7 +320,7 @@ export const exporterCases: readonly ExporterCase[] = [
     title:
       "CPU access syncs every mapped attachment (for the CPU, then for the device), only those",
     spec: "SPEC §8.2, §9.4",
-    requires: needs.cpuAccess,
+    requires: (c) => needs.cpuAccess(c) ?? needs.cachedCpu(c),
     run(ctx) {
       const s = ctx.boot();
       const ps = s.kernel.pageSize;
@@ -363,6 +364,7 @@ export const exporterCases: readonly ExporterCase[] = [
       core.put(buf);
     },
   },
+  memoryTypeCase,
   {
     id: "exporter.mmap.shared",
     title: "Shared mappings in two processes and the device all see the same bytes",
