@@ -4,6 +4,7 @@ import type { Kernel, KernelConfigInput, PluginClass } from "@dmabuf/core";
 import type { FailureCode } from "../conformance/case.js";
 import type { CreatingExporter } from "../conformance/exporter/suite.js";
 import type { ImporterCapabilities, ImporterUnderTest } from "../conformance/importer/context.js";
+import { CachedUncachedHeap } from "./cached-uncached.js";
 import { CachingExporter } from "./caching-exporter.js";
 import { DoubleReleaseHeap } from "./double-release.js";
 import { FixedDirectionSyncHeap } from "./fixed-direction-sync.js";
@@ -25,6 +26,7 @@ import { ShortTableHeap } from "./short-table.js";
 import { StaleMappingImporter } from "./stale-mapping-importer.js";
 import { SwappedSyncHeap } from "./swapped-sync.js";
 import { UnfencedImporter } from "./unfenced-importer.js";
+import { UnflushedUncachedHeap } from "./unflushed-uncached.js";
 import { UnsyncedHeap } from "./unsynced.js";
 import { WrongDirectionImporter } from "./wrong-direction-importer.js";
 import { WrongErrnoHeap } from "./wrong-errno.js";
@@ -74,6 +76,33 @@ export interface ImporterZooEntry extends ZooEntry {
 
 /** Broken heaps: the heap suite must fail each of them with exactly `catches`. */
 export const heapZoo: readonly HeapZooEntry[] = [
+  {
+    name: "CachedUncachedHeap",
+    plugin: CachedUncachedHeap,
+    defect: "declares write-combine CPU mappings and skips CPU syncs, but maps its buffers cached",
+    catches: [
+      "exporter.cpu.memory-type",
+      "exporter.non-coherent.cpu-to-device",
+      "exporter.non-coherent.device-to-cpu",
+      "exporter.non-coherent.bidirectional",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "UnflushedUncachedHeap",
+    plugin: UnflushedUncachedHeap,
+    defect:
+      "flushes its zeroing through a device it declared coherent, so dirty zero lines stay in the CPU cache",
+    catches: [
+      "exporter.cpu.memory-type",
+      "exporter.coherent.cpu-to-device",
+      "exporter.non-coherent.cpu-to-device",
+      "exporter.non-coherent.device-to-cpu",
+      "exporter.coherent.bidirectional",
+      "exporter.non-coherent.bidirectional",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
   {
     name: "NotZeroingHeap",
     plugin: NotZeroingHeap,

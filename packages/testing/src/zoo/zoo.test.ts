@@ -75,3 +75,20 @@ describe("the importer zoo", () => {
     });
   }
 });
+
+describe("the memory-type case names each uncached heap's defect", () => {
+  it("says the mmap of CachedUncachedHeap is cached, and the zeroing of UnflushedUncachedHeap is still dirty", () => {
+    const message = (plugin: (typeof heapZoo)[number]["plugin"]) => {
+      const [report] = runHeapConformance({ plugin });
+      return report?.results.find((r) => r.id === "exporter.cpu.memory-type")?.failure?.message;
+    };
+    const byName = (name: string) =>
+      heapZoo.find((z) => z.name === name)?.plugin as (typeof heapZoo)[number]["plugin"];
+    expect(message(byName("CachedUncachedHeap"))).toBe(
+      'memory type of the mmap (vma.caching): expected "write-combine", got "cached"',
+    );
+    expect(message(byName("UnflushedUncachedHeap"))).toMatch(
+      /^byte 0 of a fresh buffer is in a dirty CPU cache line: the allocation did not flush/,
+    );
+  });
+});
