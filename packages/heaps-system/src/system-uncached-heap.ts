@@ -43,7 +43,7 @@ import {
  * const kernel = createKernel({ ram: "64MiB", plugins: [SystemHeap, SystemUncachedHeap] });
  * const proc = kernel.spawn();
  * const heapFd = proc.open("/dev/dma_heap/system-uncached", O_RDWR);
- * const { fd } = allocFromHeap(proc, heapFd, 4096);
+ * const fd = allocFromHeap(proc, heapFd, 4096);
  * const map = proc.mmap(fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED);
  * map.vma.caching; // "write-combine"
  * ```

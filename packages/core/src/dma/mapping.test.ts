@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { KernelBug } from "../errors/kernel-bug.js";
 import { createKernel, type Kernel } from "../kernel.js";
 import { SgTable } from "../mm/sg-table.js";
+import { DMA_ATTR_SKIP_CPU_SYNC } from "./attrs.js";
 import { Device } from "./device.js";
 import {
   DMA_BIDIRECTIONAL,
@@ -295,5 +296,65 @@ describe("devices", () => {
     expect(k.dma.devices()).toEqual([d]);
     expect(codeOf(() => k.dma.addDevice(new Device({ name: "cam" })))).toBe("EEXIST");
     expect(MiB).toBeGreaterThan(0);
+  });
+});
+
+describe("DMA_ATTR_SKIP_CPU_SYNC", () => {
+  function recording(k: Kernel): string[] {
+    const calls: string[] = [];
+    k.dma.hooks = {
+      syncForCpu: (_d, phys, len, dir) => calls.push(`cpu ${phys}+${len} dir ${dir}`),
+      syncForDevice: (_d, phys, len, dir) => calls.push(`device ${phys}+${len} dir ${dir}`),
+    };
+    return calls;
+  }
+
+  it("map and unmap with the attribute do no cache maintenance; without it they do", () => {
+    const k = boot();
+    const calls = recording(k);
+    const dev = new Device({ name: "nc", coherent: false });
+    const t = table([100, 2]);
+    k.dma.mapSgtable(dev, t, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+    expect(t.nents).toBe(1);
+    expect(k.dma.isMapped(t, dev)).toBe(true);
+    k.dma.unmapSgtable(dev, t, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+    expect(calls).toEqual([]);
+    k.dma.mapSgtable(dev, t, DMA_BIDIRECTIONAL);
+    k.dma.unmapSgtable(dev, t, DMA_BIDIRECTIONAL);
+    expect(calls).toEqual([
+      `device ${100 * PS}+${2 * PS} dir 0`,
+      `cpu ${100 * PS}+${2 * PS} dir 0`,
+    ]);
+    expect(DMA_ATTR_SKIP_CPU_SYNC).toBe(32);
+  });
+
+  it("explicit syncs of a mapping made with the attribute still do their maintenance", () => {
+    const k = boot();
+    const calls = recording(k);
+    const dev = new Device({ name: "nc", coherent: false });
+    const t = table([7, 1]);
+    k.dma.mapSgtable(dev, t, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+    k.dma.syncSgtableForCpu(dev, t, DMA_FROM_DEVICE);
+    k.dma.syncSgtableForDevice(dev, t, DMA_FROM_DEVICE);
+    expect(calls).toEqual([`cpu ${7 * PS}+${PS} dir 2`, `device ${7 * PS}+${PS} dir 2`]);
+    k.dma.unmapSgtable(dev, t, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+    expect(k.dma.debug.reports).toEqual([]);
+  });
+
+  it("DMA-API debugging checks such mappings as any other and does not compare map and unmap attributes", () => {
+    const k = boot();
+    recording(k);
+    const dev = new Device({ name: "nc", coherent: false });
+    const t = table([9, 1]);
+    k.dma.mapSgtable(dev, t, DMA_TO_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+    k.dma.syncSgtableForCpu(dev, t, DMA_FROM_DEVICE);
+    k.dma.unmapSgtable(dev, t, DMA_FROM_DEVICE);
+    k.dma.unmapSgtable(dev, t, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+    expect(k.dma.debug.reports.map((r) => r.code)).toEqual([
+      "DMA_API_SYNC_WRONG_DIR",
+      "DMA_API_UNMAP_WRONG_DIR",
+      "DMA_API_DOUBLE_UNMAP",
+    ]);
+    expect(k.dma.liveMappings(dev)).toBe(0);
   });
 });
