@@ -11,12 +11,15 @@ export function formatCaseLine(r: CaseResult): string {
   return `  ✗ ${r.id} [${tag}]\n      ${r.title}\n      ${f?.message ?? ""}`;
 }
 
-/** A suite's heading: its kind, target and the capabilities that selected its cases. */
+/**
+ * A suite's heading: its kind, target and the capabilities that selected its cases (the
+ * default memory type, `cpuCaching=cached`, is left out).
+ */
 export function formatSuiteHeading(
   report: Pick<SuiteReport, "suite" | "target" | "capabilities">,
 ): string {
   const caps = Object.entries(report.capabilities)
-    .filter(([, v]) => v !== undefined && v !== false)
+    .filter(([k, v]) => v !== undefined && v !== false && !(k === "cpuCaching" && v === "cached"))
     .map(([k, v]) => (v === true ? k : `${k}=${typeof v === "number" ? bytes(v) : String(v)}`));
   return `${report.suite} conformance: ${report.target}${caps.length ? ` (${caps.join(", ")})` : ""}`;
 }

@@ -77,33 +77,6 @@ export interface ImporterZooEntry extends ZooEntry {
 /** Broken heaps: the heap suite must fail each of them with exactly `catches`. */
 export const heapZoo: readonly HeapZooEntry[] = [
   {
-    name: "CachedUncachedHeap",
-    plugin: CachedUncachedHeap,
-    defect: "declares write-combine CPU mappings and skips CPU syncs, but maps its buffers cached",
-    catches: [
-      "exporter.cpu.memory-type",
-      "exporter.non-coherent.cpu-to-device",
-      "exporter.non-coherent.device-to-cpu",
-      "exporter.non-coherent.bidirectional",
-    ],
-    code: "EXPECTATION_FAILED",
-  },
-  {
-    name: "UnflushedUncachedHeap",
-    plugin: UnflushedUncachedHeap,
-    defect:
-      "flushes its zeroing through a device it declared coherent, so dirty zero lines stay in the CPU cache",
-    catches: [
-      "exporter.cpu.memory-type",
-      "exporter.coherent.cpu-to-device",
-      "exporter.non-coherent.cpu-to-device",
-      "exporter.non-coherent.device-to-cpu",
-      "exporter.coherent.bidirectional",
-      "exporter.non-coherent.bidirectional",
-    ],
-    code: "EXPECTATION_FAILED",
-  },
-  {
     name: "NotZeroingHeap",
     plugin: NotZeroingHeap,
     defect: "hands out pages without clearing them",
@@ -337,6 +310,33 @@ export const heapZoo: readonly HeapZooEntry[] = [
     ],
     code: "UNEXPECTED_ERROR",
     errorCode: "ENOMEM",
+  },
+  {
+    name: "CachedUncachedHeap",
+    plugin: CachedUncachedHeap,
+    defect: "declares write-combine CPU mappings and skips CPU syncs, but maps its buffers cached",
+    catches: [
+      "exporter.cpu.memory-type",
+      "exporter.non-coherent.cpu-to-device",
+      "exporter.non-coherent.device-to-cpu",
+      "exporter.non-coherent.bidirectional",
+    ],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "UnflushedUncachedHeap",
+    plugin: UnflushedUncachedHeap,
+    defect:
+      "flushes its zeroing through a device it declared coherent, so dirty zero lines stay in the CPU cache",
+    catches: [
+      "exporter.cpu.memory-type",
+      "exporter.coherent.cpu-to-device",
+      "exporter.non-coherent.cpu-to-device",
+      "exporter.non-coherent.device-to-cpu",
+      "exporter.coherent.bidirectional",
+      "exporter.non-coherent.bidirectional",
+    ],
+    code: "EXPECTATION_FAILED",
   },
 ];
 
