@@ -296,7 +296,10 @@ export class CacheModel implements CpuPort, PluginProbe {
   // --- CPU port -------------------------------------------------------------------------
 
   /**
-   * {@inheritDoc @dmabuf/core!index.CpuPort.read}
+   * Loads `length` bytes at physical address `phys` into `dst` at `dstOffset` (the CPU
+   * port's read): through the cache, fetching missing lines, unless `caching` says otherwise.
+   * Called by user and kernel mappings with their memory type.
+   * @param caching - the memory type of the mapping the load goes through (default `cached`)
    * @remarks An access through an uncached or write-combine mapping reads RAM directly: no
    * line is allocated and nothing is checked (a device's writes are visible to it without a
    * sync). Lines the cache holds for the same memory are left as they are.
@@ -350,7 +353,10 @@ export class CacheModel implements CpuPort, PluginProbe {
   }
 
   /**
-   * {@inheritDoc @dmabuf/core!index.CpuPort.write}
+   * Stores `src` at physical address `phys` (the CPU port's write): into the cache,
+   * write-allocating partly written lines and leaving the lines dirty, unless `caching` says
+   * otherwise. Called by user and kernel mappings with their memory type.
+   * @param caching - the memory type of the mapping the store goes through (default `cached`)
    * @remarks A store through an uncached or write-combine mapping is posted straight to RAM
    * (write-combining is modelled as a buffer drained by each store): no line is allocated,
    * nothing is checked, and lines the cache holds for the same memory are left as they are —
@@ -375,7 +381,9 @@ export class CacheModel implements CpuPort, PluginProbe {
   }
 
   /**
-   * {@inheritDoc @dmabuf/core!index.CpuPort.fill}
+   * Stores `length` copies of `value` at `phys` (the CPU port's fill), as
+   * {@link CacheModel.write} stores bytes.
+   * @param caching - the memory type of the mapping the store goes through (default `cached`)
    * @remarks Uncached and write-combine stores go straight to RAM, as for
    * {@link CacheModel.write}.
    */
