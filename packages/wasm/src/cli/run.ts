@@ -6,14 +6,14 @@ import { parseArgs } from "node:util";
 import { createKernel, type KernelConfigInput, type PluginEntry } from "@dmabuf/core";
 import { CacheModel, Camera, cacheModelOf, Scanout, Vgem } from "@dmabuf/devices";
 import { CmaHeap } from "@dmabuf/heaps-cma";
-import { SystemHeap } from "@dmabuf/heaps-system";
+import { SystemHeap, SystemUncachedHeap } from "@dmabuf/heaps-system";
 import { runWasm } from "../runtime.js";
 
 const USAGE = `usage: dmabuf-run [options] program.wasm [args...]
   --config FILE        kernel configuration (JSON: createKernel's options; "plugins" by name)
   --ram SIZE           simulated RAM (default 1GiB)
   --profile VERSION    kernel profile: 6.18 (default), 6.12, 6.6 or 6.1
-  --heaps LIST         heaps to load: system,cma (default system)
+  --heaps LIST         heaps to load: system,system-uncached,cma (default system)
   --devices LIST       devices to add, in probe order: scanout, vgem, camera (DRM nodes
                        /dev/dri/card0, card1, … in that order)
   --cma SIZE           size of the default CMA area (with the cma heap)
@@ -25,6 +25,7 @@ const USAGE = `usage: dmabuf-run [options] program.wasm [args...]
 
 const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   system: SystemHeap,
+  "system-uncached": SystemUncachedHeap,
   cma: CmaHeap,
 };
 
