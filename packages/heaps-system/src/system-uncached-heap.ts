@@ -26,7 +26,7 @@ import {
  *   cache is flushed once, by mapping and unmapping the buffer's table for the heap's own
  *   non-coherent device (`system-uncached`, DMA_BIDIRECTIONAL): no dirty line of the buffer
  *   is left to be written back over what is later stored through the uncached mappings.
- * - **Device mappings** are made with {@link @dmabuf/core!DMA_ATTR_SKIP_CPU_SYNC}: map and unmap do no
+ * - **Device mappings** are made with {@link @dmabuf/core!index.DMA_ATTR_SKIP_CPU_SYNC}: map and unmap do no
  *   cache maintenance.
  * - **CPU access** (`beginCpuAccess`/`endCpuAccess`, i.e. DMA_BUF_IOCTL_SYNC) does nothing:
  *   there is nothing cached to clean or invalidate. User space still brackets its access
