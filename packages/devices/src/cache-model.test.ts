@@ -309,10 +309,24 @@ describe("realistic mode", () => {
     const { kernel, cache } = boot({ mode: "realistic", capacity: 256, associativity: 4 });
     const { phys } = buffer(kernel, PS);
     cache.fill(phys, 4 * 64 + 1, 0x11);
-    expect(cache.stats).toEqual({ lineFills: 1, writeBacks: 1, evictions: 1, invalidated: 0 });
+    expect(cache.stats).toEqual({
+      lineFills: 1,
+      writeBacks: 1,
+      evictions: 1,
+      invalidated: 0,
+      uncachedAccesses: 0,
+      accessNs: 100 + 4 * 0.5, // one miss, four hits
+    });
     // Line 0 evicts line 1 (its old data reaches RAM), then line 1 is written in part: fetched.
     cache.write(phys, new Uint8Array(65).fill(0x22));
-    expect(cache.stats).toEqual({ lineFills: 2, writeBacks: 3, evictions: 3, invalidated: 0 });
+    expect(cache.stats).toEqual({
+      lineFills: 2,
+      writeBacks: 3,
+      evictions: 3,
+      invalidated: 0,
+      uncachedAccesses: 0,
+      accessNs: 102 + 100 + 0.5, // line 1 fetched (a miss), line 0 written whole (no fetch)
+    });
     expect([cache.isCached(phys + 64), cache.isDirty(phys + 64)]).toEqual([true, true]);
     expect(cache.isCached(phys + 128)).toBe(false);
     expect(kernel.memory.read(phys + 64, 64).every((x) => x === 0x11)).toBe(true);
