@@ -20,6 +20,7 @@ import { HugeTlb } from "./mm/hugetlb.js";
 import { PageFrames } from "./mm/page-frames.js";
 import { PhysicalMemory } from "./mm/physical-memory.js";
 import { MemoryReservations } from "./mm/reserve.js";
+import { SgTableAllocator } from "./mm/sg-alloc.js";
 import { ShmemFs, type ShmemHost } from "./mm/shmem.js";
 import { KERNEL, type PluginClass } from "./plugin/metadata.js";
 import { registerPlugins } from "./plugin/registry.js";
@@ -127,10 +128,15 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   /** Deterministic virtual time. */
   readonly clock = new SimClock();
   /**
-   * Fault injection at every allocation point: fail the Nth page or IOVA allocation, or
+   * Fault injection at every allocation point: fail the Nth page, IOVA or sg-table allocation, or
    * kill the running process after N page allocations (see {@link FaultInjection}).
    */
   readonly faults: FaultInjection = new FaultInjection(() => this.current);
+  /**
+   * sg-table allocation (`sg_alloc_table`, `sg_alloc_table_from_pages`, `dup_sg_table`),
+   * failing as {@link Kernel.faults} says; plugins reach it as `host.sg`.
+   */
+  readonly sg: SgTableAllocator;
   /** The kernel log (dmesg). */
   readonly log: KernelLog;
   /** The event trace (off until `trace.start()`); export it with `toTraceEventFile`. */
@@ -201,6 +207,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     this.frames = new PageFrames(this.memory.pageCount);
     this.buddy = new BuddyAllocator(this.memory, this.frames);
     this.buddy.faults = this.faults;
+    this.sg = new SgTableAllocator(config.pageSize, this.faults);
     this.cpu = new CoherentCpuPort(this.memory);
     this.reservations = new MemoryReservations(this.buddy, this.pageSize);
     for (const r of config.cma.regions) {

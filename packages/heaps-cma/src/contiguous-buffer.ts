@@ -9,7 +9,6 @@ import {
   type HeapHost,
   KernelError,
   KernelMapping,
-  SgTable,
   type Vma,
   type VmaOperations,
 } from "@dmabuf/core";
@@ -106,7 +105,7 @@ export function contiguousBufferOps(host: HeapHost, cpuAccess: boolean): DmaBufO
     // One table per attachment, built from the page array: contiguous pages merge, so a
     // device with the default segment limit gets a single entry.
     attach(buf, attachment) {
-      const table = SgTable.fromPfnRuns(ps, buf.priv.pages, attachment.dev.maxSegmentSize);
+      const table = host.sg.fromPages(buf.priv.pages, attachment.dev.maxSegmentSize);
       buf.priv.records.attach(attachment, table);
     },
 

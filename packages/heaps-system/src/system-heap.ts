@@ -244,7 +244,7 @@ export function allocateSystemBuffer(
       afterChunk?.(chunks.count - 1, pfn, order);
     }
     const n = chunks.count;
-    const table = new SgTable(n);
+    const table = host.sg.alloc(n);
     for (let i = 0; i < n; i++) {
       table.append(chunks.pfns[i] as number, ps * 2 ** (chunks.orders[i] as number));
     }
@@ -293,7 +293,7 @@ export function systemHeapBufferOps(host: HeapHost, caching: CpuCaching): DmaBuf
   const attrs = cached ? 0 : DMA_ATTR_SKIP_CPU_SYNC;
   return {
     attach(buf, attachment) {
-      buf.priv.attachments.attach(attachment, buf.priv.table.clone());
+      buf.priv.attachments.attach(attachment, host.sg.dup(buf.priv.table));
     },
 
     detach(buf, attachment) {

@@ -9,7 +9,8 @@ import type { DmaBufOps } from "../dma-buf/ops.js";
 import { KernelError } from "../errors/kernel-error.js";
 import type { BuddyAllocator } from "../mm/buddy.js";
 import type { CpuPort } from "../mm/cpu-port.js";
-import { SgTable } from "../mm/sg-table.js";
+import type { SgTableAllocator } from "../mm/sg-alloc.js";
+import type { SgTable } from "../mm/sg-table.js";
 import type { Vma } from "../mm/vma.js";
 import { exporter } from "../plugin/metadata.js";
 
@@ -23,6 +24,8 @@ export interface PageExporterHost {
   readonly dmaBuf: DmaBufCore;
   /** The DMA mapping API. */
   readonly dma: DmaMappingApi;
+  /** sg-table allocation (fails as `kernel.faults` says). */
+  readonly sg: SgTableAllocator;
   /** The CPU port (for vmap). */
   readonly cpu: CpuPort;
 }
@@ -85,7 +88,7 @@ export class PageExporter implements DmaBufOps<PageBuffer> {
   /** {@inheritDoc @dmabuf/core!index.DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const priv = attachment.dmabuf.priv as PageBuffer;
-    const sgt = SgTable.fromPfnRuns(this.host.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
+    const sgt = this.host.sg.fromPages(priv.pfns, attachment.dev.maxSegmentSize);
     this.host.dma.mapSgtable(attachment.dev, sgt, dir);
     priv.mapped.set(sgt, attachment);
     return sgt;

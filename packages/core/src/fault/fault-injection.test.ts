@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { Device } from "../dma/device.js";
 import { DMA_TO_DEVICE } from "../dma/direction.js";
+import { PageExporter } from "../examples/page-exporter.js";
 import { createKernel } from "../kernel.js";
 import { SgTable } from "../mm/sg-table.js";
 
@@ -41,6 +42,36 @@ describe("kernel.faults", () => {
     expect(k.snapshot()).toEqual(before);
     k.dma.mapSgtable(dev, t, DMA_TO_DEVICE);
     expect(k.snapshot().iovaBytes).toBe(k.pageSize);
+  });
+
+  it("fails the Nth sg-table allocation with ENOMEM, whichever helper makes it", () => {
+    const k = createKernel({ ram: "16MiB" });
+    const t = new SgTable(1);
+    t.append(7, k.pageSize);
+    k.faults.failNth("sg", 3);
+    expect(k.sg.alloc(4).entryCount).toBe(0);
+    expect(k.sg.dup(t).pfn[0]).toBe(7);
+    expect(() => k.sg.fromPages([1, 2, 3])).toThrow(
+      expect.objectContaining({ code: "ENOMEM", syscall: "sg_alloc_table_from_pages" }),
+    );
+    expect(k.sg.fromPages([1, 2, 3]).entryCount).toBe(1);
+    expect(k.faults.count("sg")).toBe(4);
+    expect(k.faults.count("page")).toBe(0);
+  });
+
+  it("fails an exporter's map_dma_buf at its sg table: ENOMEM to the importer, nothing held", () => {
+    const k = createKernel({ ram: "16MiB" });
+    const buf = new PageExporter(k).create(3 * k.pageSize, 2);
+    const a = k.dmaBuf.attach(buf, new Device({ name: "gpu0", iommu: true }));
+    const before = k.snapshot();
+    k.faults.failNth("sg", 1);
+    expect(() => k.dmaBuf.mapAttachment(a, DMA_TO_DEVICE)).toThrow(
+      expect.objectContaining({ code: "ENOMEM", syscall: "sg_alloc_table_from_pages" }),
+    );
+    expect(k.snapshot()).toEqual(before);
+    k.dmaBuf.unmapAttachment(a, k.dmaBuf.mapAttachment(a, DMA_TO_DEVICE), DMA_TO_DEVICE);
+    k.dmaBuf.detach(buf, a);
+    k.dmaBuf.put(buf);
   });
 
   it("kills the running process after the Nth page allocation, which itself succeeds", () => {

@@ -1,19 +1,24 @@
-// Fault injection (fail_page_alloc, fail-nth): fail the Nth allocation at a point, or kill the caller after N pages.
+// Fault injection (fail_page_alloc, failslab, fail-nth): fail the Nth allocation at a point, or kill the caller after N pages.
+
+import type { SgTableAllocator } from "../mm/sg-alloc.js";
 
 /**
  * An allocation point faults can be injected at:
  * - `page`: a page allocation — the page allocator (`alloc_pages`) and CMA areas
  *   (`cma_alloc`), like `fail_page_alloc`;
- * - `iova`: an IOVA range for a mapping behind an IOMMU (`alloc_iova`).
+ * - `iova`: an IOVA range for a mapping behind an IOMMU (`alloc_iova`);
+ * - `sg`: a scatter-gather table (`sg_alloc_table`, `sg_alloc_table_from_pages`, a heap's
+ *   `dup_sg_table`), through the kernel's {@link SgTableAllocator}, like `failslab` for the
+ *   table's slab allocation.
  */
-export type FaultPoint = "page" | "iova";
+export type FaultPoint = "page" | "iova" | "sg";
 
 /** The points, in a fixed order. */
-export const FAULT_POINTS: readonly FaultPoint[] = ["page", "iova"];
+export const FAULT_POINTS: readonly FaultPoint[] = ["page", "iova", "sg"];
 
 /**
  * One kernel's fault injection (`kernel.faults`), as Linux's fault-injection framework
- * (`fail_page_alloc`, and `/proc/<pid>/fail-nth`: "fail the Nth call from now") gives tests:
+ * (`fail_page_alloc`, `failslab`, and `/proc/<pid>/fail-nth`: "fail the Nth call from now") gives tests:
  * make the Nth allocation at a point fail as if memory ran out, or deliver a fatal signal to
  * the running process once N page allocations have been made — so a test can walk N over
  * every allocation one call makes and require each failure to give Linux's errno and leave
@@ -21,7 +26,9 @@ export const FAULT_POINTS: readonly FaultPoint[] = ["page", "iova"];
  *
  * Allocation points call {@link FaultInjection.shouldFail}; a failed page allocation returns
  * no page (the caller reports ENOMEM), a failed IOVA allocation makes the mapping fail with
- * ENOMEM. Nothing is injected until a test arms it; arming costs one counter per allocation.
+ * ENOMEM, a failed sg-table allocation throws KernelError ENOMEM from
+ * {@link SgTableAllocator} (the heap or exporter passes it on, as its Linux counterpart
+ * returns `-ENOMEM`). Nothing is injected until a test arms it; arming costs one counter per allocation.
  *
  * @example
  * ```ts
@@ -31,8 +38,8 @@ export const FAULT_POINTS: readonly FaultPoint[] = ["page", "iova"];
  * ```
  */
 export class FaultInjection {
-  readonly #failAt: Record<FaultPoint, number> = { page: 0, iova: 0 };
-  readonly #seen: Record<FaultPoint, number> = { page: 0, iova: 0 };
+  readonly #failAt: Record<FaultPoint, number> = { page: 0, iova: 0, sg: 0 };
+  readonly #seen: Record<FaultPoint, number> = { page: 0, iova: 0, sg: 0 };
   #killAfter = 0;
   #armed = false;
 

@@ -27,7 +27,7 @@ interface AttachmentRecord {
  * ```ts
  * interface Priv { readonly pfns: Float64Array; readonly attachments: HeapAttachments }
  * const ops: DmaBufOps<Priv> = {
- *   attach: (buf, a) => buf.priv.attachments.attach(a, SgTable.fromPfnRuns(ps, buf.priv.pfns)),
+ *   attach: (buf, a) => buf.priv.attachments.attach(a, host.sg.fromPages(buf.priv.pfns)),
  *   detach: (buf, a) => buf.priv.attachments.detach(a),
  *   mapDmaBuf: (a, dir) => (a.dmabuf.priv as Priv).attachments.map(a, dir),
  *   unmapDmaBuf: (a, sgt, dir) => (a.dmabuf.priv as Priv).attachments.unmap(a, sgt, dir),

@@ -31,6 +31,7 @@ export { PageTable } from "./page-table.js";
 export { forEachPhysRun } from "./phys-runs.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
 export { MemoryReservations, type ReservedRegion, type ReserveRequest } from "./reserve.js";
+export { SgTableAllocator } from "./sg-alloc.js";
 export { SgTable } from "./sg-table.js";
 export {
   HUGETLBFS_DEV,

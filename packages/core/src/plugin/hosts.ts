@@ -14,6 +14,7 @@ import type { CpuPort } from "../mm/cpu-port.js";
 import type { PhysicalMemory } from "../mm/physical-memory.js";
 import type { MemoryReservations } from "../mm/reserve.js";
 import type { ShmemFs } from "../mm/shmem.js";
+import type { SgTableAllocator } from "../mm/sg-alloc.js";
 import type { KernelProfile } from "../profile.js";
 import type { SimClock } from "../time/clock.js";
 import type { DeviceNode, Node } from "../vfs/namespace.js";
@@ -55,6 +56,14 @@ export interface PluginHost {
    * Context: any.
    */
   readonly dma: DmaMappingApi;
+  /**
+   * sg-table allocation (`sg_alloc_table`: `sg.alloc(nents)`, `sg_alloc_table_from_pages`:
+   * `sg.fromPages(pfns, maxSegment)`, a heap's `dup_sg_table`: `sg.dup(table)`). Fault
+   * injection can fail any of them with KernelError ENOMEM; pass it on and free what was
+   * taken, as the Linux heaps do.
+   * Context: any.
+   */
+  readonly sg: SgTableAllocator;
   /**
    * The CPU's path to memory in force (the coherent port, or an installed CPU cache model);
    * read it at each use rather than keeping it, since a cache model may be installed later.
@@ -229,6 +238,7 @@ function baseHost(k: Kernel): PluginHost {
     clock: k.clock,
     dmaBuf: k.dmaBuf,
     dma: k.dma,
+    sg: k.sg,
     get cpu() {
       return k.cpu;
     },

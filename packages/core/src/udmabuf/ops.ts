@@ -8,7 +8,8 @@ import { KernelMapping } from "../dma-buf/kernel-mapping.js";
 import type { DmaBufOps } from "../dma-buf/ops.js";
 import { KernelError } from "../errors/kernel-error.js";
 import type { CpuHolder } from "../mm/mapping.js";
-import { SgTable } from "../mm/sg-table.js";
+import type { SgTableAllocator } from "../mm/sg-alloc.js";
+import type { SgTable } from "../mm/sg-table.js";
 import type { ShmemInode, ShmemPin } from "../mm/shmem.js";
 import type { Vma } from "../mm/vma.js";
 import type { KernelProfile } from "../profile.js";
@@ -21,6 +22,8 @@ export interface UdmabufOpsHost extends CpuHolder {
   readonly profile: KernelProfile;
   /** The DMA mapping API. */
   readonly dma: DmaMappingApi;
+  /** sg-table allocation (fails as `kernel.faults` says). */
+  readonly sg: SgTableAllocator;
 }
 
 /** One memfd range a udmabuf holds: the memfd's inode and the pin on its pages. */
@@ -109,10 +112,10 @@ export class UdmabufOps implements DmaBufOps<Udmabuf> {
     const ps = this.host.pageSize;
     let sgt: SgTable;
     if (this.host.profile.udmabufFolios) {
-      sgt = new SgTable(priv.pagecount);
+      sgt = this.host.sg.alloc(priv.pagecount);
       for (const pfn of priv.pfns) sgt.append(pfn, ps);
     } else {
-      sgt = SgTable.fromPfnRuns(ps, priv.pfns);
+      sgt = this.host.sg.fromPages(priv.pfns);
     }
     this.host.dma.mapSgtable(dev, sgt, dir);
     return sgt;

@@ -109,7 +109,7 @@ export class ReferenceHeap implements DmaHeapOps, DmaBufOps<ReferenceBuffer> {
 
   /** A fresh, unmapped sg table of a buffer's pages (`pfns`, in buffer order) for `dev`. */
   protected tableFor(pfns: Float64Array, dev: Device): SgTable {
-    return SgTable.fromPfnRuns(this.host.pageSize, pfns, dev.maxSegmentSize);
+    return this.host.sg.fromPages(pfns, dev.maxSegmentSize);
   }
 
   /** {@inheritDoc @dmabuf/core!index.DmaBufOps.attach} */

@@ -12,6 +12,7 @@ import { IgnoresPgoffHeap } from "./ignores-pgoff.js";
 import { KeepsMappingImporter } from "./keeps-mapping-importer.js";
 import { LeakOnEintrHeap } from "./leak-on-eintr.js";
 import { LeakOnEnomemHeap } from "./leak-on-enomem.js";
+import { LeakOnSgFailHeap } from "./leak-on-sg-fail.js";
 import { LeakyReleaseCmaHeap } from "./leaky-release-cma.js";
 import { NeverSyncsHeap } from "./never-syncs.js";
 import { NoDetachImporter } from "./no-detach-importer.js";
@@ -258,6 +259,13 @@ export const heapZoo: readonly HeapZooEntry[] = [
     code: "LEAK",
   },
   {
+    name: "LeakOnSgFailHeap",
+    plugin: LeakOnSgFailHeap,
+    defect: "keeps the page list map_dma_buf gathered when its sg-table allocation fails",
+    catches: ["exporter.map.fault-walk"],
+    code: "LEAK",
+  },
+  {
     name: "LeakyReleaseCmaHeap",
     plugin: LeakyReleaseCmaHeap,
     kernelConfig: { profile: "6.1", cma: { size: "16MiB" } },
@@ -291,6 +299,7 @@ export const heapZoo: readonly HeapZooEntry[] = [
       "exporter.map.table-per-attachment",
       "exporter.map.cleared",
       "exporter.map.unreachable-device",
+      "exporter.map.fault-walk",
       "exporter.attach.lifecycle",
       "exporter.attach.multiple",
       "exporter.cpu.begin-end",
@@ -363,6 +372,7 @@ export const exporterZoo: readonly ExporterZooEntry[] = [
       "exporter.map.cpu-view",
       "exporter.map.sg-table",
       "exporter.map.unreachable-device",
+      "exporter.map.fault-walk",
       "exporter.mmap.offset",
       "exporter.mmap.shared",
       "exporter.release.importer-holds",

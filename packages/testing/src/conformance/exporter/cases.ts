@@ -5,13 +5,24 @@ import {
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   type DmaBuf,
+  type DmaBufAttachment,
   type DmaDirection,
   type DmaSyncHooks,
   type Kernel,
+  type SgTable,
   withCpuAccess,
 } from "@dmabuf/core";
 import { MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
-import { check, checkEqual, checkUnchanged, expectError, expectSuccess } from "../assert.js";
+import {
+  ConformanceFailure,
+  check,
+  checkEqual,
+  checkUnchanged,
+  describeError,
+  errorCodeOf,
+  expectError,
+  expectSuccess,
+} from "../assert.js";
 import { needs } from "../capabilities.js";
 import { cpuRead, cpuWrite } from "../cpu-view.js";
 import {
@@ -72,6 +83,15 @@ function recordSyncs(kernel: Kernel) {
     },
   };
 }
+
+/** Most allocations the map fault walk fails at each point. */
+const MAP_FAULT_WALK_LIMIT = 16;
+
+/** The allocation points an attach and map can fail at, with their words. */
+const MAP_FAULT_POINTS: readonly (readonly ["sg" | "iova", string])[] = [
+  ["sg", "sg-table allocation"],
+  ["iova", "IOVA allocation"],
+];
 
 const DIRECTIONS: readonly [string, DmaDirection][] = [
   ["DMA_BIDIRECTIONAL", DMA_BIDIRECTIONAL],
@@ -245,6 +265,55 @@ export const exporterCases: readonly ExporterCase[] = [
       const ok = mapForDevice(s.kernel, buf, testDevice("reachable"));
       ok.detach();
       s.kernel.dmaBuf.put(buf);
+    },
+  },
+  {
+    id: "exporter.map.fault-walk",
+    title:
+      "Failing each sg-table or IOVA allocation of an attach and map in turn gives ENOMEM and leaves the kernel as it was",
+    spec: "SPEC §4.2, §4.3, §8.1",
+    run(ctx) {
+      const s = ctx.boot();
+      const k = s.kernel;
+      const buf = s.create(fitSize(ctx.capabilities, k.pageSize, 8 * k.pageSize));
+      const dev = testDevice("faulty", { iommu: true });
+      for (const [point, what] of MAP_FAULT_POINTS) {
+        for (let n = 1; n <= MAP_FAULT_WALK_LIMIT; n++) {
+          const before = k.snapshot();
+          k.faults.failNth(point, n);
+          let att: DmaBufAttachment | undefined;
+          let sgt: SgTable | undefined;
+          try {
+            att = k.dmaBuf.attach(buf, dev);
+            sgt = k.dmaBuf.mapAttachment(att, DMA_BIDIRECTIONAL);
+          } catch (e) {
+            k.faults.reset();
+            const code = errorCodeOf(e);
+            if (code !== "ENOMEM") {
+              throw new ConformanceFailure(
+                "WRONG_ERROR",
+                `attach and map with ${what} ${n} failing: expected ENOMEM, got ${describeError(e)}`,
+                code,
+              );
+            }
+            // The importer undoes what succeeded, as a driver's error path does.
+            if (att) k.dmaBuf.detach(buf, att);
+            checkUnchanged(
+              k,
+              before,
+              `kernel state after attach and map with ${what} ${n} failing`,
+            );
+            continue;
+          }
+          const reached = k.faults.count(point);
+          k.faults.reset();
+          k.dmaBuf.unmapAttachment(att, sgt, DMA_BIDIRECTIONAL);
+          k.dmaBuf.detach(buf, att);
+          checkUnchanged(k, before, `kernel state after attach, map, unmap and detach`);
+          if (reached < n) break;
+        }
+      }
+      k.dmaBuf.put(buf);
     },
   },
   {

@@ -43,6 +43,12 @@ import type { HeapCase } from "./context.js";
 /** Most allocations the fault walk tries to fail (a bound for heaps that allocate per page). */
 const FAULT_WALK_LIMIT = 48;
 
+/** The allocation points the fault walk fails, with their words. */
+const FAILING_POINTS: readonly (readonly ["page" | "sg", string])[] = [
+  ["page", "page allocation"],
+  ["sg", "sg-table allocation"],
+];
+
 function factoryCheck(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ConformanceFailure("FACTORY", message);
 }
@@ -498,7 +504,7 @@ export const heapCases: readonly HeapCase[] = [
   {
     id: "heap.alloc.fault-walk",
     title:
-      "Failing each page allocation of an ALLOC in turn, or killing the caller after each, gives ENOMEM or EINTR and leaves the kernel as it was",
+      "Failing each page or sg-table allocation of an ALLOC in turn, or killing the caller after each page, gives ENOMEM or EINTR and leaves the kernel as it was",
     spec: "SPEC §8.1, §9.2",
     run(ctx) {
       const s = ctx.boot();
@@ -507,32 +513,35 @@ export const heapCases: readonly HeapCase[] = [
       const size = fitSize(ctx.capabilities, ps, 64 * KiB + 3 * ps);
       const alloc = (proc: Process, heapFd: number) =>
         allocFromHeap(proc, heapFd, size, { fdFlags: O_RDWR });
-      // fail_page_alloc: the Nth page allocation fails, for every N the allocation reaches.
-      for (let n = 1; n <= FAULT_WALK_LIMIT; n++) {
-        const before = k.snapshot();
-        k.faults.failNth("page", n);
-        let fd = -1;
-        try {
-          fd = alloc(s.proc, s.heapFd);
-        } catch (e) {
-          const code = (e as { code?: string }).code;
-          k.faults.reset();
-          if (code !== "ENOMEM") {
-            throw new ConformanceFailure(
-              "WRONG_ERROR",
-              `with page allocation ${n} failing: expected ENOMEM, got ${String(code ?? e)}`,
-              code,
-            );
+      // fail_page_alloc and failslab (sg tables): the Nth allocation fails, for every N the
+      // allocation reaches.
+      for (const [point, what] of FAILING_POINTS) {
+        for (let n = 1; n <= FAULT_WALK_LIMIT; n++) {
+          const before = k.snapshot();
+          k.faults.failNth(point, n);
+          let fd = -1;
+          try {
+            fd = alloc(s.proc, s.heapFd);
+          } catch (e) {
+            const code = (e as { code?: string }).code;
+            k.faults.reset();
+            if (code !== "ENOMEM") {
+              throw new ConformanceFailure(
+                "WRONG_ERROR",
+                `with ${what} ${n} failing: expected ENOMEM, got ${String(code ?? e)}`,
+                code,
+              );
+            }
+            checkUnchanged(k, before, `kernel state after ALLOC with ${what} ${n} failing`);
+            continue;
           }
-          checkUnchanged(k, before, `kernel state after ALLOC with page allocation ${n} failing`);
-          continue;
+          // Success is allowed (a heap may fall back to smaller chunks); it must leave nothing.
+          const reached = k.faults.count(point);
+          k.faults.reset();
+          s.proc.close(fd);
+          checkUnchanged(k, before, `kernel state after freeing a buffer allocated past a failure`);
+          if (reached < n) break;
         }
-        // Success is allowed (a heap may fall back to smaller chunks); it must leave nothing.
-        const reached = k.faults.count("page");
-        k.faults.reset();
-        s.proc.close(fd);
-        checkUnchanged(k, before, `kernel state after freeing a buffer allocated past a failure`);
-        if (reached < n) break;
       }
       // A fatal signal after the Nth page allocation, for every N the allocation reaches.
       for (let n = 1; n <= FAULT_WALK_LIMIT; n++) {
