@@ -249,7 +249,19 @@ async function session(req: SessionRequest, emit: (e: CliEvent) => void): Promis
   }
   const prepared: (AnySuite[] | undefined)[] = jobs.map((job, i) => {
     try {
-      return job.prepare();
+      const suites = job.prepare();
+      if (suites.length > 0) return suites;
+      // A heap plugin that adds no heap in this kernel (a CMA heap without a CMA area) would
+      // otherwise pass having run nothing.
+      emit({
+        type: "boot-error",
+        job: i,
+        target: job.label,
+        error:
+          `it registers no heap in ${job.kernel}; export \`conformance\` with the ` +
+          "kernelConfig (a CMA area, …) or plugin config it needs",
+      });
+      return undefined;
     } catch (e) {
       emit({ type: "boot-error", job: i, target: job.label, error: describeError(e) });
       return undefined;

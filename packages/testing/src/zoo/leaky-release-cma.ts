@@ -2,6 +2,7 @@
 
 import { type DmaBuf, type DmaHeapHandle, heap } from "@dmabuf/core";
 import { CmaHeap, type ContiguousBuffer } from "@dmabuf/heaps-cma";
+import type { ConformanceTarget } from "../cli/target.js";
 
 /**
  * Broken on purpose: the CMA heap, but releasing a buffer does not return its pages to the
@@ -21,3 +22,14 @@ export class LeakyReleaseCmaHeap extends CmaHeap {
     return super.allocate(heap, len, fdFlags, flags);
   }
 }
+
+/** How `dmabuf-conformance` runs it: in a kernel with a CMA area to allocate from. */
+export const conformance: ConformanceTarget[] = [
+  {
+    suite: "heap",
+    options: {
+      plugin: LeakyReleaseCmaHeap,
+      kernelConfig: { profile: "6.1", cma: { size: "16MiB" } },
+    },
+  },
+];

@@ -7,6 +7,7 @@ import {
   type DmaDirection,
   type SgTable,
 } from "@dmabuf/core";
+import type { ConformanceTarget } from "../cli/target.js";
 import { ReferenceImporter } from "../reference/reference-importer.js";
 
 /**
@@ -42,3 +43,16 @@ export class StaleMappingImporter extends ReferenceImporter {
     super.relinquish(buf, attachment);
   }
 }
+
+/** How `dmabuf-conformance` runs it: a dynamic importer, in a kernel with move notification. */
+export const conformance: ConformanceTarget[] = [
+  {
+    suite: "importer",
+    options: {
+      name: "StaleMappingImporter",
+      importer: (kernel) => new StaleMappingImporter(kernel),
+      capabilities: { dynamic: true },
+      kernelConfig: { moveNotify: true },
+    },
+  },
+];

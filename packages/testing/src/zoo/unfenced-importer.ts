@@ -7,6 +7,7 @@ import {
   DmaFence,
   type Process,
 } from "@dmabuf/core";
+import type { ConformanceTarget } from "../cli/target.js";
 import type {
   ImporterReadWork,
   ImporterWork,
@@ -89,3 +90,15 @@ export class UnfencedImporter extends ReferenceImporter {
     };
   }
 }
+
+/** How `dmabuf-conformance` runs it: an importer whose device work is asynchronous. */
+export const conformance: ConformanceTarget[] = [
+  {
+    suite: "importer",
+    options: {
+      name: "UnfencedImporter",
+      importer: (kernel) => new UnfencedImporter(kernel),
+      capabilities: { asyncWork: true },
+    },
+  },
+];
