@@ -381,7 +381,7 @@ describe("plugin registration", () => {
     expect(h1.dmaBuf).toBe(k1.dmaBuf);
     expect(Object.keys(h1).sort()).toEqual(
       ["buddy", "clock", "cpu", "current", "dma", "dmaBuf", "fatalSignalPending", "log"]
-        .concat(["pageSize", "profile"])
+        .concat(["pageSize", "profile", "sg"])
         .sort(),
     );
     expect(() => {

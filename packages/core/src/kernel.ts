@@ -71,14 +71,26 @@ export interface KernelSnapshot {
   readonly bufferRefs: number;
   /** Attachments across all buffers. */
   readonly attachments: number;
+  /**
+   * Attachments by holder: `<buffer inode>:<device name>` → count (keys sorted), so a
+   * leaked attachment names the buffer and the device holding it.
+   */
+  readonly attachmentsByHolder: Readonly<Record<string, number>>;
   /** Live device mappings across all attachments. */
   readonly deviceMappings: number;
   /** vmap users across all buffers. */
   readonly vmaps: number;
+  /**
+   * vmap users by buffer inode (keys sorted; buffers without a vmap left out). As in Linux,
+   * `dma_buf_vmap` does not record its caller: the buffer is the holder named.
+   */
+  readonly vmapsByBuffer: Readonly<Record<string, number>>;
   /** User mappings across all processes. */
   readonly userMappings: number;
   /** Open fds across all processes. */
   readonly fds: number;
+  /** Open fds by process, `<pid> (<comm>)` → count (processes without fds left out). */
+  readonly fdsByProcess: Readonly<Record<string, number>>;
   /** Live DMA mappings (`dma_map_sgtable`) across all devices. */
   readonly dmaMappings: number;
   /** Bytes of IOVA space in use across all IOMMU domains. */
@@ -87,6 +99,13 @@ export interface KernelSnapshot {
   readonly cmaPages: number;
   /** Huge pages in use across all hugetlb pools. */
   readonly hugePages: number;
+  /**
+   * Callbacks queued on fences (`dma_fence_add_callback`) that have neither run nor been
+   * removed.
+   */
+  readonly fenceCallbacks: number;
+  /** Those callbacks by fence timeline, `<driver>:<timeline>:<context>` → count (sorted). */
+  readonly fenceCallbacksByTimeline: Readonly<Record<string, number>>;
   /**
    * What plugins report of their private pools through {@link PluginAccounting}, by the
    * names they give (e.g. `carveout/video` in bytes).
@@ -386,18 +405,28 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     let attachments = 0;
     let deviceMappings = 0;
     let vmaps = 0;
+    const attachmentsByHolder = new Map<string, number>();
+    const vmapsByBuffer = new Map<string, number>();
     for (const b of this.dmaBuf.list()) {
       bufferRefs += b.file.refCount;
       attachments += b.attachments.length;
       vmaps += b.vmappingCounter;
-      for (const a of b.attachments) deviceMappings += a.mappedCount + (a.sgt ? 1 : 0);
+      if (b.vmappingCounter > 0) vmapsByBuffer.set(String(b.ino), b.vmappingCounter);
+      for (const a of b.attachments) {
+        deviceMappings += a.mappedCount + (a.sgt ? 1 : 0);
+        const key = `${b.ino}:${a.dev.name}`;
+        attachmentsByHolder.set(key, (attachmentsByHolder.get(key) ?? 0) + 1);
+      }
     }
     let userMappings = 0;
     let fds = 0;
+    const fdsByProcess = new Map<string, number>();
     for (const p of this.#processes.values()) {
       userMappings += p.mappingCount;
       fds += p.fdCount;
+      if (p.fdCount > 0) fdsByProcess.set(`${p.pid} (${p.name})`, p.fdCount);
     }
+    const callbacks = this.fences.armedCallbacks();
     let cmaPages = 0;
     for (const area of this.cmaAreas) cmaPages += area.usedPages;
     let hugePages = 0;
@@ -413,17 +442,29 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
       buffers: this.dmaBuf.count,
       bufferRefs,
       attachments,
+      attachmentsByHolder: sortedRecord(attachmentsByHolder),
       deviceMappings,
       vmaps,
+      vmapsByBuffer: sortedRecord(vmapsByBuffer),
       userMappings,
       fds,
+      fdsByProcess: sortedRecord(fdsByProcess),
       dmaMappings: this.dma.liveMappings(),
       iovaBytes: this.dma.iovaBytes(),
       cmaPages,
       hugePages,
+      fenceCallbacks: callbacks.total,
+      fenceCallbacksByTimeline: callbacks.byTimeline,
       pools,
     };
   }
+}
+
+/** A map as a plain object with its keys in sorted order (so equal maps stringify equally). */
+function sortedRecord(map: ReadonlyMap<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of [...map.keys()].sort()) out[key] = map.get(key) as number;
+  return out;
 }
 
 /**

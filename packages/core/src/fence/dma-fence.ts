@@ -112,6 +112,8 @@ const STUB_OPS: DmaFenceOps = {
 export class FenceRegistry {
   #nextContext = 1;
   #stub: DmaFence | undefined;
+  /** Fences with at least one queued callback (not yet run or removed). */
+  readonly #armed = new Set<DmaFence>();
 
   /** @param host - the kernel */
   constructor(private readonly host: FenceHost) {}
@@ -150,6 +152,31 @@ export class FenceRegistry {
     const first = this.#nextContext;
     if (num > 0) this.#nextContext += num;
     return first;
+  }
+
+  /**
+   * The callbacks queued on fences and not yet run or removed (`dma_fence_add_callback`
+   * without the matching signal or `dma_fence_remove_callback`), for leak accounting: the
+   * total, and the count per fence timeline as `driver:timeline:context` (sorted).
+   * Cost: the fences armed now.
+   */
+  armedCallbacks(): { total: number; byTimeline: Record<string, number> } {
+    let total = 0;
+    const counts = new Map<string, number>();
+    for (const f of this.#armed) {
+      const key = `${f.driverName()}:${f.timelineName()}:${f.context}`;
+      counts.set(key, (counts.get(key) ?? 0) + f.pendingCallbacks);
+      total += f.pendingCallbacks;
+    }
+    const byTimeline: Record<string, number> = {};
+    for (const key of [...counts.keys()].sort()) byTimeline[key] = counts.get(key) as number;
+    return { total, byTimeline };
+  }
+
+  /** @internal A fence's first callback was queued (`armed`) or its last went. */
+  setArmed(fence: DmaFence, armed: boolean): void {
+    if (armed) this.#armed.add(fence);
+    else this.#armed.delete(fence);
   }
 
   /**
@@ -265,6 +292,11 @@ export class DmaFence {
 
   // ---- state ----------------------------------------------------------------------------
 
+  /** Callbacks queued and not yet run or removed. */
+  get pendingCallbacks(): number {
+    return this.#callbacks.length;
+  }
+
   /** The error set before signalling (a negative errno), or 0. */
   get error(): number {
     return this.#error;
@@ -343,6 +375,7 @@ export class DmaFence {
     this.#timestamp = timestamp;
     const callbacks = this.#callbacks;
     this.#callbacks = [];
+    if (callbacks.length > 0) this.registry.setArmed(this, false);
     for (const cb of callbacks) cb.func(this, cb);
     return false;
   }
@@ -377,7 +410,7 @@ export class DmaFence {
       throw new KernelError("ENOENT", "dma_fence_add_callback", "fence already signalled");
     }
     const cb = new DmaFenceCb(func);
-    this.#callbacks.push(cb);
+    if (this.#callbacks.push(cb) === 1) this.registry.setArmed(this, true);
     return cb;
   }
 
@@ -390,6 +423,7 @@ export class DmaFence {
     const i = this.#callbacks.indexOf(cb);
     if (i < 0) return false;
     this.#callbacks.splice(i, 1);
+    if (this.#callbacks.length === 0) this.registry.setArmed(this, false);
     return true;
   }
 

@@ -66,19 +66,27 @@ export function checkEqual<T>(actual: T, expected: T, what: string): void {
 }
 
 /**
- * The fields of two snapshots that differ, as `name before → after`; a plugin's private pool
- * as `pool <name> before → after`.
+ * The fields of two snapshots that differ, as `name before → after`; a figure by holder (a
+ * buffer's attachments per device, vmaps per buffer, fds per process, fence callbacks per
+ * timeline) as `name holder before → after`; a plugin's private pool as
+ * `pool <name> before → after`.
  */
 export function snapshotDiff(before: KernelSnapshot, after: KernelSnapshot): string[] {
   const out: string[] = [];
   for (const k of Object.keys(before) as (keyof KernelSnapshot)[]) {
-    if (k === "pools") continue;
-    if (after[k] !== before[k]) out.push(`${k} ${before[k]} → ${after[k]}`);
-  }
-  const a = before.pools ?? {};
-  const b = after.pools ?? {};
-  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (a[name] !== b[name]) out.push(`pool ${name} ${a[name] ?? 0} → ${b[name] ?? 0}`);
+    const a = before[k];
+    const b = after[k];
+    if (typeof a === "number" || typeof b === "number") {
+      if (a !== b) out.push(`${k} ${a} → ${b}`);
+      continue;
+    }
+    const label = k === "pools" ? "pool" : k;
+    const was = (a ?? {}) as Readonly<Record<string, number>>;
+    const now = (b ?? {}) as Readonly<Record<string, number>>;
+    for (const name of new Set([...Object.keys(was), ...Object.keys(now)])) {
+      if (was[name] !== now[name])
+        out.push(`${label} ${name} ${was[name] ?? 0} → ${now[name] ?? 0}`);
+    }
   }
   return out;
 }

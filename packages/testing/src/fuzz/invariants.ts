@@ -128,7 +128,8 @@ export function checkEmpty(w: World): string[] {
       s.userMappings ||
       s.bufferRefs ||
       s.attachments ||
-      s.vmaps
+      s.vmaps ||
+      s.fenceCallbacks
     ) {
       bad.push(`kernel ${i} not empty after teardown: ${JSON.stringify(s)}`);
     }
