@@ -18,6 +18,7 @@ import { CmaArea } from "./mm/cma.js";
 import { CoherentCpuPort, type CpuPort } from "./mm/cpu-port.js";
 import { HugeTlb } from "./mm/hugetlb.js";
 import { PageFrames } from "./mm/page-frames.js";
+import { PageOwners } from "./mm/page-owner.js";
 import { PhysicalMemory } from "./mm/physical-memory.js";
 import { MemoryReservations } from "./mm/reserve.js";
 import { SgTableAllocator } from "./mm/sg-alloc.js";
@@ -156,6 +157,8 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
    * failing as {@link Kernel.faults} says; plugins reach it as `host.sg`.
    */
   readonly sg: SgTableAllocator;
+  /** Who allocated the pages in use (`page_owner`), for leak reports. */
+  readonly pageOwners = new PageOwners();
   /** The kernel log (dmesg). */
   readonly log: KernelLog;
   /** The event trace (off until `trace.start()`); export it with `toTraceEventFile`. */
@@ -226,6 +229,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     this.frames = new PageFrames(this.memory.pageCount);
     this.buddy = new BuddyAllocator(this.memory, this.frames);
     this.buddy.faults = this.faults;
+    this.buddy.owners = this.pageOwners;
     this.sg = new SgTableAllocator(config.pageSize, this.faults);
     this.cpu = new CoherentCpuPort(this.memory);
     this.reservations = new MemoryReservations(this.buddy, this.pageSize);
@@ -294,6 +298,7 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
     });
     const area = new CmaArea(name, region.basePfn, region.pageCount);
     area.faults = this.faults;
+    area.owners = this.pageOwners;
     const dir = `/sys/kernel/debug/cma/${name}`;
     this.namespace.install(
       `${dir}/base_pfn`,

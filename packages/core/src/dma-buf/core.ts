@@ -21,6 +21,7 @@ import {
 } from "../fence/dma-resv.js";
 import type { KernelLog } from "../kernel-log.js";
 import type { CpuHolder } from "../mm/mapping.js";
+import { bufferInWords, type PageOwners } from "../mm/page-owner.js";
 import { SgTable } from "../mm/sg-table.js";
 import type { Vma } from "../mm/vma.js";
 import type { KernelProfile } from "../profile.js";
@@ -56,6 +57,8 @@ export interface DmaBufHost extends CpuHolder {
   readonly fences: FenceRegistry;
   /** The kernel's event trace, if any. */
   readonly trace?: TraceRecorder;
+  /** The kernel's page owners: pages an exporter takes in attach or map are named by them. */
+  readonly pageOwners?: PageOwners;
 }
 
 /** Major:minor of the dmabuf pseudo filesystem, as fstat and /proc/PID/maps show it. */
@@ -268,10 +271,13 @@ export class DmaBufCore {
       throw new KernelError("EINVAL", "dma_buf_dynamic_attach", "moveNotify is required");
     }
     const a = new DmaBufAttachment(buf, dev, importerOps, importerPriv);
+    const owner = this.#ownPages(buf, "attach", dev);
     try {
       buf.ops.attach?.(buf, a);
     } catch (e) {
       throw this.#fault(e, buf, "attach", "dma_buf_attach");
+    } finally {
+      if (owner) this.host.pageOwners?.close(owner.tag, owner.previous);
     }
     buf.attachments.unshift(a);
     if (this.host.trace?.on) this.host.trace.emit("attach", { buf: buf.ino, dev: dev.name });
@@ -413,10 +419,13 @@ export class DmaBufCore {
   #map(a: DmaBufAttachment, dir: DmaDirection, fn: string): SgTable {
     const buf = a.dmabuf;
     let sgt: SgTable | null | undefined;
+    const owner = this.#ownPages(buf, "map_dma_buf", a.dev);
     try {
       sgt = buf.ops.mapDmaBuf(a, dir);
     } catch (e) {
       throw this.#fault(e, buf, "mapDmaBuf", fn);
+    } finally {
+      if (owner) this.host.pageOwners?.close(owner.tag, owner.previous);
     }
     if (sgt === null || sgt === undefined) {
       throw new KernelError("ENOMEM", fn, "exporter mapped nothing");
@@ -425,6 +434,13 @@ export class DmaBufCore {
       throw pluginBadReturn(this.host.log, exporterOf(buf), "mapDmaBuf", fn, sgt);
     }
     return sgt;
+  }
+
+  /** Opens the page owner of an exporter op: `exporter 'x' attach of buffer inode 5 for gpu0`. */
+  #ownPages(buf: DmaBuf, op: string, dev: Device): { tag: number; previous: number } | undefined {
+    return this.host.pageOwners?.open(
+      () => `exporter '${buf.expName}' ${op} of ${bufferInWords(buf)} for ${dev.name}`,
+    );
   }
 
   /** What an exporter op threw, as the caller passes it on (see `pluginFault`). */

@@ -5,6 +5,7 @@ import type { DmaBuf } from "../dma-buf/dma-buf.js";
 import { KernelError } from "../errors/kernel-error.js";
 import { pluginBadReturn, pluginFault } from "../errors/plugin-fault.js";
 import type { KernelLog } from "../kernel-log.js";
+import { bufferInWords, type PageOwners } from "../mm/page-owner.js";
 import type { KernelProfile } from "../profile.js";
 import type { TraceRecorder } from "../trace/recorder.js";
 import {
@@ -74,6 +75,8 @@ export interface DmaHeapHost {
   readonly profile: KernelProfile;
   /** The kernel's event trace, if any. */
   readonly trace?: TraceRecorder;
+  /** The kernel's page owners: pages an ALLOC takes are the heap's, then the buffer's. */
+  readonly pageOwners?: PageOwners;
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -193,13 +196,23 @@ export class DmaHeapRegistry {
    * this kernel, is a bug of the heap: a PLUGIN_OP_FAILED / PLUGIN_BAD_RETURN finding naming
    * the heap and op, and EIO for the ALLOC (no fd is installed).
    */
-  #allocate(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint): DmaBuf {
+  #allocate(heap: DmaHeap, len: number, fdFlags: number, heapFlags: bigint, proc: Process): DmaBuf {
     const who = `heap ${heap.name}`;
     let buf: DmaBuf;
+    let made: DmaBuf | undefined;
+    const owners = this.host.pageOwners;
+    const owner = owners?.open(() =>
+      made
+        ? `heap '${heap.name}' ${bufferInWords(made)}`
+        : `heap '${heap.name}' ALLOC of ${len} bytes by pid ${proc.pid} (${proc.name}) that failed`,
+    );
     try {
       buf = heap.ops.allocate(heap, len, fdFlags, heapFlags);
+      made = buf;
     } catch (e) {
       throw pluginFault(this.host.log, e, who, "allocate", "ioctl");
+    } finally {
+      if (owner) owners?.close(owner.tag, owner.previous);
     }
     const file = (buf as { file?: unknown } | null)?.file;
     if (
@@ -244,7 +257,7 @@ export class DmaHeapRegistry {
       // Linux runs out of memory (or is OOM-killed) on such a request; the model fails cleanly.
       throw new KernelError("ENOMEM", "ioctl", "length exceeds any memory");
     }
-    const buf = this.#allocate(heap, Number(aligned), fdFlags, heapFlags);
+    const buf = this.#allocate(heap, Number(aligned), fdFlags, heapFlags, proc);
     let newFd: number;
     try {
       newFd = this.host.dmaBuf.fd(buf, proc, fdFlags);

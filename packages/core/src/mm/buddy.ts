@@ -7,6 +7,7 @@ import {
   PG_HEAD,
   PG_RESERVED,
 } from "./page-frames.js";
+import type { PageOwners } from "./page-owner.js";
 import type { PhysicalMemory } from "./physical-memory.js";
 
 /** Largest block order handed out or merged to: blocks are 2^0 … 2^10 pages (orders 0–10). */
@@ -86,6 +87,8 @@ function largestFit(pfn: number, end: number): number {
 export class BuddyAllocator {
   /** Fault injection (the kernel's `faults`): an injected failure returns no page. */
   faults: { shouldFail(point: "page"): boolean } | undefined;
+  /** The kernel's page owners: allocations are tagged with the current one and counted. */
+  owners: PageOwners | undefined;
   /** Memory the managed pages live in (used for zeroing). */
   readonly memory: PhysicalMemory;
   /** Page-frame metadata table shared with the rest of the model. */
@@ -187,7 +190,9 @@ export class BuddyAllocator {
     const frames = this.frames;
     frames.setFlags(pfn, frames.flags(pfn) | PG_HEAD);
     frames.setOrder(pfn, order);
-    frames.setOwner(pfn, options?.owner ?? 0);
+    const owner = options?.owner ?? this.owners?.current ?? 0;
+    frames.setOwner(pfn, owner);
+    if (owner !== 0) this.owners?.charge(owner, 1 << order);
     this.#allocatedPages += 1 << order;
     if (options?.zero === true) {
       const pageSize = this.memory.pageSize;
@@ -235,7 +240,11 @@ export class BuddyAllocator {
     }
     frames.setFlags(pfn, flags & ~PG_HEAD);
     frames.setOrder(pfn, -1);
-    frames.setOwner(pfn, 0);
+    const owner = frames.owner(pfn);
+    if (owner !== 0) {
+      this.owners?.uncharge(owner, 1 << order);
+      frames.setOwner(pfn, 0);
+    }
     this.#allocatedPages -= 1 << order;
     this.#release(pfn, order);
   }

@@ -1,5 +1,7 @@
 // mm/cma.c: a contiguous memory area reserved at boot, handed out by a first-fit bitmap.
 
+import type { PageOwners } from "./page-owner.js";
+
 /** Free-run statistics of an area (what fragmentation looks like). */
 export interface FreeRunStats {
   /** Pages not allocated. */
@@ -38,6 +40,10 @@ export class CmaArea {
    */
   /** Fault injection (the kernel's `faults`): an injected failure takes no pages. */
   faults: { shouldFail(point: "page"): boolean } | undefined;
+  /** The kernel's page owners: allocations are tagged with the current one and counted. */
+  owners: PageOwners | undefined;
+  /** The owner tag and page count of each owned allocation, by first PFN. */
+  readonly #owned = new Map<number, { tag: number; pages: number }>();
 
   constructor(
     readonly name: string,
@@ -124,7 +130,13 @@ export class CmaArea {
       if (set >= bit + need) {
         this.#setRange(bit, need, true);
         this.availableCount -= need * 2 ** opb;
-        return this.basePfn + bit * 2 ** opb;
+        const pfn = this.basePfn + bit * 2 ** opb;
+        const tag = this.owners?.current ?? 0;
+        if (tag !== 0) {
+          this.#owned.set(pfn, { tag, pages: count });
+          this.owners?.charge(tag, count);
+        }
+        return pfn;
       }
       // Skip past the obstacle to the next aligned bit after the next clear one.
       const clear = this.#nextClear(set);
@@ -145,6 +157,11 @@ export class CmaArea {
     const n = Math.ceil(count / 2 ** opb);
     this.#setRange(first, n, false);
     this.availableCount += n * 2 ** opb;
+    const owned = this.#owned.get(pfn);
+    if (owned) {
+      this.#owned.delete(pfn);
+      this.owners?.uncharge(owned.tag, owned.pages);
+    }
     return true;
   }
 

@@ -27,6 +27,7 @@ export {
   PG_HEAD,
   PG_RESERVED,
 } from "./page-frames.js";
+export { bufferInWords, type PageOwnerHolding, PageOwners } from "./page-owner.js";
 export { PageTable } from "./page-table.js";
 export { forEachPhysRun } from "./phys-runs.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";

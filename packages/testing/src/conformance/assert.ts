@@ -93,8 +93,10 @@ export function snapshotDiff(before: KernelSnapshot, after: KernelSnapshot): str
 
 /**
  * Who holds what a snapshot diff shows grew, in words: live buffers (inode, exporter, size),
- * devices with live DMA mappings or IOVA, CMA areas with pages in use. Empty when `kernel`
- * holds none of these.
+ * the owners of pages in use (`12 pages owned by heap 'x' buffer inode 5 (released)`: the
+ * heap ALLOC or exporter op that took them), devices with live DMA mappings or IOVA, CMA
+ * areas with pages in use, attachments (buffer and device), vmaps (buffer) and armed fence
+ * callbacks (timeline). Empty when `kernel` holds none of these.
  */
 export function describeHolders(kernel: Kernel): string {
   const parts: string[] = [];
@@ -102,6 +104,12 @@ export function describeHolders(kernel: Kernel): string {
   if (bufs.length > 0) {
     parts.push(
       `live buffers: ${bufs.map((b) => `${b.ino} (${b.expName}, ${b.size} bytes, ${b.file.refCount} refs)`).join(", ")}`,
+    );
+  }
+  const owned = kernel.pageOwners.held();
+  if (owned.length > 0) {
+    parts.push(
+      `pages in use: ${owned.map((o) => `${o.pages} ${o.pages === 1 ? "page" : "pages"} owned by ${o.owner}`).join(", ")}`,
     );
   }
   const holders = [...kernel.dma.holders()];
@@ -114,6 +122,25 @@ export function describeHolders(kernel: Kernel): string {
   if (cma.length > 0) {
     parts.push(`CMA pages in use: ${cma.map((a) => `${a.name} ${a.usedPages}`).join(", ")}`);
   }
+  const s = kernel.snapshot();
+  const named = (
+    label: string,
+    counts: Readonly<Record<string, number>>,
+    what: (k: string) => string,
+  ) => {
+    const entries = Object.entries(counts);
+    if (entries.length > 0) {
+      parts.push(
+        `${label}: ${entries.map(([k, n]) => `${what(k)}${n > 1 ? ` ×${n}` : ""}`).join(", ")}`,
+      );
+    }
+  };
+  named("attachments", s.attachmentsByHolder, (k) => {
+    const at = k.indexOf(":");
+    return `buffer ${k.slice(0, at)} by ${k.slice(at + 1)}`;
+  });
+  named("vmaps", s.vmapsByBuffer, (k) => `buffer ${k}`);
+  named("fence callbacks armed", s.fenceCallbacksByTimeline, (k) => k);
   return parts.join("; ");
 }
 
