@@ -1,7 +1,9 @@
 // Tests of system-heap allocation: chunk layout, zeroing, ENOMEM, EINTR and failure cleanup.
 
 import {
+  allocFromHeap,
   createKernel,
+  Device,
   type DmaBuf,
   type DmaHeapHandle,
   errnoOf,
@@ -227,5 +229,29 @@ describe("SystemHeap.allocate: failures leave nothing behind", () => {
     const nameless = { name: undefined as unknown as string, priv: undefined };
     expect(errnoOf(() => plugin.allocate(nameless, 2 * MiB, O_RDWR, 0n))).toBe("EINVAL");
     expect(state(kernel).freePages).toBe(before.freePages);
+  });
+});
+
+describe("sg-table allocation failures (kernel.faults)", () => {
+  it("ALLOC and attach fail with ENOMEM, as sg_alloc_table and dup_sg_table do, leaving nothing", () => {
+    const k = createKernel({ ram: "64MiB", plugins: [SystemHeap] });
+    const app = k.spawn();
+    const before = k.snapshot();
+    k.faults.failNth("sg", 1);
+    expect(() => allocFromHeap(app, "system", 1 << 20)).toThrow(
+      expect.objectContaining({ code: "ENOMEM", syscall: "sg_alloc_table" }),
+    );
+    expect(k.snapshot()).toEqual(before);
+    const fd = allocFromHeap(app, "system", 1 << 20);
+    const buf = k.dmaBuf.get(app, fd);
+    const attached = k.snapshot();
+    k.faults.failNth("sg", 1);
+    expect(() => k.dmaBuf.attach(buf, new Device({ name: "gpu0" }))).toThrow(
+      expect.objectContaining({ code: "ENOMEM", syscall: "sg_alloc_table" }),
+    );
+    expect(k.snapshot()).toEqual(attached);
+    k.dmaBuf.put(buf);
+    app.close(fd);
+    expect(k.snapshot()).toEqual(before);
   });
 });
