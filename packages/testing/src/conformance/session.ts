@@ -2,6 +2,7 @@
 
 import {
   type AllocOptions,
+  bufferInWords,
   type DmaBuf,
   type DmaHeap,
   type Kernel,
@@ -49,6 +50,30 @@ export function createFdWith(
     } catch (e) {
       kernel.dmaBuf.put(buf);
       throw e;
+    }
+  };
+}
+
+/**
+ * Wraps a session's `create` so the pages it takes are owned (`kernel.pageOwners`) by
+ * `<who> buffer inode N`, or by `<who> create of N bytes that failed`, as an ALLOC's are: a
+ * leak report then names them.
+ */
+export function ownedCreate(
+  kernel: Kernel,
+  who: string,
+  create: (size: number, flags?: number) => DmaBuf,
+): (size: number, flags?: number) => DmaBuf {
+  return (size, flags) => {
+    let made: DmaBuf | undefined;
+    const owner = kernel.pageOwners.open(() =>
+      made ? `${who} ${bufferInWords(made)}` : `${who} create of ${size} bytes that failed`,
+    );
+    try {
+      made = create(size, flags);
+      return made;
+    } finally {
+      kernel.pageOwners.close(owner.tag, owner.previous);
     }
   };
 }

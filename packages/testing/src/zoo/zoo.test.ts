@@ -35,7 +35,7 @@ describe("the heap zoo", () => {
       });
       expect(reports).toHaveLength(1);
       expectCaught(entry, reports[0] as SuiteReport, heapConformanceCases);
-    });
+    }, 30_000);
   }
 });
 

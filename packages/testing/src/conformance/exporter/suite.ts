@@ -14,7 +14,7 @@ import { type ExporterCapabilities, resolveExporterCapabilities } from "../capab
 import type { SuiteReport } from "../case.js";
 import { DEFAULT_KERNEL_CONFIG } from "../heap/suite.js";
 import { type PreparedSuite, type RunOptions, runSuite } from "../runner.js";
-import { createFdWith, type ExporterSession } from "../session.js";
+import { createFdWith, type ExporterSession, ownedCreate } from "../session.js";
 import type { KernelTracker } from "../tracker.js";
 import { exporterCases } from "./cases.js";
 import type { ExporterCase, ExporterCaseContext } from "./context.js";
@@ -173,10 +173,12 @@ export function resolveExporter(options: ExporterConformanceOptions): ResolvedEx
   return { name, capabilities, boot };
 }
 
-function openExporterSession(target: ExporterTarget): ExporterSession {
+function openExporterSession(target: ExporterTarget, name: string): ExporterSession {
   const { kernel } = target;
   const proc = kernel.spawn({ name: "conformance" });
-  const create = (size: number, flags = O_RDWR) => target.create(size, flags);
+  const create = ownedCreate(kernel, `exporter '${name}'`, (size: number, flags = O_RDWR) =>
+    target.create(size, flags),
+  );
   return { kernel, proc, create, createFd: createFdWith(kernel, create, proc) };
 }
 
@@ -196,7 +198,7 @@ export function prepareExporterSuite(
       boot: () => {
         const target = exporter.boot();
         tracker.track(target.kernel);
-        return openExporterSession(target);
+        return openExporterSession(target, exporter.name);
       },
     }),
   };

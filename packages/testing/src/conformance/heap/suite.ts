@@ -16,7 +16,7 @@ import { type HeapSuiteCapabilities, resolveHeapCapabilities } from "../capabili
 import type { SuiteReport } from "../case.js";
 import { exporterCases } from "../exporter/cases.js";
 import { type PreparedSuite, type RunOptions, runSuite } from "../runner.js";
-import { createFdWith, type HeapSession } from "../session.js";
+import { createFdWith, type HeapSession, ownedCreate } from "../session.js";
 import type { KernelTracker } from "../tracker.js";
 import { heapCases } from "./cases.js";
 import type { HeapCase, HeapCaseContext } from "./context.js";
@@ -145,8 +145,9 @@ function openHeapSession(kernel: Kernel, heapName: string): HeapSession {
     throw new ConformanceFailure("FACTORY", `the factory's kernel has no heap ${heapName}`);
   const proc = kernel.spawn({ name: "conformance" });
   const heapFd = proc.open(`/dev/dma_heap/${heapName}`, O_RDWR);
-  const create = (size: number, flags = O_RDWR) =>
-    kernel.runAs(proc, () => heap.ops.allocate(heap, size, flags, 0n));
+  const create = ownedCreate(kernel, `heap '${heapName}'`, (size: number, flags = O_RDWR) =>
+    kernel.runAs(proc, () => heap.ops.allocate(heap, size, flags, 0n)),
+  );
   return {
     kernel,
     proc,
