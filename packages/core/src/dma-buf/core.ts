@@ -277,7 +277,7 @@ export class DmaBufCore {
     } catch (e) {
       throw this.#fault(e, buf, "attach", "dma_buf_attach");
     } finally {
-      if (owner) this.host.pageOwners?.close(owner.tag, owner.previous);
+      if (owner !== undefined) this.host.pageOwners?.close(owner);
     }
     buf.attachments.unshift(a);
     if (this.host.trace?.on) this.host.trace.emit("attach", { buf: buf.ino, dev: dev.name });
@@ -425,7 +425,7 @@ export class DmaBufCore {
     } catch (e) {
       throw this.#fault(e, buf, "mapDmaBuf", fn);
     } finally {
-      if (owner) this.host.pageOwners?.close(owner.tag, owner.previous);
+      if (owner !== undefined) this.host.pageOwners?.close(owner);
     }
     if (sgt === null || sgt === undefined) {
       throw new KernelError("ENOMEM", fn, "exporter mapped nothing");
@@ -437,7 +437,7 @@ export class DmaBufCore {
   }
 
   /** Opens the page owner of an exporter op: `exporter 'x' attach of buffer inode 5 for gpu0`. */
-  #ownPages(buf: DmaBuf, op: string, dev: Device): { tag: number; previous: number } | undefined {
+  #ownPages(buf: DmaBuf, op: string, dev: Device): number | undefined {
     return this.host.pageOwners?.open(
       () => `exporter '${buf.expName}' ${op} of ${bufferInWords(buf)} for ${dev.name}`,
     );

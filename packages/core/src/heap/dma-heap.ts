@@ -212,7 +212,7 @@ export class DmaHeapRegistry {
     } catch (e) {
       throw pluginFault(this.host.log, e, who, "allocate", "ioctl");
     } finally {
-      if (owner) owners?.close(owner.tag, owner.previous);
+      if (owner !== undefined) owners?.close(owner);
     }
     const file = (buf as { file?: unknown } | null)?.file;
     if (

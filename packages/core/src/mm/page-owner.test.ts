@@ -12,11 +12,11 @@ describe("kernel.pageOwners", () => {
     const o = k.pageOwners.open(() => "heap 'x' buffer inode 7");
     const block = k.buddy.allocPages(2);
     const cma = area.alloc(5, 0);
-    k.pageOwners.close(o.tag, o.previous);
+    k.pageOwners.close(o);
     const later = k.buddy.allocPages(0);
     expect(k.pageOwners.current).toBe(0);
     expect(k.pageOwners.held()).toEqual([{ owner: "heap 'x' buffer inode 7", pages: 9 }]);
-    expect(k.frames.owner(block)).toBe(o.tag);
+    expect(k.frames.owner(block)).toBe(o);
     expect(k.frames.owner(later)).toBe(0);
     k.buddy.freePages(block, 2);
     expect(k.pageOwners.held()).toEqual([{ owner: "heap 'x' buffer inode 7", pages: 5 }]);
@@ -31,12 +31,12 @@ describe("kernel.pageOwners", () => {
     const outer = k.pageOwners.open(() => "outer");
     const inner = k.pageOwners.open(() => "inner");
     k.buddy.allocPages(0);
-    k.pageOwners.close(inner.tag, inner.previous);
+    k.pageOwners.close(inner);
     k.buddy.allocPages(1);
-    k.pageOwners.close(outer.tag, outer.previous);
+    k.pageOwners.close(outer);
     expect(k.pageOwners.held()).toEqual([
-      { owner: "outer", pages: 2 },
       { owner: "inner", pages: 1 },
+      { owner: "outer", pages: 2 },
     ]);
   });
 });

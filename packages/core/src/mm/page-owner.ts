@@ -27,39 +27,59 @@ interface OwnerRecord {
  */
 export class PageOwners {
   readonly #records = new Map<number, OwnerRecord>();
+  /** The owners open now, innermost last (a record is made only when one gets pages). */
+  readonly #openTags: number[] = [];
+  readonly #openDescribes: (() => string)[] = [];
   #next = 1;
-  /** The tag page allocations get now (0: none). */
-  current = 0;
 
-  /**
-   * Opens an owner and makes it current.
-   * @param describe - says who the owner is, when a report asks (read then, so it can name a
-   * buffer made later or its current name)
-   * @returns the owner's tag and the tag that was current before (give it to
-   * {@link PageOwners.close})
-   */
-  open(describe: () => string): { tag: number; previous: number } {
-    const tag = this.#next++;
-    if (this.#next > 0xffffffff) this.#next = 1;
-    this.#records.set(tag, { describe, pages: 0, open: true });
-    const previous = this.current;
-    this.current = tag;
-    return { tag, previous };
+  /** The tag page allocations get now: the innermost open owner's (0: none). */
+  get current(): number {
+    const n = this.#openTags.length;
+    return n === 0 ? 0 : (this.#openTags[n - 1] as number);
   }
 
-  /** Closes an owner and makes `previous` current again. */
-  close(tag: number, previous: number): void {
-    this.current = previous;
+  /**
+   * Opens an owner, which is current until it is closed (owners nest).
+   * @param describe - says who the owner is, when a report asks (read then, so it can name a
+   * buffer made later, or its current name)
+   * @returns the owner's tag, for {@link PageOwners.close}
+   */
+  open(describe: () => string): number {
+    const tag = this.#next++;
+    if (this.#next > 0xffffffff) this.#next = 1;
+    this.#openTags.push(tag);
+    this.#openDescribes.push(describe);
+    return tag;
+  }
+
+  /** Closes owner `tag` (the innermost, normally); the one it was opened in is current again. */
+  close(tag: number): void {
+    const tags = this.#openTags;
+    if (tags[tags.length - 1] === tag) {
+      tags.pop();
+      this.#openDescribes.pop();
+    } else {
+      const i = tags.lastIndexOf(tag);
+      if (i < 0) return;
+      tags.splice(i, 1);
+      this.#openDescribes.splice(i, 1);
+    }
     const r = this.#records.get(tag);
     if (!r) return;
     r.open = false;
     if (r.pages <= 0) this.#records.delete(tag);
   }
 
-  /** Counts `pages` allocated under `tag` (unknown tags are ignored). */
+  /** Counts `pages` allocated under `tag` (tags neither open nor holding pages are ignored). */
   charge(tag: number, pages: number): void {
-    const r = this.#records.get(tag);
-    if (r) r.pages += pages;
+    let r = this.#records.get(tag);
+    if (!r) {
+      const i = this.#openTags.lastIndexOf(tag);
+      if (i < 0) return;
+      r = { describe: this.#openDescribes[i] as () => string, pages: 0, open: true };
+      this.#records.set(tag, r);
+    }
+    r.pages += pages;
   }
 
   /** Counts `pages` of `tag` freed. */
@@ -70,7 +90,7 @@ export class PageOwners {
     if (r.pages <= 0 && !r.open) this.#records.delete(tag);
   }
 
-  /** The owners holding pages now, oldest first. */
+  /** The owners holding pages now, in the order they first took one. */
   held(): PageOwnerHolding[] {
     const out: PageOwnerHolding[] = [];
     for (const r of this.#records.values()) {

@@ -73,7 +73,7 @@ export function ownedCreate(
       made = create(size, flags);
       return made;
     } finally {
-      kernel.pageOwners.close(owner.tag, owner.previous);
+      kernel.pageOwners.close(owner);
     }
   };
 }
