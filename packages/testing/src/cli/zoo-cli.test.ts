@@ -31,6 +31,8 @@ const ZOO_MODULES: Readonly<Record<string, string>> = {
   LeakOnEintrHeap: "./zoo/leak-on-eintr.ts",
   LeakOnSgFailHeap: "./zoo/leak-on-sg-fail.ts",
   LeakyReleaseCmaHeap: "./zoo/leaky-release-cma.ts",
+  CachedUncachedHeap: "./zoo/cached-uncached.ts",
+  UnflushedUncachedHeap: "./zoo/unflushed-uncached.ts",
   CachingExporter: "./zoo/caching-exporter.ts",
   NoReferenceImporter: "./zoo/no-reference-importer.ts",
   NoDetachImporter: "./zoo/no-detach-importer.ts",
