@@ -74,6 +74,10 @@ export function deviceSpec(defaults: DeviceSpec, config: DeviceConfigInput): Dev
  */
 export class ImportedBuffer {
   #released = false;
+  /** Whether the teardown (unmap, detach, put) ran. */
+  #tornDown = false;
+  /** Engine jobs queued on the import and not completed: they hold it. */
+  #jobs = 0;
   #sgt: SgTable | null;
   /** The last table mapped (what a late access after release still points at). */
   #last: SgTable;
@@ -101,12 +105,12 @@ export class ImportedBuffer {
   /**
    * The mapped table. For a dynamic import whose mapping a move dropped, reading it re-maps
    * the attachment first (`dma_buf_map_attachment`, with a contiguous-only device's check).
-   * After release it is the last table, no longer mapped (an access through it faults).
+   * After the teardown it is the last table, no longer mapped (an access through it faults).
    * @throws KernelError the errors of the re-map (the exporter's error; EINVAL when a
    * contiguous-only device gets a scattered mapping)
    */
   get sgt(): SgTable {
-    if (this.#released) return this.#last;
+    if (this.#tornDown) return this.#last;
     if (!this.#sgt) {
       this.#sgt = this.model.mapImport(this.attachment, this.dir);
       this.#last = this.#sgt;
@@ -126,7 +130,7 @@ export class ImportedBuffer {
    */
   moveNotify(): void {
     const sgt = this.#sgt;
-    if (!sgt || this.#released) return;
+    if (!sgt || this.#tornDown) return;
     this.#sgt = null;
     this.model.host.dmaBuf.unmapAttachment(this.attachment, sgt, this.dir);
   }
@@ -164,14 +168,33 @@ export class ImportedBuffer {
 
   /**
    * Unmaps, detaches, and drops the reference the import took (the importer's teardown).
+   * While engine jobs on the import are still queued the teardown waits for the last of them
+   * to complete (the jobs hold the import, as a GPU job holds its GEM object), so the device
+   * never reaches memory it no longer has mapped; no new job can be queued meanwhile.
    * A second call does nothing.
    */
   release(): void {
     if (this.#released) return;
+    this.#released = true;
+    if (this.#jobs === 0) this.#teardown();
+  }
+
+  /** An engine job on the import was queued; it holds the import until it completes. @internal */
+  hold(): void {
+    this.#jobs++;
+  }
+
+  /** An engine job on the import completed; a released import's last job ends it. @internal */
+  unhold(): void {
+    this.#jobs--;
+    if (this.#jobs === 0 && this.#released && !this.#tornDown) this.#teardown();
+  }
+
+  #teardown(): void {
     const core = this.model.host.dmaBuf;
     if (this.#sgt) core.unmapAttachment(this.attachment, this.#sgt, this.dir);
     this.#sgt = null;
-    this.#released = true;
+    this.#tornDown = true;
     core.detach(this.buf, this.attachment);
     if (this.ownsReference) core.put(this.buf);
     this.model.forget(this);

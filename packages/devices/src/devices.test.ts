@@ -240,11 +240,31 @@ describe("engines on the virtual clock", () => {
     const dst = sg.import(buf, DMA_BIDIRECTIONAL);
     expect(() => sg.fill(dst, 1, 60 * 1024, 8 * 1024)).toThrow(RangeError);
     const fence = sg.fill(dst, 1);
-    // The importer tears the mapping down while the job is still queued: use after unmap.
-    dst.release();
+    // The mapping is torn down behind the import's back while the job is still queued.
+    k.dmaBuf.unmapAttachment(dst.attachment, dst.sgt, DMA_BIDIRECTIONAL);
     expect(() => sg.wait(fence)).toThrow(expect.objectContaining({ code: "DMA_FAULT_UNMAPPED" }));
     expect(fence.getStatus()).toBe(-5);
     expect(sg.pending).toBe(0);
+  });
+
+  it("a release while a job is queued leaves the teardown to the job: the bytes land first", () => {
+    const k = boot(SgEngine);
+    const sg = k.plugin(SgEngine);
+    const { buf, fd, proc } = alloc(k, "system", 64 * 1024);
+    const probe = sg.import(buf, DMA_BIDIRECTIONAL);
+    const dst = sg.import(buf, DMA_BIDIRECTIONAL, true);
+    const fence = sg.fill(dst, 7, 4096, 100);
+    dst.release();
+    expect(buf.attachments).toHaveLength(2);
+    expect(() => sg.fill(dst, 1)).toThrow(TypeError);
+    sg.wait(fence);
+    expect(fence.getStatus()).toBe(1);
+    expect(buf.attachments).toEqual([probe.attachment]);
+    expect(sg.imports()).toEqual([probe]);
+    expect(same(probe.read(4096, 100), new Uint8Array(100).fill(7))).toBe(true);
+    probe.release();
+    proc.close(fd);
+    expect(k.dmaBuf.list()).toEqual([]);
   });
 
   it("the SG engine sees a scattered buffer as one IOVA range", () => {

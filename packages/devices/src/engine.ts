@@ -45,7 +45,8 @@ interface Queued {
  * the fences of the buffers it touches (writers of what it reads; readers and writers of what
  * it writes), adds its own fence to their reservation objects (READ or WRITE usage), moves
  * the bytes when it completes, then signals. CPU access with DMA_BUF_IOCTL_SYNC START, poll()
- * and {@link DmaEngine.wait} therefore see completed work only.
+ * and {@link DmaEngine.wait} therefore see completed work only. A job holds the imports it
+ * touches: releasing one while the job is queued leaves its teardown to the job's completion.
  *
  * If a job's transfer throws (a DMA fault, a fatal coherency violation), its fence signals
  * with error -EIO and the error propagates out of whatever is running the clock.
@@ -108,6 +109,8 @@ export abstract class DmaEngine extends DeviceModel {
     for (const b of job.reads) deps.push(...b.buf.resv.getFences(DMA_RESV_USAGE_WRITE));
     for (const b of job.reads) b.buf.resv.add(fence, DMA_RESV_USAGE_READ);
     for (const b of job.writes) b.buf.resv.add(fence, DMA_RESV_USAGE_WRITE);
+    for (const b of job.reads) b.hold();
+    for (const b of job.writes) b.hold();
     this.#last?.put();
     this.#last = fence.get();
     this.#queue.push({ job, fence, deps, waiting: false });
@@ -177,6 +180,9 @@ export abstract class DmaEngine extends DeviceModel {
     }
     entry.fence.signal();
     entry.fence.put();
+    // The job no longer holds its buffers: a released import's last job ends it.
+    for (const b of entry.job.reads) b.unhold();
+    for (const b of entry.job.writes) b.unhold();
     this.#pump();
     if (failure !== undefined) throw failure;
   }
