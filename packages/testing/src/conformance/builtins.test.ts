@@ -95,6 +95,7 @@ for (const profile of ["6.18", "6.1"] as const) {
     describeImporterConformance({
       name: "reference-importer",
       importer: (kernel) => new ReferenceImporter(kernel),
+      capabilities: ReferenceImporter.capabilities,
       kernelConfig: { profile },
     });
   });

@@ -22,18 +22,19 @@ import {
   expectError,
   expectSuccess,
 } from "../assert.js";
-import { firstDifference, pagePattern } from "../device-view.js";
+import { firstDifference, mapForDevice, pagePattern, testDevice } from "../device-view.js";
 import { KiB } from "../exporter/context.js";
 import { BUFINFO, parseBufinfo } from "../observability.js";
 import type {
   BufferSource,
   ImporterCapabilities,
   ImporterCase,
+  ImporterWork,
   ImportHandle,
   SourceBuffer,
 } from "./context.js";
 import { PinnablePageExporter } from "./pinnable-exporter.js";
-import type { TracedCall } from "./traced-exporter.js";
+import { type TracedCall, TracedPageExporter } from "./traced-exporter.js";
 
 /** 1 MiB + 64 KiB + 12 KiB: several sg entries from the system heap. */
 const SIZE = 1024 * KiB + 64 * KiB + 12 * KiB;
@@ -117,9 +118,36 @@ function asyncOps(imp: ImportHandle): Pick<ImportHandle, "queueRead" | "queueWri
 }
 
 /** An unsignalled fence of a pretend writer, signalled when the case says (a sw_sync point). */
-function writerFence(kernel: Kernel): DmaFence {
-  const ops = { getDriverName: () => "conformance", getTimelineName: () => "writer" };
+function writerFence(kernel: Kernel, timeline = "writer"): DmaFence {
+  const ops = { getDriverName: () => "conformance", getTimelineName: () => timeline };
   return new DmaFence(kernel.fences, ops, kernel.fences.contextAlloc(1), 1);
+}
+
+/**
+ * Queues device work of `length` bytes at `at`: the `prefer`red kind when the import has it,
+ * else the other. A write's bytes go into `expected`; a read's `check` compares what it read
+ * with `expected` as it is now.
+ */
+function queueSome(
+  ops: Pick<ImportHandle, "queueRead" | "queueWrite">,
+  prefer: "read" | "write",
+  at: number,
+  length: number,
+  expected: Uint8Array,
+  seed: number,
+  pageSize: number,
+): { readonly work: ImporterWork; check(): void } {
+  const { queueRead, queueWrite } = ops;
+  if (queueWrite && (prefer === "write" || !queueRead)) {
+    const bytes = pagePattern(length, pageSize, seed);
+    const work = queueWrite(at, bytes);
+    expected.set(bytes, at);
+    return { work, check: () => undefined };
+  }
+  if (!queueRead) throw new ConformanceFailure("EXPECTATION_FAILED", "no queued work");
+  const want = expected.slice(at, at + length);
+  const work = queueRead(at, length);
+  return { work, check: () => checkBytes(work.bytes, want, "a device read queued before release") };
 }
 
 /** Virtual nanoseconds the pretend writer takes before its fence signals. */
@@ -200,6 +228,54 @@ export const importerCases: readonly ImporterCase[] = [
       checkUnchanged(s.kernel, before, "kernel state after importing a closed fd");
       expectError(() => s.importer.importFd(s.proc, devNull), "EINVAL", "importing /dev/null");
       checkUnchanged(s.kernel, before, "kernel state after importing /dev/null");
+    },
+  },
+  {
+    id: "importer.import.failed-attach",
+    title:
+      "When the exporter's attach or map fails, the import fails with its errno and leaves no reference, attachment, mapping or IOVA",
+    spec: "SPEC §3.7, §4.2",
+    run(ctx) {
+      const s = ctx.boot();
+      const source = traced(s.sources);
+      const exporter = s.kernel.plugin(TracedPageExporter);
+      const before = s.kernel.snapshot();
+      const b = source.create(SIZE);
+      const refs = b.buf.file.refCount;
+      const created = s.kernel.snapshot();
+      for (const op of ["attach", "map"] as const) {
+        exporter.failNext(op, "ENOMEM");
+        expectError(
+          () => {
+            const imp = s.importer.importFd(s.proc, b.fd);
+            // An importer that maps at its first transfer fails there.
+            try {
+              imp.read(0, s.kernel.pageSize);
+            } finally {
+              imp.release();
+            }
+          },
+          "ENOMEM",
+          `importing (and reading) a page-exporter buffer whose ${op} fails`,
+        );
+        exporter.failNext(undefined);
+        checkEqual(
+          b.buf.file.refCount,
+          refs,
+          `references on the buffer after an import whose ${op} failed`,
+        );
+        checkEqual(
+          attachedDevices(s.proc, b.buf),
+          [],
+          `devices attached after an import whose ${op} failed`,
+        );
+        checkUnchanged(s.kernel, created, `kernel state after an import whose ${op} failed`);
+      }
+      const imp = importOf(s.proc, s.importer, b, source);
+      imp.read(0, s.kernel.pageSize);
+      imp.release();
+      s.proc.close(b.fd);
+      checkUnchanged(s.kernel, before, "kernel state once the buffer's fd was closed");
     },
   },
   {
@@ -333,6 +409,82 @@ export const importerCases: readonly ImporterCase[] = [
     },
   },
   {
+    id: "importer.release.queued-work",
+    title:
+      "Release with device work queued: the work still moves its bytes through a live mapping, then the import ends (detach, put)",
+    spec: "SPEC §3.8, §4.7",
+    requires: needsAsyncWork,
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      const at = 5 * ps + 1;
+      /** A pretend writer on `b` ahead of the work keeps it queued for WRITER_NS. */
+      const holdBack = (b: SourceBuffer): DmaFence => {
+        const writer = writerFence(s.kernel);
+        b.buf.resv.add(writer, DMA_RESV_USAGE_WRITE);
+        s.kernel.clock.schedule(WRITER_NS, () => writer.signal());
+        return writer;
+      };
+      for (const source of s.sources) {
+        // User space keeps its fd: the bytes must land, then the device must be detached.
+        const kept = source.create(SIZE);
+        const expected = pagePattern(SIZE, ps, 17);
+        cpuWrite(s.proc, kept, 0, expected);
+        const writer = holdBack(kept);
+        const first = importOf(s.proc, s.importer, kept, source);
+        const queued = queueSome(asyncOps(first), "write", at, 2 * ps, expected, 18, ps);
+        check(!queued.work.done, `work queued on a ${source.name} buffer ran before its writer`);
+        expectSuccess(
+          () => first.release(),
+          `releasing a ${source.name} import with device work queued`,
+        );
+        expectSuccess(
+          () => queued.work.wait(),
+          `device work queued on a ${source.name} buffer before its import was released`,
+        );
+        queued.check();
+        checkBytes(
+          cpuRead(s.proc, kept),
+          expected,
+          `CPU read once the released import's work ended`,
+        );
+        checkEqual(
+          attachedDevices(s.proc, kept.buf),
+          [],
+          `devices attached to a ${source.name} buffer once the released import's work ended`,
+        );
+        s.proc.close(kept.fd);
+        // The import holds the last reference: the buffer lives until the work is done.
+        const last = source.create(SIZE);
+        const pattern = pagePattern(SIZE, ps, 19);
+        cpuWrite(s.proc, last, 0, pattern);
+        const lastWriter = holdBack(last);
+        const second = importOf(s.proc, s.importer, last, source);
+        const work = queueSome(asyncOps(second), "read", at, 2 * ps, pattern, 20, ps);
+        s.proc.close(last.fd);
+        expectSuccess(
+          () => second.release(),
+          `releasing the last reference to a ${source.name} buffer with device work queued`,
+        );
+        check(
+          work.work.done || isLive(s.kernel, last.buf),
+          `the ${source.name} buffer was freed while device work on it was still queued`,
+        );
+        expectSuccess(
+          () => work.work.wait(),
+          `device work queued on a ${source.name} buffer whose last reference was released`,
+        );
+        work.check();
+        check(
+          !isLive(s.kernel, last.buf),
+          `the ${source.name} buffer outlived its released import once the queued work ended`,
+        );
+        writer.put();
+        lastWriter.put();
+      }
+    },
+  },
+  {
     id: "importer.leaks.process-exit",
     title: "An import survives its process; releasing it afterwards leaves nothing",
     spec: "SPEC §3.7",
@@ -449,6 +601,65 @@ export const importerCases: readonly ImporterCase[] = [
           checkBytes(cpuRead(s.proc, b), expected, "a CPU read after a write after the writer");
         }
         writer.put();
+        imp.release();
+        s.proc.close(b.fd);
+      }
+    },
+  },
+  {
+    id: "importer.fences.write-waits-for-readers",
+    title:
+      "A queued device write waits for an unsignalled READ fence already on the buffer (write-after-read)",
+    spec: "SPEC §4.7",
+    requires: needsAsyncWork,
+    run(ctx) {
+      const s = ctx.boot();
+      const ps = s.kernel.pageSize;
+      for (const source of s.sources) {
+        const b = source.create(SIZE);
+        const imp = importOf(s.proc, s.importer, b, source);
+        const { queueWrite } = asyncOps(imp);
+        const expected = pagePattern(SIZE, ps, 15);
+        cpuWrite(s.proc, b, 0, expected);
+        if (queueWrite) {
+          // A pretend reader (a display scanning the buffer out): it reads at the end of its
+          // work, then its READ fence signals.
+          const reader = mapForDevice(
+            s.kernel,
+            b.buf,
+            testDevice("conformance-reader"),
+            DMA_TO_DEVICE,
+          );
+          const readerDone = writerFence(s.kernel, "reader");
+          b.buf.resv.add(readerDone, DMA_RESV_USAGE_READ);
+          const at = 4 * ps + 3;
+          const length = 3 * ps;
+          let seen: Uint8Array | undefined;
+          s.kernel.clock.schedule(WRITER_NS, () => {
+            seen = reader.read(at, length);
+            readerDone.signal();
+          });
+          const bytes = pagePattern(length, ps, 16);
+          const write = queueWrite(at, bytes);
+          s.kernel.clock.advance(WRITER_NS / 2);
+          const early = write.done;
+          write.wait();
+          readerDone.wait(true);
+          reader.detach();
+          check(seen, "the pretend reader never ran");
+          checkBytes(
+            seen,
+            expected.subarray(at, at + length),
+            `what an earlier reader of a ${source.name} buffer read (a queued device write did not wait for its READ fence)`,
+          );
+          check(
+            !early,
+            `a device write to a ${source.name} buffer completed before an earlier reader's READ fence signalled`,
+          );
+          expected.set(bytes, at);
+          checkBytes(cpuRead(s.proc, b), expected, "a CPU read after a write after a reader");
+          readerDone.put();
+        }
         imp.release();
         s.proc.close(b.fd);
       }

@@ -4,7 +4,9 @@ import {
   type DmaBuf,
   type DmaBufAttachment,
   type DmaDirection,
+  type ErrnoCode,
   exporter,
+  KernelError,
   type PageBuffer,
   PageExporter,
   type PageExporterHost,
@@ -35,14 +37,37 @@ export interface TracedCall {
 export class TracedPageExporter extends PageExporter {
   /** Every op call, oldest first. */
   readonly calls: TracedCall[] = [];
+  #failing: { readonly op: "attach" | "map"; readonly errno: ErrnoCode } | undefined;
 
   /** @param host - the exporter's host (given by `createKernel`) */
   constructor(host: PageExporterHost) {
     super(host);
   }
 
+  /**
+   * Makes the next `attach` or `mapDmaBuf` fail with `errno` before it does anything, as an
+   * exporter that runs out of memory there does (`undefined`: disarms). The failed call is
+   * not recorded.
+   */
+  failNext(op: "attach" | "map" | undefined, errno: ErrnoCode = "ENOMEM"): void {
+    this.#failing = op === undefined ? undefined : { op, errno };
+  }
+
+  /** Whether a failure armed by {@link TracedPageExporter.failNext} is still to come. */
+  get failureArmed(): boolean {
+    return this.#failing !== undefined;
+  }
+
+  #maybeFail(op: "attach" | "map", fn: string): void {
+    if (this.#failing?.op !== op) return;
+    const { errno } = this.#failing;
+    this.#failing = undefined;
+    throw new KernelError(errno, fn, "injected by the importer suite");
+  }
+
   /** Records the attach (the page exporter keeps no per-attachment state). */
   attach(buf: DmaBuf<PageBuffer>, attachment: DmaBufAttachment): void {
+    this.#maybeFail("attach", "page_exporter_attach");
     this.calls.push({ op: "attach", ino: buf.ino, dev: attachment.dev.name });
   }
 
@@ -58,6 +83,7 @@ export class TracedPageExporter extends PageExporter {
 
   /** {@inheritDoc @dmabuf/core!index.DmaBufOps.mapDmaBuf} */
   override mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
+    this.#maybeFail("map", "page_exporter_map_dma_buf");
     const sgt = super.mapDmaBuf(attachment, dir);
     const { ino } = attachment.dmabuf;
     this.calls.push({ op: "map", ino, dev: attachment.dev.name, dir, sgt });
