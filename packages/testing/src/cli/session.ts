@@ -21,7 +21,7 @@ import {
   prepareHeapSuite,
   resolveHeapTargets,
 } from "../conformance/heap/suite.js";
-import type { ImporterUnderTest } from "../conformance/importer/context.js";
+import type { ImporterCapabilities, ImporterUnderTest } from "../conformance/importer/context.js";
 import {
   type ImporterConformanceOptions,
   prepareImporterSuite,
@@ -113,13 +113,17 @@ function jobOf(target: ConformanceTarget, label: string): Job {
   }
 }
 
-/** An exported importer class: constructed per case as `new Importer(kernel)`. */
-function importerJob(
-  name: string,
-  cls: new (k: unknown) => ImporterUnderTest,
-  kernelConfig: KernelConfigInput,
-): Job {
-  const options: ImporterConformanceOptions = { name, importer: (k) => new cls(k), kernelConfig };
+/**
+ * An exported importer class: constructed per case as `new Importer(kernel)`, with the
+ * capabilities it declares as a static `capabilities` property.
+ */
+function importerJob(name: string, cls: ImporterClass, kernelConfig: KernelConfigInput): Job {
+  const options: ImporterConformanceOptions = {
+    name,
+    importer: (k) => new cls(k),
+    kernelConfig,
+    ...(cls.capabilities ? { capabilities: cls.capabilities } : {}),
+  };
   const job = jobOf({ suite: "importer", options }, name);
   return {
     ...job,
@@ -138,7 +142,14 @@ function importerJob(
   };
 }
 
-const isImporterClass = (v: unknown): v is new (k: unknown) => ImporterUnderTest =>
+/** An importer class, with what it declares it can do. */
+type ImporterClass = (new (
+  k: unknown,
+) => ImporterUnderTest) & {
+  readonly capabilities?: Partial<ImporterCapabilities>;
+};
+
+const isImporterClass = (v: unknown): v is ImporterClass =>
   typeof v === "function" &&
   typeof (v.prototype as { importFd?: unknown } | undefined)?.importFd === "function";
 

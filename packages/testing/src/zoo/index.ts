@@ -10,6 +10,7 @@ import { DoubleReleaseHeap } from "./double-release.js";
 import { FixedDirectionSyncHeap } from "./fixed-direction-sync.js";
 import { IgnoresPgoffHeap } from "./ignores-pgoff.js";
 import { KeepsMappingImporter } from "./keeps-mapping-importer.js";
+import { LeakOnAttachErrorImporter } from "./leak-on-attach-error-importer.js";
 import { LeakOnEintrHeap } from "./leak-on-eintr.js";
 import { LeakOnEnomemHeap } from "./leak-on-enomem.js";
 import { LeakOnSgFailHeap } from "./leak-on-sg-fail.js";
@@ -19,6 +20,8 @@ import { NoDetachImporter } from "./no-detach-importer.js";
 import { NoReferenceImporter } from "./no-reference-importer.js";
 import { NotZeroingHeap } from "./not-zeroing.js";
 import { PutBeforeDetachImporter } from "./put-before-detach-importer.js";
+import { ReadersIgnoredImporter } from "./readers-ignored-importer.js";
+import { ReleaseWhileBusyImporter } from "./release-while-busy-importer.js";
 import { RevalidatingFlagsHeap } from "./revalidating-flags.js";
 import { ReversedTableHeap } from "./reversed-table.js";
 import { ScatteredContiguousHeap } from "./scattered-contiguous.js";
@@ -69,8 +72,11 @@ export interface ExporterZooEntry extends ZooEntry {
 export interface ImporterZooEntry extends ZooEntry {
   /** Creates it in a kernel. */
   readonly importer: (kernel: Kernel) => ImporterUnderTest;
-  /** What it declares it can do (default: nothing optional). */
-  readonly capabilities?: Partial<ImporterCapabilities>;
+  /**
+   * What it declares it can do: its class's static `capabilities`, which `dmabuf-conformance`
+   * reads (every zoo importer extends {@link ReferenceImporter}, which declares `asyncWork`).
+   */
+  readonly capabilities: Partial<ImporterCapabilities>;
   /** The kernel configuration it is tested under (default: the suite's). */
   readonly kernelConfig?: KernelConfigInput;
 }
@@ -388,11 +394,14 @@ export const importerZoo: readonly ImporterZooEntry[] = [
   {
     name: "NoReferenceImporter",
     importer: (kernel) => new NoReferenceImporter(kernel),
+    capabilities: { asyncWork: true },
     defect: "uses the buffer behind the fd without taking a reference",
     catches: [
       "importer.import.reference",
+      "importer.import.failed-attach",
       "importer.release.order",
       "importer.release.last-reference",
+      "importer.release.queued-work",
       "importer.leaks.process-exit",
     ],
     code: "EXPECTATION_FAILED",
@@ -400,27 +409,35 @@ export const importerZoo: readonly ImporterZooEntry[] = [
   {
     name: "NoDetachImporter",
     importer: (kernel) => new NoDetachImporter(kernel),
+    capabilities: { asyncWork: true },
     defect: "drops its reference without detaching",
     catches: [
       "importer.release.order",
       "importer.import.reference",
       "importer.import.attaches",
+      "importer.import.failed-attach",
       "importer.dma.read",
       "importer.dma.write",
       "importer.dma.mapped-directions",
       "importer.release.last-reference",
+      "importer.release.queued-work",
       "importer.leaks.process-exit",
+      "importer.fences.adds-fence",
+      "importer.fences.waits-for-writers",
+      "importer.fences.write-waits-for-readers",
     ],
     code: "EXPECTATION_FAILED",
   },
   {
     name: "KeepsMappingImporter",
     importer: (kernel) => new KeepsMappingImporter(kernel),
+    capabilities: { asyncWork: true },
     defect: "maps once, never unmaps, and detaches with the mapping live",
     catches: [
       "importer.release.order",
       "importer.import.reference",
       "importer.import.attaches",
+      "importer.import.failed-attach",
       "importer.dma.read",
       "importer.dma.write",
       "importer.dma.mapped-directions",
@@ -432,11 +449,13 @@ export const importerZoo: readonly ImporterZooEntry[] = [
   {
     name: "PutBeforeDetachImporter",
     importer: (kernel) => new PutBeforeDetachImporter(kernel),
+    capabilities: { asyncWork: true },
     defect: "drops its reference before it detaches",
     catches: [
       "importer.release.order",
       "importer.import.reference",
       "importer.release.last-reference",
+      "importer.release.queued-work",
       "importer.leaks.process-exit",
     ],
     code: "EXPECTATION_FAILED",
@@ -444,6 +463,7 @@ export const importerZoo: readonly ImporterZooEntry[] = [
   {
     name: "WrongDirectionImporter",
     importer: (kernel) => new WrongDirectionImporter(kernel),
+    capabilities: { asyncWork: true },
     defect: "maps DMA_TO_DEVICE for transfers in which the device writes",
     catches: ["importer.dma.mapped-directions", "importer.dma.write", "importer.release.order"],
     code: "UNEXPECTED_ERROR",
@@ -454,16 +474,41 @@ export const importerZoo: readonly ImporterZooEntry[] = [
     importer: (kernel) => new UnfencedImporter(kernel),
     capabilities: { asyncWork: true },
     defect: "queues device work without adding its fence to the buffer's reservation object",
-    catches: ["importer.fences.adds-fence"],
+    catches: ["importer.fences.adds-fence", "importer.release.queued-work"],
     code: "EXPECTATION_FAILED",
   },
   {
     name: "StaleMappingImporter",
     importer: (kernel) => new StaleMappingImporter(kernel),
-    capabilities: { dynamic: true },
+    capabilities: { asyncWork: true, dynamic: true },
     kernelConfig: { moveNotify: true },
     defect: "attaches dynamically but ignores move_notify and keeps using its stale mapping",
     catches: ["importer.dynamic.move-notify"],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "ReleaseWhileBusyImporter",
+    importer: (kernel) => new ReleaseWhileBusyImporter(kernel),
+    capabilities: { asyncWork: true },
+    defect: "unmaps, detaches and drops its reference at release while its device jobs are queued",
+    catches: ["importer.release.queued-work"],
+    code: "UNEXPECTED_ERROR",
+    errorCode: "DMA_FAULT_UNMAPPED",
+  },
+  {
+    name: "ReadersIgnoredImporter",
+    importer: (kernel) => new ReadersIgnoredImporter(kernel),
+    capabilities: { asyncWork: true },
+    defect: "lets a device write wait for the buffer's writers only, not for its readers",
+    catches: ["importer.fences.write-waits-for-readers"],
+    code: "EXPECTATION_FAILED",
+  },
+  {
+    name: "LeakOnAttachErrorImporter",
+    importer: (kernel) => new LeakOnAttachErrorImporter(kernel),
+    capabilities: { asyncWork: true },
+    defect: "keeps the reference it took when the exporter's attach fails",
+    catches: ["importer.import.failed-attach"],
     code: "EXPECTATION_FAILED",
   },
 ];
@@ -473,10 +518,13 @@ export {
   DoubleReleaseHeap,
   IgnoresPgoffHeap,
   KeepsMappingImporter,
+  LeakOnAttachErrorImporter,
   LeakOnEnomemHeap,
   NoDetachImporter,
   NoReferenceImporter,
   NotZeroingHeap,
+  ReadersIgnoredImporter,
+  ReleaseWhileBusyImporter,
   RevalidatingFlagsHeap,
   ReversedTableHeap,
   ScatteredContiguousHeap,

@@ -8,6 +8,7 @@ import {
   type SgTable,
 } from "@dmabuf/core";
 import type { ConformanceTarget } from "../cli/target.js";
+import type { ImporterCapabilities } from "../conformance/importer/context.js";
 import { ReferenceImporter } from "../reference/reference-importer.js";
 
 /**
@@ -17,6 +18,12 @@ import { ReferenceImporter } from "../reference/reference-importer.js";
  * unmaps before it detaches, so everything else it does is correct.
  */
 export class StaleMappingImporter extends ReferenceImporter {
+  /** {@inheritDoc ReferenceImporter.capabilities} */
+  static override readonly capabilities: Partial<ImporterCapabilities> = {
+    asyncWork: true,
+    dynamic: true,
+  };
+
   readonly #tables = new Map<DmaBufAttachment, SgTable>();
 
   protected override attachDevice(buf: DmaBuf): DmaBufAttachment {
@@ -51,7 +58,7 @@ export const conformance: ConformanceTarget[] = [
     options: {
       name: "StaleMappingImporter",
       importer: (kernel) => new StaleMappingImporter(kernel),
-      capabilities: { dynamic: true },
+      capabilities: StaleMappingImporter.capabilities,
       kernelConfig: { moveNotify: true },
     },
   },

@@ -1,5 +1,6 @@
 // The suites can fail: every broken plugin of the zoo fails exactly the cases that name its defect.
 
+import { createKernel } from "@dmabuf/core";
 import { describe, expect, it } from "vitest";
 import type { SuiteReport } from "../conformance/case.js";
 import { exporterConformanceCases, runExporterConformance } from "../conformance/exporter/suite.js";
@@ -63,6 +64,13 @@ describe("the exporter zoo", () => {
 });
 
 describe("the importer zoo", () => {
+  it("declares for each importer the capabilities its class declares to dmabuf-conformance", () => {
+    const kernel = createKernel({ ram: "16MiB" });
+    for (const entry of importerZoo) {
+      const cls = entry.importer(kernel).constructor as { capabilities?: unknown };
+      expect(cls.capabilities, entry.name).toEqual(entry.capabilities);
+    }
+  });
   for (const entry of importerZoo) {
     it(`${entry.name} (${entry.defect}) fails ${entry.catches[0]}`, () => {
       const report = runImporterConformance({
