@@ -16,10 +16,11 @@ export const USAGE = `Usage: dmabuf-conformance [options] <module>
 Loads <module> (a path to a built .js file, or a package name installed in the current
 directory's project), finds the heap, exporter and importer plugins it exports (classes
 decorated with @heap / @exporter with a create(size, flags) method; importer classes with an
-importFd method, constructed as new Importer(kernel)), runs the matching suite on each,
-prints one line per case and exits 0 when nothing failed, 1 when a case failed, 2 on usage
-errors. A module can instead export \`conformance\` (type ConformanceTarget[] from
-@dmabuf/testing): an array of { suite: "heap" | "exporter" | "importer", options } to run.
+importFd method, constructed as new Importer(kernel), with the capabilities its class
+declares as static \`capabilities\`), runs the matching suite on each, prints one line per
+case and exits 0 when nothing failed, 1 when a case failed, 2 on usage errors. A module
+can instead export \`conformance\` (type ConformanceTarget[] from @dmabuf/testing): an
+array of { suite: "heap" | "exporter" | "importer", options } to run.
 
 A TypeScript file (.ts) is loaded through tsx when the current project has it installed;
 otherwise build it and pass the .js.
