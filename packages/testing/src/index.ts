@@ -112,8 +112,13 @@ export {
   describeImporterConformance,
   type VitestRunnerOptions,
 } from "./conformance/vitest.js";
+export {
+  type DeviceJob,
+  DeviceJobQueue,
+  implicitDeps,
+} from "./reference/job-queue.js";
 export { type ReferenceBuffer, ReferenceHeap } from "./reference/reference-heap.js";
-export { ReferenceImporter } from "./reference/reference-importer.js";
+export { type ImportState, ReferenceImporter } from "./reference/reference-importer.js";
 export { describeDmabufHeapsSelftest, type HeapSelftestOptions } from "./selftest/dmabuf-heaps.js";
 export {
   type ExporterZooEntry,

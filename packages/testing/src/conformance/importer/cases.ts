@@ -243,8 +243,13 @@ export const importerCases: readonly ImporterCase[] = [
       const b = source.create(SIZE);
       const refs = b.buf.file.refCount;
       const created = s.kernel.snapshot();
-      for (const op of ["attach", "map"] as const) {
-        exporter.failNext(op, "ENOMEM");
+      // Behind an IOMMU the mapping's IOVA allocation fails too (kernel.faults, as fail-nth).
+      const points = s.importer.device.iommu
+        ? (["attach", "map", "IOVA allocation"] as const)
+        : (["attach", "map"] as const);
+      for (const op of points) {
+        if (op === "IOVA allocation") s.kernel.faults.failNth("iova", 1);
+        else exporter.failNext(op, "ENOMEM");
         expectError(
           () => {
             const imp = s.importer.importFd(s.proc, b.fd);
@@ -259,6 +264,7 @@ export const importerCases: readonly ImporterCase[] = [
           `importing (and reading) a page-exporter buffer whose ${op} fails`,
         );
         exporter.failNext(undefined);
+        s.kernel.faults.reset();
         checkEqual(
           b.buf.file.refCount,
           refs,
