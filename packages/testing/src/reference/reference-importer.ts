@@ -46,10 +46,11 @@ export interface ImportState {
  * queued maps the attachment DMA_BIDIRECTIONAL (one mapping per attachment at a time, as an
  * exporter that keeps one table per attachment needs), each job waits for the buffer's fences
  * by the implicit-sync rules (a read for the writers, a write for every reader and writer),
- * adds its own fence and moves the bytes on completion; the last job to complete unmaps. A release while jobs are queued only marks the import
- * released: the last job to complete detaches and drops the reference (the jobs hold the
- * import, as a GPU job holds its GEM object), so the device never reaches memory it no longer
- * has mapped, and a buffer whose last fd was closed lives until its work is done.
+ * adds its own fence and moves the bytes on completion; the last job to complete unmaps. A
+ * release while jobs are queued only marks the import released: the last job to complete
+ * detaches and drops the reference (the jobs hold the import, as a GPU job holds its GEM
+ * object), so the device never reaches memory it no longer has mapped, and a buffer whose
+ * last fd was closed lives until its work is done.
  *
  * @example
  * ```ts
@@ -131,9 +132,10 @@ export class ReferenceImporter implements ImporterUnderTest {
    * released meanwhile, ends it.
    * @param write - whether the device writes the buffer
    * @returns the job's fence
-   * @throws KernelError the exporter's map error (nothing queued).
+   * @throws KernelError the exporter's map error (nothing queued). TypeError after release.
    */
   protected queue(state: ImportState, write: boolean, move: (sgt: SgTable) => void): DmaFence {
+    if (state.released) throw new TypeError(`${this.device.name}: the import was released`);
     const core = this.kernel.dmaBuf;
     const { buf, attachment } = state;
     const sgt = state.jobMapping ?? core.mapAttachment(attachment, DMA_BIDIRECTIONAL);
