@@ -4,7 +4,6 @@ import {
   type DmaBuf,
   type DmaBufAttachment,
   type DmaDirection,
-  type ErrnoCode,
   exporter,
   KernelError,
   type PageBuffer,
@@ -37,7 +36,7 @@ export interface TracedCall {
 export class TracedPageExporter extends PageExporter {
   /** Every op call, oldest first. */
   readonly calls: TracedCall[] = [];
-  #failing: { readonly op: "attach" | "map"; readonly errno: ErrnoCode } | undefined;
+  #failing: "attach" | "map" | undefined;
 
   /** @param host - the exporter's host (given by `createKernel`) */
   constructor(host: PageExporterHost) {
@@ -45,24 +44,18 @@ export class TracedPageExporter extends PageExporter {
   }
 
   /**
-   * Makes the next `attach` or `mapDmaBuf` fail with `errno` before it does anything, as an
+   * Makes the next `attach` or `mapDmaBuf` fail with ENOMEM before it does anything, as an
    * exporter that runs out of memory there does (`undefined`: disarms). The failed call is
    * not recorded.
    */
-  failNext(op: "attach" | "map" | undefined, errno: ErrnoCode = "ENOMEM"): void {
-    this.#failing = op === undefined ? undefined : { op, errno };
-  }
-
-  /** Whether a failure armed by {@link TracedPageExporter.failNext} is still to come. */
-  get failureArmed(): boolean {
-    return this.#failing !== undefined;
+  failNext(op: "attach" | "map" | undefined): void {
+    this.#failing = op;
   }
 
   #maybeFail(op: "attach" | "map", fn: string): void {
-    if (this.#failing?.op !== op) return;
-    const { errno } = this.#failing;
+    if (this.#failing !== op) return;
     this.#failing = undefined;
-    throw new KernelError(errno, fn, "injected by the importer suite");
+    throw new KernelError("ENOMEM", fn, "injected by the importer suite");
   }
 
   /** Records the attach (the page exporter keeps no per-attachment state). */
