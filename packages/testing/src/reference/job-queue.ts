@@ -61,7 +61,7 @@ export class DeviceJobQueue {
   /**
    * Queues `job` and returns its fence (the caller owns no reference: the queue holds one
    * until the job completed, the reservation object its own).
-   * @throws KernelBug as {@link @dmabuf/core!DmaResv.add} does.
+   * @throws KernelBug as the reservation object's `add` does.
    */
   submit(job: DeviceJob): DmaFence {
     const fences = this.kernel.fences;
