@@ -41,6 +41,9 @@ const ZOO_MODULES: Readonly<Record<string, string>> = {
   WrongDirectionImporter: "./zoo/wrong-direction-importer.ts",
   UnfencedImporter: "./zoo/unfenced-importer.ts",
   StaleMappingImporter: "./zoo/stale-mapping-importer.ts",
+  ReleaseWhileBusyImporter: "./zoo/release-while-busy-importer.ts",
+  ReadersIgnoredImporter: "./zoo/readers-ignored-importer.ts",
+  LeakOnAttachErrorImporter: "./zoo/leak-on-attach-error-importer.ts",
 };
 
 /** Good plugins: the CLI passes each (every suite it runs, no boot error). */
