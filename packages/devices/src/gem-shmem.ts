@@ -154,11 +154,14 @@ export class GemShmemDevice {
    * @param host - the device host
    * @param device - the DRM device (`obj->dev->dev`, whose segment limit splits sg entries)
    * @param owner - the driver module, for the exported buffers' owner
+   * @param mapWc - whether CPU mappings (mmap and vmap) of its objects are write-combined
+   * (`drm_gem_shmem_object.map_wc`: vgem sets it, having no CPU-access hooks to sync with)
    */
   constructor(
     readonly host: DeviceHost,
     readonly device: Device,
     readonly owner: string,
+    readonly mapWc = false,
   ) {
     this.ops = gemPrimeOps(this);
   }
@@ -233,6 +236,7 @@ export class GemShmemDevice {
     }
     const pfns = obj.getPages();
     obj.get();
+    if (this.mapWc) vma.caching = "write-combine";
     vma.pfnmap = true;
     vma.privateData = obj;
     const pages = obj.size / this.host.pageSize;
@@ -277,7 +281,8 @@ function gemPrimeOps(dev: GemShmemDevice): DmaBufOps<GemShmemObject> {
       dev.mmapOffset(buf.priv);
       dev.mmap(buf.priv, vma);
     },
-    vmap: (buf) => new KernelMapping(buf.priv.getPages(), ps, dev.host),
+    vmap: (buf) =>
+      new KernelMapping(buf.priv.getPages(), ps, dev.host, dev.mapWc ? "write-combine" : "cached"),
     vunmap: (buf) => buf.priv.putPages(),
   };
 }

@@ -20,6 +20,7 @@ import {
   PROT_WRITE,
 } from "@dmabuf/core/uapi";
 import { describe, expect, it } from "vitest";
+import { installCacheModel } from "./cache-model.js";
 import { Vgem } from "./vgem.js";
 
 function errno(f: () => unknown): string | null {
@@ -258,6 +259,34 @@ describe("vgem as the exporter of its dumb buffers", () => {
     const buf = kernel.dmaBuf.get(proc, fd);
     const map = kernel.dmaBuf.vmap(buf);
     expect([...map.read(8, 3)]).toEqual([9, 8, 7]);
+    kernel.dmaBuf.vunmap(buf, map);
+    kernel.dmaBuf.put(buf);
+  });
+
+  it("maps write-combined, as vgem sets map_wc: under a cache model no line is allocated", () => {
+    const { kernel, proc, card } = boot();
+    const cache = installCacheModel(kernel);
+    const { handle, size } = createDumb(proc, card, 16, 16, 32);
+    const m = proc.mmap(
+      card,
+      Number(size),
+      PROT_READ | PROT_WRITE,
+      MAP_SHARED,
+      mapDumb(proc, card, handle),
+    );
+    expect(m.vma.caching).toBe("write-combine");
+    m.write(8, Uint8Array.of(9, 8, 7));
+    const fd = handleToFd(proc, card, handle, DRM_RDWR);
+    const view = proc.mmap(fd, Number(size), PROT_READ | PROT_WRITE, MAP_SHARED);
+    expect(view.vma.caching).toBe("write-combine");
+    const buf = kernel.dmaBuf.get(proc, fd);
+    const map = kernel.dmaBuf.vmap(buf);
+    expect(map.caching).toBe("write-combine");
+    expect([...map.read(8, 3)]).toEqual([9, 8, 7]);
+    expect([...view.read(8, 3)]).toEqual([9, 8, 7]);
+    expect([cache.cachedLines, cache.stats.lineFills, cache.stats.uncachedAccesses]).toEqual([
+      0, 0, 3,
+    ]);
     kernel.dmaBuf.vunmap(buf, map);
     kernel.dmaBuf.put(buf);
   });

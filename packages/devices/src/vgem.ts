@@ -99,7 +99,7 @@ export class Vgem extends DeviceModel {
 
   /** The GEM objects vgem allocates itself (dumb buffers) and exports. */
   get gem(): GemShmemDevice {
-    this.#gem ??= new GemShmemDevice(this.host, this.device, "vgem");
+    this.#gem ??= new GemShmemDevice(this.host, this.device, "vgem", true);
     return this.#gem;
   }
 
