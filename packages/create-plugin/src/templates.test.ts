@@ -1,6 +1,14 @@
 // The starter's plugins, as shipped in templates/, pass their conformance suites.
 
 import {
+  allocFromHeap,
+  createKernel,
+  Device,
+  DMA_BIDIRECTIONAL,
+  type DmaBuf,
+  type Kernel,
+} from "@dmabuf/core";
+import {
   runExporterConformance,
   runHeapConformance,
   runImporterConformance,
@@ -34,5 +42,35 @@ describe("the starter templates certify", () => {
     expect(failures(report)).toEqual([]);
     expect(report.passed).toBeGreaterThan(5);
     expect(conformance).toEqual([{ suite: "importer", options: importerSuite }]);
+  });
+});
+
+describe("the starter templates take their sg tables from host.sg", () => {
+  /** Attach + map with the next sg-table allocation failing (in `syscall`): ENOMEM, and nothing left behind. */
+  function mapFails(k: Kernel, buf: DmaBuf, syscall: string): void {
+    const attachment = k.dmaBuf.attach(buf, new Device({ name: "gpu0" }));
+    const before = k.snapshot();
+    k.faults.failNth("sg", 1);
+    expect(() => k.dmaBuf.mapAttachment(attachment, DMA_BIDIRECTIONAL)).toThrow(
+      expect.objectContaining({ code: "ENOMEM", syscall }),
+    );
+    expect(k.snapshot()).toEqual(before);
+    k.dmaBuf.detach(buf, attachment);
+  }
+
+  it("heap: map_dma_buf fails with ENOMEM when the table cannot be allocated", () => {
+    const k = createKernel({ ram: "64MiB", plugins: [MyHeap] });
+    const app = k.spawn();
+    const fd = allocFromHeap(app, "my_heap", 1 << 16);
+    const buf = k.dmaBuf.get(app, fd);
+    mapFails(k, buf, "sg_alloc_table");
+    k.dmaBuf.put(buf);
+  });
+
+  it("exporter: map_dma_buf fails with ENOMEM when the table cannot be allocated", () => {
+    const k = createKernel({ ram: "64MiB", plugins: [MyExporter] });
+    const buf = k.plugin(MyExporter).create(1 << 16, 0);
+    mapFails(k, buf, "sg_alloc_table_from_pages");
+    k.dmaBuf.put(buf);
   });
 });

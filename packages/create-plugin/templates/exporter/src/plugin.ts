@@ -9,7 +9,7 @@ import {
   exporter,
   KernelError,
   KernelMapping,
-  SgTable,
+  type SgTable,
   type Vma,
 } from "@dmabuf/core";
 
@@ -64,7 +64,7 @@ export class MyExporter implements DmaBufOps<MyBuffer> {
   /** {@inheritDoc @dmabuf/core!DmaBufOps.mapDmaBuf} */
   mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
     const priv = attachment.dmabuf.priv as MyBuffer;
-    const sgt = SgTable.fromPfnRuns(this.host.pageSize, priv.pfns, attachment.dev.maxSegmentSize);
+    const sgt = this.host.sg.fromPages(priv.pfns, attachment.dev.maxSegmentSize);
     this.host.dma.mapSgtable(attachment.dev, sgt, dir);
     priv.mapped.set(sgt, attachment);
     return sgt;

@@ -10,7 +10,6 @@ import {
   heap,
   KernelError,
   KernelMapping,
-  SgTable,
 } from "@dmabuf/core";
 
 /** The largest buffer the heap hands out: 4 MiB. */
@@ -88,7 +87,7 @@ function bufferOps(host: HeapHost): DmaBufOps<MyBuffer> {
 
     mapDmaBuf(attachment, dir) {
       const { pfn, pages } = attachment.dmabuf.priv as MyBuffer;
-      const table = new SgTable(1);
+      const table = host.sg.alloc(1);
       table.append(pfn, pages * ps);
       return attachmentsOf(attachment.dmabuf).map(attachment, dir, table);
     },
