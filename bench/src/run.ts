@@ -15,7 +15,6 @@ import { formatTable, type Row, runRows } from "./table.js";
 import { traceRows } from "./trace.js";
 import { wallRows } from "./wall.js";
 import { wasmRows } from "./wasm.js";
-import { wasmSelftestRows } from "./wasm-selftest.js";
 
 const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
@@ -30,7 +29,6 @@ const rows: Row[] = [
   ...traceRows(),
   ...wallRows(args.includes("--suite")),
   ...wasmRows(),
-  ...wasmSelftestRows(),
 ].filter((r) => only === undefined || r.name.includes(only));
 
 const results = await runRows(rows, (r) =>
