@@ -269,7 +269,7 @@ function gemPrimeOps(dev: GemShmemDevice): DmaBufOps<GemShmemObject> {
     mapDmaBuf(attachment: DmaBufAttachment, dir: DmaDirection): SgTable {
       const pfns = objOf(attachment).pfns;
       if (!pfns) throw new KernelError("EINVAL", "drm_gem_shmem_get_sg_table", "no pages");
-      const sgt = SgTable.fromPfnRuns(ps, pfns);
+      const sgt = dev.host.sg.fromPages(pfns);
       dev.host.dma.mapSgtable(attachment.dev, sgt, dir);
       return sgt;
     },
