@@ -21,7 +21,7 @@ async function cli(...argv: string[]) {
       stderr += t;
     },
     cwd: src,
-    isolation: "in-process",
+    typescriptLoader: true,
   });
   return { status, stdout, stderr };
 }

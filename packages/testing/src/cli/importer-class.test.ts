@@ -14,7 +14,7 @@ async function certify(module: string): Promise<{ status: number; doc: CliJsonRe
     },
     stderr: () => undefined,
     cwd: src,
-    isolation: "in-process",
+    typescriptLoader: true,
   });
   return { status, doc: JSON.parse(stdout) as CliJsonReport };
 }

@@ -17,7 +17,7 @@ async function cli(...argv: string[]) {
     },
     stderr: () => {},
     cwd: src,
-    isolation: "in-process",
+    typescriptLoader: true,
   });
   return { status, stdout };
 }

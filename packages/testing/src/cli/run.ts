@@ -27,11 +27,11 @@ export interface CliIo {
   /** Directory relative module paths and package names resolve from. */
   readonly cwd: string;
   /**
-   * `"in-process"` when the caller already runs under a TypeScript loader (tests under
-   * vitest): TypeScript modules are imported as they are rather than through the tsx
-   * installed in `cwd`. The cases always run in this thread, each under the time limit.
+   * `true` when the caller already runs under a TypeScript loader (tests under vitest):
+   * TypeScript modules are imported as they are rather than through the tsx installed in
+   * `cwd`. Default `false`. (The cases always run in this thread, each under the time limit.)
    */
-  readonly isolation?: "in-process";
+  readonly typescriptLoader?: boolean;
 }
 
 /** One suite run as the JSON report gives it: the suite report and the kernel it booted. */
@@ -174,7 +174,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     list: args.list,
     kernelConfig: args.kernelConfig,
     timeoutMs: args.timeoutMs,
-    viaTsx: io.isolation !== "in-process",
+    viaTsx: io.typescriptLoader !== true,
   };
   await runSession(request, (e) => collector.on(e));
   if (collector.usage !== undefined) {

@@ -64,7 +64,7 @@ async function cli(module: string) {
     },
     stderr: () => {},
     cwd: src,
-    isolation: "in-process",
+    typescriptLoader: true,
   });
   return { status, stdout };
 }
