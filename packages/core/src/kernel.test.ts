@@ -9,7 +9,9 @@ import { PageExporter } from "./examples/page-exporter.js";
 import { NUM_HEAP_MINORS } from "./heap/dma-heap.js";
 import type { DmaHeapHandle, DmaHeapOps } from "./heap/ops.js";
 import { createKernel } from "./kernel.js";
+import * as hostsModule from "./plugin/hosts.js";
 import {
+  createDeviceHost,
   type DeviceHost,
   type ExporterHost,
   type HeapHost,
@@ -457,6 +459,44 @@ describe("plugin registration", () => {
     // Wrapping the CPU port afterwards does not hide the installed cache.
     kernel.cpu = { ...coherent };
     expect(installedCpuCache(kernel)).toBe(coherent);
+  });
+
+  it("a CPU cache belongs to its kernel: another kernel has none and installs its own", () => {
+    const a = createKernel({ ram: "16MiB" });
+    const b = createKernel({ ram: "16MiB" });
+    const hooks = (k: typeof a) => ({
+      sync: k.dma.hooks,
+      bus: k.dma.bus,
+      onMemoryWrite: () => {},
+    });
+    const portA = { ...a.cpu };
+    createDeviceHost(a).installCpuCache(portA, hooks(a));
+    expect(a.cpuCache).toBe(portA);
+    expect(b.cpuCache).toBeUndefined();
+    expect(installedCpuCache(b)).toBeUndefined();
+    const portB = { ...b.cpu };
+    createDeviceHost(b).installCpuCache(portB, hooks(b));
+    expect(installedCpuCache(a)).toBe(portA);
+    expect(installedCpuCache(b)).toBe(portB);
+    expect(a.cpu).toBe(portA);
+  });
+
+  it("a second copy of the core modules sees a kernel's CPU cache: the state is in the kernel", async () => {
+    // A plugin package that bundles its own copy of @dmabuf/core reaches the kernel through
+    // that copy; nothing of a kernel may live in module-level state of one copy.
+    const kernel = createKernel({ ram: "16MiB" });
+    const port = { ...kernel.cpu };
+    const hooks = { sync: kernel.dma.hooks, bus: kernel.dma.bus, onMemoryWrite: () => {} };
+    createDeviceHost(kernel).installCpuCache(port, hooks);
+    const url = "./plugin/hosts.js?second-copy";
+    const copy = (await import(/* @vite-ignore */ url)) as typeof hostsModule;
+    expect(copy).not.toBe(hostsModule);
+    expect(copy.installedCpuCache(kernel)).toBe(port);
+    const e = expectErrno(
+      () => copy.createDeviceHost(kernel).installCpuCache(port, hooks),
+      "EEXIST",
+    );
+    expect(e.syscall).toBe("cpu_cache_install");
   });
 
   describe("plugin configuration", () => {

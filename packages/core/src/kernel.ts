@@ -23,6 +23,7 @@ import { PhysicalMemory } from "./mm/physical-memory.js";
 import { MemoryReservations } from "./mm/reserve.js";
 import { SgTableAllocator } from "./mm/sg-alloc.js";
 import { ShmemFs, type ShmemHost } from "./mm/shmem.js";
+import type { CpuCacheHooks } from "./plugin/hosts.js";
 import { KERNEL, type PluginClass } from "./plugin/metadata.js";
 import { registerPlugins } from "./plugin/registry.js";
 import { type KernelProfile, PROFILES } from "./profile.js";
@@ -202,12 +203,22 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   readonly container: DependencyContainer;
   /** The CPU's path to memory; a cache model replaces it through `DeviceHost.installCpuCache`. */
   cpu: CpuPort;
+  /**
+   * The CPU cache port installed on this kernel ({@link Kernel.installCpuCache}), or
+   * `undefined`. Unlike {@link Kernel.cpu}, it still names the cache when something wrapped
+   * the CPU port afterwards. It lives in the kernel value, so every copy of this package
+   * (a plugin that bundles its own) finds the same cache.
+   */
+  get cpuCache(): CpuPort | undefined {
+    return this.#cpuCache;
+  }
   /** Live files, for leak accounting. */
   readonly files: FileTable & { readonly size: number };
 
   readonly #openFiles = new Set<File>();
   readonly #processes = new Map<number, Process>();
   readonly #plugins = new Map<PluginClass, unknown>();
+  #cpuCache: CpuPort | undefined;
   #nextPid = 1;
   #nextPseudoIno = 1000;
   #current: Process | undefined;
@@ -382,6 +393,26 @@ export class Kernel implements ProcessHost, DmaBufHost, DmaHeapHost, ShmemHost, 
   /** {@inheritDoc ProcessHost.nextPseudoIno} */
   nextPseudoIno(): number {
     return this.#nextPseudoIno++;
+  }
+
+  /**
+   * Installs a CPU cache model: `port` becomes {@link Kernel.cpu} and {@link Kernel.cpuCache},
+   * the DMA API syncs through `hooks.sync` and devices reach RAM over `hooks.bus`, and writes
+   * the kernel makes to RAM behind the CPU are reported to `hooks.onMemoryWrite`. At most one
+   * per kernel, for the kernel's life. A device plugin calls it as
+   * `DeviceHost.installCpuCache` from `probe`.
+   * Context: `probe` (boot, or adding a device to a running kernel).
+   * @throws KernelError EEXIST when the kernel has a CPU cache already (nothing changes).
+   */
+  installCpuCache(port: CpuPort, hooks: CpuCacheHooks): void {
+    if (this.#cpuCache) {
+      throw new KernelError("EEXIST", "cpu_cache_install", "the kernel has a CPU cache");
+    }
+    this.#cpuCache = port;
+    this.cpu = port;
+    this.dma.hooks = hooks.sync;
+    this.dma.bus = hooks.bus;
+    this.memory.writeObserver = (phys, length) => hooks.onMemoryWrite(phys, length);
   }
 
   /**

@@ -218,16 +218,13 @@ export interface DeviceHost extends PluginHost {
   removeDevice(path: string): void;
 }
 
-/** The CPU cache installed on each kernel (at most one, for the kernel's life). */
-const installedCaches = new WeakMap<object, CpuPort>();
-
 /**
  * The CPU cache port installed on `kernel` through {@link DeviceHost.installCpuCache}, if
- * any. Unlike reading `kernel.cpu`, it still finds the cache when something wrapped the CPU
- * port afterwards.
+ * any: {@link Kernel.cpuCache}. Unlike reading `kernel.cpu`, it still finds the cache when
+ * something wrapped the CPU port afterwards.
  */
 export function installedCpuCache(kernel: Kernel): CpuPort | undefined {
-  return installedCaches.get(kernel);
+  return kernel.cpuCache;
 }
 
 function baseHost(k: Kernel): PluginHost {
@@ -319,16 +316,7 @@ export function createDeviceHost(k: Kernel): DeviceHost {
         enumerable: true,
       },
       installCpuCache: {
-        value: (port: CpuPort, hooks: CpuCacheHooks) => {
-          if (installedCaches.has(k)) {
-            throw new KernelError("EEXIST", "cpu_cache_install", "the kernel has a CPU cache");
-          }
-          installedCaches.set(k, port);
-          k.cpu = port;
-          k.dma.hooks = hooks.sync;
-          k.dma.bus = hooks.bus;
-          k.memory.writeObserver = (phys, length) => hooks.onMemoryWrite(phys, length);
-        },
+        value: (port: CpuPort, hooks: CpuCacheHooks) => k.installCpuCache(port, hooks),
         enumerable: true,
       },
     }) as DeviceHost,
