@@ -192,6 +192,71 @@ describe("dmabuf-conformance", () => {
     expect(r.status).toBe(EXIT_FAILED);
   });
 
+  it("a plugin's process.exit, self-kill or stray async error fails its case; the run goes on", async () => {
+    const exit = process.exit;
+    const kill = process.kill;
+    const r = await cli(
+      "--json",
+      "--case",
+      "heap.ioctl.alloc",
+      "--case",
+      "heap.alloc.page-rounding",
+      "./cli/fixtures/escaping-heaps.mjs",
+    );
+    expect(r.status).toBe(EXIT_FAILED);
+    const doc = JSON.parse(r.stdout) as CliJsonReport;
+    const failures = doc.reports.map((x) => [
+      x.target,
+      x.results.map((c) => [c.id, c.failure?.code, c.failure?.message.split(" (refused")[0]]),
+    ]);
+    const thrown = (what: string) =>
+      "an error was thrown asynchronously, by a timer, callback or promise the plugin left " +
+      `running: ${what} (3 times)`;
+    expect(failures).toEqual([
+      [
+        "exiting",
+        [
+          ["heap.ioctl.alloc", "PROCESS_EXIT", "the plugin called process.exit(3)"],
+          ["heap.alloc.page-rounding", "PROCESS_EXIT", "the plugin called process.exit(3)"],
+        ],
+      ],
+      [
+        "self_killing",
+        [
+          [
+            "heap.ioctl.alloc",
+            "PROCESS_EXIT",
+            'the plugin called process.kill(process.pid, "SIGTERM")',
+          ],
+          [
+            "heap.alloc.page-rounding",
+            "PROCESS_EXIT",
+            'the plugin called process.kill(process.pid, "SIGTERM")',
+          ],
+        ],
+      ],
+      [
+        "stray_callback",
+        [
+          ["heap.ioctl.alloc", "ASYNC_ERROR", thrown("stray callback of the heap")],
+          ["heap.alloc.page-rounding", "ASYNC_ERROR", expect.stringContaining("stray callback")],
+        ],
+      ],
+      [
+        "stray_rejection",
+        [
+          ["heap.ioctl.alloc", "ASYNC_ERROR", thrown("stray rejection of the heap")],
+          ["heap.alloc.page-rounding", "ASYNC_ERROR", expect.stringContaining("stray rejection")],
+        ],
+      ],
+    ]);
+    expect(doc.escapes).toEqual([]);
+    expect(doc.ok).toBe(false);
+    // The process's own exit, kill and error handling are given back.
+    expect(process.exit).toBe(exit);
+    expect(process.kill).toBe(kill);
+  });
+
   const bin = `${pkg}/dist/cli.js`;
   it.skipIf(!existsSync(bin))(
     "a case that never returns is stopped at --timeout, fails with TIMEOUT, and the run goes on",
@@ -212,6 +277,77 @@ describe("dmabuf-conformance", () => {
       expect(doc.passed).toBeGreaterThan(30);
     },
     150_000,
+  );
+
+  it.skipIf(!existsSync(bin))(
+    "the built bin: process.exit in a case fails it and the run goes on to the end",
+    () => {
+      const fixture = `${pkg}/src/cli/fixtures/escaping-heaps.mjs`;
+      const r = spawnSync(process.execPath, [bin, "--case", "heap.ioctl.alloc", fixture], {
+        encoding: "utf8",
+      });
+      expect(r.status).toBe(EXIT_FAILED);
+      expect(r.stdout).toContain(
+        "  ✗ heap.ioctl.alloc [PROCESS_EXIT]\n      ALLOC returns a dma-buf fd of the requested size\n" +
+          "      the plugin called process.exit(3) (refused: the call threw into the plugin)",
+      );
+      expect(r.stdout).toMatch(/\n0 passed, 4 failed, 0 skipped\n$/);
+    },
+    60_000,
+  );
+
+  it.skipIf(!existsSync(bin))(
+    "the built bin: a timer that throws after its case was reported fails the run, naming the case",
+    () => {
+      const fixture = `${pkg}/src/cli/fixtures/late-timer-heap.mjs`;
+      const argv = [bin, "--json", "--case", "heap.ioctl.", "--case", "heap.alloc.page-", fixture];
+      const r = spawnSync(process.execPath, argv, { encoding: "utf8" });
+      expect(r.status).toBe(EXIT_FAILED);
+      const doc = JSON.parse(r.stdout) as CliJsonReport;
+      expect(doc.escapes).toEqual([
+        {
+          code: "ASYNC_ERROR",
+          from: "late_timer: heap.ioctl.alloc",
+          message:
+            "an error was thrown asynchronously, by a timer, callback or promise the plugin " +
+            "left running: late timer of the heap (after the case was reported)",
+        },
+      ]);
+      expect(doc.failed).toBe(0);
+      expect(doc.ok).toBe(false);
+      const text = spawnSync(
+        process.execPath,
+        argv.filter((a) => a !== "--json"),
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(text.stdout).toContain(
+        "✗ late_timer: heap.ioctl.alloc [ASYNC_ERROR] an error was thrown asynchronously",
+      );
+      expect(text.stdout).toMatch(/, 1 outside their case\n$/);
+    },
+    60_000,
+  );
+
+  it.skipIf(!existsSync(bin))(
+    "the built bin: what a plugin leaves running after the run is reported and ended (exit 1)",
+    () => {
+      const fixture = `${pkg}/src/cli/fixtures/lingering-heap.mjs`;
+      const r = spawnSync(process.execPath, [bin, "--case", "heap.ioctl.alloc", fixture], {
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect(r.stdout).toMatch(/\n1 passed, 0 failed, 0 skipped\n$/);
+      expect(r.stderr).toBe(
+        "dmabuf-conformance: after the run, an error was thrown asynchronously by a timer, " +
+          "callback or promise a plugin left running: timer of the heap after the run\n" +
+          "dmabuf-conformance: 1000 ms after the run, a plugin still keeps timers or handles " +
+          "running; ending the process\n",
+      );
+      expect(r.status).toBe(EXIT_FAILED);
+    },
+    60_000,
   );
 
   it.skipIf(!existsSync(bin))(

@@ -1,6 +1,7 @@
 // What a CLI session reports as it runs, in order.
 
 import type { CaseResult, SuiteKind } from "../conformance/case.js";
+import type { EscapeCode } from "./containment.js";
 
 /** Where a case is: job (target), suite of that job, case of that suite, all in run order. */
 export interface CasePosition {
@@ -35,6 +36,14 @@ export type CliEvent =
   | { readonly type: "list"; readonly id: string; readonly title: string }
   | { readonly type: "result"; readonly at: CasePosition; readonly result: CaseResult }
   | { readonly type: "suite-end"; readonly job: number; readonly suite: number }
+  | {
+      /** A plugin's process.exit or async error that could not be reported against its case. */
+      readonly type: "escape";
+      readonly code: EscapeCode;
+      readonly message: string;
+      /** The case (`target: id`) or phase it came from, when known. */
+      readonly from?: string;
+    }
   | { readonly type: "done" };
 
 /** What a session needs to run. */

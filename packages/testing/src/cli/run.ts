@@ -54,6 +54,17 @@ export interface CliJsonReport {
   readonly skipped: number;
   /** Targets that could not be run (their kernel did not boot), with the error. */
   readonly errors: readonly { readonly target: string; readonly error: string }[];
+  /**
+   * What a plugin did to the process that could not be reported against its case: an error
+   * thrown (or process.exit called) asynchronously after that case's result was reported, or
+   * outside every case (loading the module, booting). `from` names the case (`target: id`) or
+   * phase when known. Each makes the run fail.
+   */
+  readonly escapes: readonly {
+    readonly code: "PROCESS_EXIT" | "ASYNC_ERROR";
+    readonly message: string;
+    readonly from?: string;
+  }[];
   /** One report per suite run. */
   readonly reports: readonly CliSuiteReport[];
 }
@@ -70,6 +81,7 @@ interface SuiteState {
 class Collector {
   readonly suites = new Map<string, SuiteState>();
   readonly errors: { target: string; error: string }[] = [];
+  readonly escapes: CliJsonReport["escapes"][number][] = [];
   readonly #reported = new Set<number>();
   readonly #notes = new Set<string>();
   usage: string | undefined;
@@ -120,6 +132,15 @@ class Collector {
         const s = this.suites.get(`${e.job}/${e.suite}`);
         if (s && !this.args.list) this.say(`  ${formatTotals(report(s))}\n\n`);
         else if (s) this.say("\n");
+        return;
+      }
+      case "escape": {
+        this.escapes.push({
+          code: e.code,
+          message: e.message,
+          ...(e.from !== undefined ? { from: e.from } : {}),
+        });
+        this.say(`✗ ${e.from ?? "outside every case"} [${e.code}] ${e.message}\n`);
         return;
       }
       case "done":
@@ -185,15 +206,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr("dmabuf-conformance: the run ended early\n");
     return EXIT_FAILED;
   }
-  const { errors } = collector;
+  const { errors, escapes } = collector;
   if (args.list) return errors.length > 0 ? EXIT_FAILED : EXIT_OK;
   const reports = [...collector.suites.values()].map(report);
   if (args.report)
     await writeReport(resolve(io.cwd, args.report), args.module, reports, errors, io);
   const t = totals(reports);
-  const ok = t.failed === 0 && errors.length === 0;
+  const ok = t.failed === 0 && errors.length === 0 && escapes.length === 0;
   if (args.json) {
-    const doc: CliJsonReport = { module: args.module, ok, ...t, errors, reports };
+    const doc: CliJsonReport = { module: args.module, ok, ...t, errors, escapes, reports };
     io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     const failed = reports.flatMap((r) =>
@@ -201,7 +222,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     );
     if (failed.length > 0) collector.say(`Failed:\n${failed.map((f) => `  ${f}\n`).join("")}`);
     collector.say(
-      `${formatTotals(t)}${errors.length > 0 ? `, ${errors.length} not bootable` : ""}\n`,
+      `${formatTotals(t)}${errors.length > 0 ? `, ${errors.length} not bootable` : ""}` +
+        `${escapes.length > 0 ? `, ${escapes.length} outside their case` : ""}\n`,
     );
   }
   return ok ? EXIT_OK : EXIT_FAILED;

@@ -29,6 +29,7 @@ import {
 import { executeCase, type PreparedSuite } from "../conformance/runner.js";
 import { UsageError } from "./args.js";
 import { nearCaseIds } from "./case-filter.js";
+import { type CaseTag, Containment, type Escape } from "./containment.js";
 import type { CliEvent, SessionRequest } from "./events.js";
 import { registerTsx, specifierOf, TYPESCRIPT_FILE, typescriptHint } from "./resolve.js";
 import type { ConformanceTarget } from "./target.js";
@@ -232,24 +233,73 @@ function runCase(suite: AnySuite, c: AnySuite["cases"][number], timeoutMs: numbe
 }
 
 /**
- * Runs a session: every event goes to `emit`, in order, ending with `done` (or `usage`).
- * Never throws.
+ * A case's result with what its plugin did to the process during the case or right after it
+ * returned: the first escape fails the case (its code wins over the case's own failure).
  */
-export async function runSession(req: SessionRequest, emit: (e: CliEvent) => void): Promise<void> {
-  try {
-    await session(req, emit);
-  } catch (e) {
-    if (e instanceof UsageError) emit({ type: "usage", message: e.message });
-    else emit({ type: "usage", message: describeError(e) });
+function withEscapes(result: CaseResult, escapes: readonly Escape[]): CaseResult {
+  const first = escapes[0];
+  if (!first) return result;
+  // The same call made for every allocation is said once, with a count.
+  const counts = new Map<string, number>();
+  for (const e of escapes) counts.set(e.message, (counts.get(e.message) ?? 0) + 1);
+  const said = [...counts].map(([m, n]) => (n > 1 ? `${m} (${n} times)` : m));
+  const [head = first.message, ...rest] = said;
+  const also = [
+    ...rest,
+    ...(result.failure
+      ? [`the case failed: [${result.failure.code}] ${result.failure.message}`]
+      : []),
+  ];
+  return {
+    id: result.id,
+    title: result.title,
+    status: "failed",
+    failure: {
+      code: first.code,
+      message: also.length > 0 ? `${head}; also: ${also.join("; ")}` : head,
+    },
+    durationMs: result.durationMs,
+  };
+}
+
+/** Reports the escapes that came too late for their case's result, or from no case. */
+function emitLate(containment: Containment, emit: (e: CliEvent) => void): void {
+  for (const { tag, what } of containment.takeLate()) {
+    const message = tag?.reported ? `${what.message} (after the case was reported)` : what.message;
+    emit({ type: "escape", code: what.code, message, ...(tag ? { from: tag.label } : {}) });
   }
 }
 
-async function session(req: SessionRequest, emit: (e: CliEvent) => void): Promise<void> {
+/**
+ * Runs a session: every event goes to `emit`, in order, ending with `done` (or `usage`).
+ * Never throws. While it runs, the plugin's process.exit() and process.kill() of its own
+ * process are refused and asynchronous errors are caught (see {@link Containment}).
+ */
+export async function runSession(req: SessionRequest, emit: (e: CliEvent) => void): Promise<void> {
+  const containment = new Containment();
+  containment.install();
+  try {
+    await session(req, emit, containment);
+  } catch (e) {
+    if (e instanceof UsageError) emit({ type: "usage", message: e.message });
+    else emit({ type: "usage", message: describeError(e) });
+  } finally {
+    containment.uninstall();
+  }
+}
+
+async function session(
+  req: SessionRequest,
+  emit: (e: CliEvent) => void,
+  containment: Containment,
+): Promise<void> {
   const kernelConfig = req.kernelConfig as KernelConfigInput;
   const checked = checkConfig(kernelConfigSchema, merged(kernelConfig));
   if (!checked.ok)
     throw new UsageError(`--kernel-config: ${checked.message.replaceAll("\n", "; ")}`);
-  const exports = await load(req);
+  const exports = await containment.runOutsideCases({ label: "loading the module" }, () =>
+    load(req),
+  );
   const jobs = discover(exports, kernelConfig, emit);
   if (jobs.length === 0) {
     throw new UsageError(
@@ -260,7 +310,7 @@ async function session(req: SessionRequest, emit: (e: CliEvent) => void): Promis
   }
   const prepared: (AnySuite[] | undefined)[] = jobs.map((job, i) => {
     try {
-      const suites = job.prepare();
+      const suites = containment.runOutsideCases({ label: `booting ${job.label}` }, job.prepare);
       if (suites.length > 0) return suites;
       // A heap plugin that adds no heap in this kernel (a CMA heap without a CMA area) would
       // otherwise pass having run nothing.
@@ -313,10 +363,16 @@ async function session(req: SessionRequest, emit: (e: CliEvent) => void): Promis
           continue;
         }
         const at = { job: j, suite: s, case: i };
-        emit({ type: "result", at, result: runCase(suite, c, req.timeoutMs) });
+        const tag: CaseTag = { label: `${suite.target}: ${c.id}` };
+        const result = containment.run(tag, () => runCase(suite, c, req.timeoutMs));
+        await containment.settle();
+        emit({ type: "result", at, result: withEscapes(result, containment.close(tag)) });
+        emitLate(containment, emit);
       }
       emit({ type: "suite-end", job: j, suite: s });
     }
   }
+  await containment.settle();
+  emitLate(containment, emit);
   emit({ type: "done" });
 }

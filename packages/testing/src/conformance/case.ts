@@ -15,6 +15,10 @@
  * - `FACTORY`: the suite's factory did not return fresh, isolated kernels.
  * - `TIMEOUT`: the case ran longer than the runner's per-case limit (the CLI stops a case
  *   that never returns and goes on with the next).
+ * - `PROCESS_EXIT`: the plugin called `process.exit()` (or signalled its own process) during
+ *   the case; the CLI refuses the call (it throws into the plugin) and goes on.
+ * - `ASYNC_ERROR`: a timer, callback or promise the plugin started in the case threw after
+ *   the case returned (the CLI catches it and goes on).
  */
 export const FAILURE_CODES = [
   "EXPECTATION_FAILED",
@@ -25,6 +29,8 @@ export const FAILURE_CODES = [
   "KERNEL_WARNING",
   "FACTORY",
   "TIMEOUT",
+  "PROCESS_EXIT",
+  "ASYNC_ERROR",
 ] as const;
 
 /** A stable failure code; see {@link FAILURE_CODES}. */
