@@ -3,6 +3,7 @@
 import {
   type Device,
   type DeviceHost,
+  DMA_ATTR_SKIP_CPU_SYNC,
   type DmaBuf,
   type DmaBufAttachment,
   type DmaBufOps,
@@ -257,6 +258,12 @@ export class GemShmemDevice {
   }
 }
 
+/**
+ * The dma-buf ops of a GEM export (`drm_gem_prime_dmabuf_ops`). As `drm_gem_map_dma_buf` and
+ * `drm_gem_unmap_dma_buf` do, an importer's table is mapped and unmapped with
+ * DMA_ATTR_SKIP_CPU_SYNC: a GEM export does no cache maintenance at map time (and has no
+ * begin/end_cpu_access), so CPU coherency is the drivers' concern (vgem maps write-combined).
+ */
 function gemPrimeOps(dev: GemShmemDevice): DmaBufOps<GemShmemObject> {
   const ps = dev.host.pageSize;
   const objOf = (a: DmaBufAttachment) => a.dmabuf.priv as GemShmemObject;
@@ -270,11 +277,11 @@ function gemPrimeOps(dev: GemShmemDevice): DmaBufOps<GemShmemObject> {
       const pfns = objOf(attachment).pfns;
       if (!pfns) throw new KernelError("EINVAL", "drm_gem_shmem_get_sg_table", "no pages");
       const sgt = dev.host.sg.fromPages(pfns);
-      dev.host.dma.mapSgtable(attachment.dev, sgt, dir);
+      dev.host.dma.mapSgtable(attachment.dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
       return sgt;
     },
     unmapDmaBuf(attachment: DmaBufAttachment, sgt: SgTable, dir: DmaDirection): void {
-      dev.host.dma.unmapSgtable(attachment.dev, sgt, dir);
+      dev.host.dma.unmapSgtable(attachment.dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
     },
     release: (buf) => buf.priv.put(),
     mmap: (buf, vma) => {

@@ -1,6 +1,6 @@
 // vgem's dumb buffers: CREATE_DUMB pitch/size and errors, MAP_DUMB + mmap, PRIME export, lifetime.
 
-import { createKernel, type Kernel, type Process } from "@dmabuf/core";
+import { createKernel, Device, DMA_BIDIRECTIONAL, type Kernel, type Process } from "@dmabuf/core";
 import {
   DMA_BUF_IOCTL_SYNC,
   DMA_BUF_SYNC_RW,
@@ -288,6 +288,29 @@ describe("vgem as the exporter of its dumb buffers", () => {
       0, 0, 3,
     ]);
     kernel.dmaBuf.vunmap(buf, map);
+    kernel.dmaBuf.put(buf);
+  });
+
+  it("PRIME maps for a device without CPU cache maintenance, as drm_gem_map_dma_buf does", () => {
+    // Linux maps and unmaps a GEM export with DMA_ATTR_SKIP_CPU_SYNC: the exporter's pages
+    // are mapped write-combined, and an importer syncs through the dma-buf SYNC ioctl.
+    const { kernel, proc, card } = boot();
+    const { handle } = createDumb(proc, card, 16, 16, 32);
+    const buf = kernel.dmaBuf.get(proc, handleToFd(proc, card, handle, DRM_RDWR));
+    const calls: string[] = [];
+    kernel.dma.hooks = {
+      syncForCpu: (d, p, l) => calls.push(`cpu ${d.name} ${p}+${l}`),
+      syncForDevice: (d, p, l) => calls.push(`device ${d.name} ${p}+${l}`),
+    };
+    const dev = new Device({ name: "nc", coherent: false });
+    const att = kernel.dmaBuf.attach(buf, dev);
+    const sgt = kernel.dmaBuf.mapAttachment(att, DMA_BIDIRECTIONAL);
+    expect(sgt.nents).toBeGreaterThan(0);
+    expect(kernel.dma.liveMappings(dev)).toBe(1);
+    kernel.dmaBuf.unmapAttachment(att, sgt, DMA_BIDIRECTIONAL);
+    kernel.dmaBuf.detach(buf, att);
+    expect(calls).toEqual([]);
+    expect(kernel.dma.liveMappings(dev)).toBe(0);
     kernel.dmaBuf.put(buf);
   });
 });
