@@ -41,6 +41,9 @@ describe("the starter templates certify", () => {
     const report = runImporterConformance(importerSuite);
     expect(failures(report)).toEqual([]);
     expect(report.passed).toBeGreaterThan(5);
+    // It declares no asyncWork, and its imports queue no device work: the declaration holds.
+    const declared = report.results.find((r) => r.id === "importer.import.declares-async-work");
+    expect(declared?.status).toBe("passed");
     expect(conformance).toEqual([{ suite: "importer", options: importerSuite }]);
   });
 });

@@ -44,6 +44,7 @@ const ZOO_MODULES: Readonly<Record<string, string>> = {
   ReleaseWhileBusyImporter: "./zoo/release-while-busy-importer.ts",
   ReadersIgnoredImporter: "./zoo/readers-ignored-importer.ts",
   LeakOnAttachErrorImporter: "./zoo/leak-on-attach-error-importer.ts",
+  UndeclaredAsyncImporter: "./zoo/undeclared-async-importer.ts",
 };
 
 /** Good plugins: the CLI passes each (every suite it runs, no boot error). */

@@ -102,6 +102,7 @@ export function describeExporterConformance(
  * describeImporterConformance({
  *   name: "reference-importer",
  *   importer: (kernel) => new ReferenceImporter(kernel),
+ *   capabilities: ReferenceImporter.capabilities,
  * });
  * ```
  */

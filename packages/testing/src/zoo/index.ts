@@ -29,6 +29,7 @@ import { SharedTableHeap } from "./shared-table.js";
 import { ShortTableHeap } from "./short-table.js";
 import { StaleMappingImporter } from "./stale-mapping-importer.js";
 import { SwappedSyncHeap } from "./swapped-sync.js";
+import { UndeclaredAsyncImporter } from "./undeclared-async-importer.js";
 import { UnfencedImporter } from "./unfenced-importer.js";
 import { UnflushedUncachedHeap } from "./unflushed-uncached.js";
 import { UnsyncedHeap } from "./unsynced.js";
@@ -511,6 +512,15 @@ export const importerZoo: readonly ImporterZooEntry[] = [
     catches: ["importer.import.failed-attach"],
     code: "EXPECTATION_FAILED",
   },
+  {
+    name: "UndeclaredAsyncImporter",
+    importer: (kernel) => new UndeclaredAsyncImporter(kernel),
+    capabilities: {},
+    defect:
+      "queues device work without declaring asyncWork, so the queued-work cases would be skipped",
+    catches: ["importer.import.declares-async-work"],
+    code: "EXPECTATION_FAILED",
+  },
 ];
 
 export {
@@ -531,6 +541,7 @@ export {
   SharedTableHeap,
   ShortTableHeap,
   StaleMappingImporter,
+  UndeclaredAsyncImporter,
   UnfencedImporter,
   UnsyncedHeap,
   WrongDirectionImporter,

@@ -285,6 +285,29 @@ export const importerCases: readonly ImporterCase[] = [
     },
   },
   {
+    id: "importer.import.declares-async-work",
+    title:
+      "An importer whose imports queue device work (queueRead, queueWrite) declares asyncWork, so the queued-work cases run",
+    spec: "SPEC §4.7",
+    requires: (c) =>
+      c.asyncWork ? "the importer declares asyncWork (the queued-work cases check it)" : undefined,
+    run(ctx) {
+      const s = ctx.boot();
+      const source = s.sources[0] as BufferSource;
+      const b = source.create(SIZE);
+      const imp = importOf(s.proc, s.importer, b, source);
+      const queues = [imp.queueRead && "queueRead", imp.queueWrite && "queueWrite"].filter(Boolean);
+      imp.release();
+      s.proc.close(b.fd);
+      check(
+        queues.length === 0,
+        `its imports queue device work (${queues.join(", ")}) but the importer does not declare ` +
+          "asyncWork, so the cases of queued work and its fences would be skipped: declare " +
+          "capabilities { asyncWork: true }",
+      );
+    },
+  },
+  {
     id: "importer.dma.read",
     title: "The device reads what the CPU wrote (after SYNC END), at any offset",
     spec: "SPEC §5.1",
