@@ -301,8 +301,10 @@ export class CacheModel implements CpuPort, PluginProbe {
    * Called by user and kernel mappings with their memory type.
    * @param caching - the memory type of the mapping the load goes through (default `cached`)
    * @remarks An access through an uncached or write-combine mapping reads RAM directly: no
-   * line is allocated and nothing is checked (a device's writes are visible to it without a
-   * sync). Lines the cache holds for the same memory are left as they are.
+   * line is allocated (a device's writes are visible to it without a sync). Lines the cache
+   * holds for the same memory are left as they are; when some of them are dirty (stores
+   * through a cached alias not yet written back) the read sees stale memory, reported as an
+   * `uncached-read-cpu-dirty` violation.
    */
   read(
     phys: number,
@@ -314,6 +316,7 @@ export class CacheModel implements CpuPort, PluginProbe {
     if (length <= 0) return;
     if (caching !== "cached") {
       this.#uncached(phys, length);
+      if (this.checker.enabled && this.#dirty.size > 0) this.#checkUncachedRead(phys, length);
       this.#ram.read(phys, length, dst, dstOffset);
       return;
     }
@@ -402,6 +405,29 @@ export class CacheModel implements CpuPort, PluginProbe {
     const fills = this.stats.lineFills;
     this.#store(phys, length, (mem, p, q) => mem.fill(p, q - p, value));
     this.#charge(this.#lineEnd(phys + length) - this.#line(phys), fills);
+  }
+
+  /** Reports the lines of an uncached read of [phys, phys+length) that the cache holds dirty. */
+  #checkUncachedRead(phys: number, length: number): void {
+    const l0 = this.#line(phys);
+    const l1 = this.#lineEnd(phys + length);
+    if (!this.#dirty.any(l0, l1)) return;
+    const ls = this.lineSize;
+    const found: CoherencyViolation[] = [];
+    this.#dirty.forEachRun(l0, l1, (a, b) => {
+      found.push(
+        this.#violation(
+          "uncached-read-cpu-dirty",
+          a * ls,
+          (b - a) * ls,
+          undefined,
+          0,
+          "CPU",
+          "CPU",
+        ),
+      );
+    });
+    for (const v of found) this.checker.record(v);
   }
 
   /** Counts an uncached access of [phys, phys+length) and charges its lines (realistic mode). */

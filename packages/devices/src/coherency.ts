@@ -18,7 +18,10 @@ import { type DmaBufferLabel, KernelBug, type KernelLog } from "@dmabuf/core";
  *   DMA_BUF_IOCTL_SYNC START was waiting for the buffer's fences: `dma_buf_begin_cpu_access`
  *   runs the exporter's cache maintenance (the invalidate) before it waits, so the write
  *   landed after the invalidate and a speculatively prefetched line can be stale. The SYNC
- *   was there; it came too early (wait for POLLIN, or the fence, first).
+ *   was there; it came too early (wait for POLLIN, or the fence, first);
+ * - `uncached-read-cpu-dirty`: the CPU read memory through an uncached or write-combine
+ *   mapping while it held the same lines dirty through a cached mapping (an alias of other
+ *   memory type), so the read saw stale memory.
  */
 export type CoherencyViolationKind =
   | "device-read-cpu-dirty"
@@ -26,7 +29,8 @@ export type CoherencyViolationKind =
   | "cpu-read-device-written"
   | "cpu-write-device-written"
   | "cpu-dirty-discarded"
-  | "device-write-during-sync-start";
+  | "device-write-during-sync-start"
+  | "uncached-read-cpu-dirty";
 
 /** The buffer a violation concerns, as reports show it. */
 export interface ViolationBuffer {
@@ -52,6 +56,8 @@ const MISSING: Readonly<Record<CoherencyViolationKind, string>> = {
     "no DMA_BUF_IOCTL_SYNC END|WRITE (dma_buf_end_cpu_access) between the CPU write and the invalidate",
   "device-write-during-sync-start":
     "no wait for POLLIN on the dma-buf fd (or for the device's fence) before DMA_BUF_IOCTL_SYNC START",
+  "uncached-read-cpu-dirty":
+    "no DMA_BUF_IOCTL_SYNC END|WRITE (dma_buf_end_cpu_access) to write the cached mapping's stores back before the uncached or write-combine read",
 };
 
 /**
@@ -99,6 +105,7 @@ export class CoherencyViolation {
       "cpu-read-device-written": `the ${this.reader} read ${where} that ${this.writer} wrote since the last invalidate: the CPU may see stale cache lines`,
       "cpu-write-device-written": `the ${this.reader} wrote ${where} that ${this.writer} wrote since the last invalidate: the CPU may merge into stale cache lines`,
       "cpu-dirty-discarded": `a sync for the CPU by ${this.reader} invalidated ${where} that the ${this.writer} held dirty: the CPU's writes were lost`,
+      "uncached-read-cpu-dirty": `the ${this.reader} read ${where} through an uncached or write-combine mapping while the ${this.writer} held it dirty in cache through a cached mapping: the read saw stale memory`,
       "device-write-during-sync-start": `${this.writer} wrote ${where} while DMA_BUF_IOCTL_SYNC START was still waiting for its fence, after the exporter's invalidate had run (dma_buf_begin_cpu_access does the cache maintenance before it waits): the ${this.reader}'s next access may see lines prefetched before the write landed`,
     };
     return `${what[this.kind]}; ${this.missing}`;

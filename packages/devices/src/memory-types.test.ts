@@ -7,8 +7,15 @@ import {
   DMA_BIDIRECTIONAL,
   type Kernel,
   KernelMapping,
+  syncBuffer,
 } from "@dmabuf/core";
-import { MAP_SHARED, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
+import {
+  DMA_BUF_SYNC_END,
+  DMA_BUF_SYNC_WRITE,
+  MAP_SHARED,
+  PROT_READ,
+  PROT_WRITE,
+} from "@dmabuf/core/uapi";
 import { SystemHeap, SystemUncachedHeap } from "@dmabuf/heaps-system";
 import { describe, expect, it } from "vitest";
 import { CPU_ACCESS_COST_NS } from "./access-cost.js";
@@ -104,6 +111,53 @@ describe("the CPU port honours the memory type of the mapping", () => {
     expect(raw.read(0, 8)).toEqual(bytes(8, 2));
     expect(cache.checker.violations).toEqual([]);
     expect(cache.cachedLines).toBe(0);
+  });
+
+  it("an uncached or write-combine read of lines a cached alias holds dirty is reported: it read stale memory", () => {
+    const { kernel, cache, proc } = boot();
+    const b = mapped(kernel, proc, "system");
+    expect(b.m.vma.caching).toBe("cached");
+    const wcAlias = new KernelMapping(Float64Array.of(b.phys / PS), PS, kernel, "write-combine");
+    b.m.fill(0x5a, 100, 30); // lines 1 and 2 of the buffer dirty
+    expect([...wcAlias.read(96, 4)]).toEqual([0, 0, 0, 0]);
+    const [v] = cache.checker.violations;
+    expect(cache.checker.violations).toHaveLength(1);
+    expect([v?.kind, v?.buffer?.ino, v?.offset, v?.length, v?.writer, v?.reader]).toEqual([
+      "uncached-read-cpu-dirty",
+      b.buf.ino,
+      64,
+      64,
+      "CPU",
+      "CPU",
+    ]);
+    expect(v?.message).toBe(
+      `the CPU read buffer ${b.buf.ino} (unnamed) [system] at offset 0x40, 64 bytes through an ` +
+        "uncached or write-combine mapping while the CPU held it dirty in cache through a cached " +
+        "mapping: the read saw stale memory; no DMA_BUF_IOCTL_SYNC END|WRITE " +
+        "(dma_buf_end_cpu_access) to write the cached mapping's stores back before the " +
+        "uncached or write-combine read",
+    );
+    // An uncached read of lines that are clean, or not cached, reports nothing.
+    wcAlias.read(256, 64);
+    expect(cache.checker.violations).toHaveLength(1);
+    // With the sync the cached writes reach RAM first, and the read is clean and exact.
+    syncBuffer(proc, b.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+    expect([...wcAlias.read(100, 2)]).toEqual([0x5a, 0x5a]);
+    expect(cache.checker.violations).toHaveLength(1);
+  });
+
+  it("an uncached read of a dirty line is thrown in fatal mode before it reads", () => {
+    const kernel = createKernel({
+      ram: "64MiB",
+      plugins: [SystemHeap, { plugin: CacheModel, config: { fatal: true } }],
+    });
+    const proc = kernel.spawn();
+    const b = mapped(kernel, proc, "system");
+    const raw = new KernelMapping(Float64Array.of(b.phys / PS), PS, kernel, "uncached");
+    b.m.fill(1, 0, 8);
+    expect(() => raw.read(0, 8)).toThrow(
+      expect.objectContaining({ code: "DMA_COHERENCY_VIOLATION" }),
+    );
   });
 
   it("an uncached store leaves a dirty line of a cached alias alone: its later write-back overwrites the store", () => {

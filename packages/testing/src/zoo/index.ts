@@ -349,6 +349,7 @@ export const heapZoo: readonly HeapZooEntry[] = [
       "exporter.coherent.cpu-to-device",
       "exporter.non-coherent.cpu-to-device",
       "exporter.non-coherent.device-to-cpu",
+      "exporter.coherent.device-to-cpu",
       "exporter.coherent.bidirectional",
       "exporter.non-coherent.bidirectional",
     ],
