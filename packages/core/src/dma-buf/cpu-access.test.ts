@@ -153,6 +153,20 @@ describe("dma_buf_vmap / dma_buf_vunmap", () => {
     expect(buf.priv.calls).toEqual(["vmap", "vunmap", "vmap"]);
   });
 
+  it("a vmap reads into a caller's array at an offset", () => {
+    const { kernel } = boot();
+    const buf = exportRecording(kernel);
+    const m = kernel.dmaBuf.vmap(buf);
+    m.write(PS - 1, new Uint8Array([9, 8]));
+    const dst = new Uint8Array(5);
+    const got = m.read(PS - 1, 2, dst, 2);
+    expect(got.buffer).toBe(dst.buffer);
+    expect(dst).toEqual(new Uint8Array([0, 0, 9, 8, 0]));
+    expect(() => m.read(0, 2, dst, 4)).toThrow(RangeError);
+    expect(() => m.read(2 * PS - 1, 2, dst, 0)).toThrow("access outside the kernel mapping");
+    kernel.dmaBuf.vunmap(buf, m);
+  });
+
   it("an unbalanced or foreign vunmap is a KernelBug", () => {
     const { kernel } = boot();
     const buf = exportRecording(kernel);

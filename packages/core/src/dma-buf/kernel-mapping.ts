@@ -2,6 +2,7 @@
 
 import type { CpuCaching } from "../mm/caching.js";
 import type { CpuPort } from "../mm/cpu-port.js";
+import { destination } from "../mm/mapping.js";
 import { forEachPhysRun } from "../mm/phys-runs.js";
 
 /**
@@ -35,9 +36,18 @@ export class KernelMapping {
     this.length = pfns.length * pageSize;
   }
 
-  /** Loads `length` bytes at `offset`. */
-  read(offset = 0, length = this.length - offset): Uint8Array {
-    const out = new Uint8Array(length);
+  /**
+   * Loads `length` bytes at `offset`.
+   *
+   * @param dst - Optional destination, for a caller that reads often and reuses one array; a
+   * new array is allocated when omitted.
+   * @param dstOffset - Where in `dst` the bytes go (default 0).
+   * @returns The bytes read: the new array, or the view of `dst` that was written.
+   * @throws RangeError if the range lies outside the mapping or the destination outside `dst`.
+   */
+  read(offset = 0, length = this.length - offset, dst?: Uint8Array, dstOffset = 0): Uint8Array {
+    this.#checkRange(offset, length);
+    const out = dst === undefined ? new Uint8Array(length) : destination(dst, dstOffset, length);
     this.#walk(offset, length, (phys, len, at) =>
       this.host.cpu.read(phys, len, out, at, this.caching),
     );
@@ -58,9 +68,13 @@ export class KernelMapping {
 
   /** Calls `fn` once per physically contiguous run of [offset, offset+length). */
   #walk(offset: number, length: number, fn: (phys: number, len: number, at: number) => void): void {
+    this.#checkRange(offset, length);
+    forEachPhysRun(this.pageSize, offset, length, (page) => this.pfns[page] as number, fn);
+  }
+
+  #checkRange(offset: number, length: number): void {
     if (offset < 0 || length < 0 || offset + length > this.length) {
       throw new RangeError("access outside the kernel mapping");
     }
-    forEachPhysRun(this.pageSize, offset, length, (page) => this.pfns[page] as number, fn);
   }
 }

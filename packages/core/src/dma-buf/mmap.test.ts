@@ -153,6 +153,23 @@ describe("mmap through the exporter", () => {
     expect(kernel.snapshot()).toMatchObject({ buffers: 0, files: 0, userMappings: 0 });
   });
 
+  it("reads into a caller's array at an offset, checking access before the destination", () => {
+    const { proc, fd } = setup();
+    const m = proc.mmap(fd, 4 * PS, RW, MAP_SHARED);
+    m.write(PS - 2, new Uint8Array([1, 2, 3, 4]));
+    const dst = new Uint8Array(8).fill(0xee);
+    const got = m.read(PS - 2, 4, dst, 3);
+    expect(got).toEqual(new Uint8Array([1, 2, 3, 4]));
+    expect(got.buffer).toBe(dst.buffer);
+    expect(dst).toEqual(new Uint8Array([0xee, 0xee, 0xee, 1, 2, 3, 4, 0xee]));
+    expect(() => m.read(0, 4, dst, 5)).toThrow(RangeError);
+    expect(() => m.read(0, 4, dst, -1)).toThrow(RangeError);
+    expect(() => m.read(4 * PS - 2, 4, dst, 5)).toThrow(
+      expect.objectContaining({ code: "SIGSEGV" }),
+    );
+    proc.munmap(m);
+  });
+
   it("munmap of an already unmapped mapping is EINVAL and drops nothing twice", () => {
     const { kernel, proc, fd, buf } = setup();
     const m = proc.mmap(fd, PS, PROT_READ, MAP_SHARED);

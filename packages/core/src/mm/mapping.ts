@@ -7,6 +7,19 @@ import type { CpuPort } from "./cpu-port.js";
 import { forEachPhysRun } from "./phys-runs.js";
 import type { Vma } from "./vma.js";
 
+/**
+ * The `length` bytes of `dst` from `dstOffset` that a read into a caller's array fills.
+ * @throws RangeError if they lie outside `dst`
+ */
+export function destination(dst: Uint8Array, dstOffset: number, length: number): Uint8Array {
+  if (!Number.isSafeInteger(dstOffset) || dstOffset < 0 || dstOffset + length > dst.length) {
+    throw new RangeError(
+      `destination range [${dstOffset}, +${length}) exceeds buffer of ${dst.length} bytes`,
+    );
+  }
+  return dst.subarray(dstOffset, dstOffset + length);
+}
+
 /** Something that knows the CPU port in force (the kernel: the port can be swapped). */
 export interface CpuHolder {
   /** The CPU's current path to memory. */
@@ -51,10 +64,18 @@ export class Mapping {
     this.#unmapped = true;
   }
 
-  /** Loads `length` bytes at `offset` (default: to the end). */
-  read(offset = 0, length = this.length - offset): Uint8Array {
+  /**
+   * Loads `length` bytes at `offset` (default: to the end).
+   *
+   * @param dst - Optional destination, for a caller that reads often and reuses one array; a
+   * new array is allocated when omitted.
+   * @param dstOffset - Where in `dst` the bytes go (default 0).
+   * @returns The bytes read: the new array, or the view of `dst` that was written.
+   * @throws RangeError if the destination range lies outside `dst` (after the access checks).
+   */
+  read(offset = 0, length = this.length - offset, dst?: Uint8Array, dstOffset = 0): Uint8Array {
     this.#check(offset, length, PROT_READ | PROT_WRITE, "read");
-    const out = new Uint8Array(length);
+    const out = dst === undefined ? new Uint8Array(length) : destination(dst, dstOffset, length);
     this.#walk(offset, length, false, (phys, len, at, cow) => {
       if (cow) out.set(cow.subarray(phys, phys + len), at);
       else this.host.cpu.read(phys, len, out, at, this.vma.caching);
