@@ -51,7 +51,10 @@ export function cpuWrite(
   }
 }
 
-/** Reads `length` bytes at `offset` from the CPU (mmap with SYNC, else vmap). */
+/**
+ * Reads `length` bytes at `offset` from the CPU (mmap with SYNC, else vmap), into the start
+ * of `into` when given (else a new array; a vmap that ignores `into` returns its own).
+ */
 export function cpuRead(
   s: ExporterSession,
   caps: ExporterCapabilities,
@@ -59,11 +62,12 @@ export function cpuRead(
   offset = 0,
   length = b.buf.size - offset,
   proc: Process = s.proc,
+  into?: Uint8Array,
 ): Uint8Array {
   if (caps.mmap) {
     const m = proc.mmap(b.fd, b.buf.size, PROT_READ, MAP_SHARED);
     try {
-      return withCpuAccess(proc, b.fd, "read", () => m.read(offset, length));
+      return withCpuAccess(proc, b.fd, "read", () => m.read(offset, length, into));
     } finally {
       proc.munmap(m);
     }
@@ -72,7 +76,7 @@ export function cpuRead(
   if (caps.cpuAccess) core.beginCpuAccess(b.buf, DMA_FROM_DEVICE);
   const map = core.vmap(b.buf);
   try {
-    return map.read(offset, length);
+    return map.read(offset, length, into);
   } finally {
     core.vunmap(b.buf, map);
     if (caps.cpuAccess) core.endCpuAccess(b.buf, DMA_FROM_DEVICE);

@@ -1,7 +1,8 @@
-// The suites' byte helpers: the page pattern by its definition, and the first-difference scans.
+// The suites' byte helpers: the page pattern by its definition, first-difference scans, scratch.
 
 import { describe, expect, it } from "vitest";
 import { firstDifference, firstNonZero, pagePattern } from "./device-view.js";
+import { Scratch } from "./scratch.js";
 
 /** The pattern byte by byte, as its documentation defines it. */
 function definedPattern(size: number, pageSize: number, seed: number): Uint8Array {
@@ -28,6 +29,33 @@ describe("pagePattern", () => {
     const want = definedPattern(size, ps, seed);
     expect(firstDifference(got, want)).toBe(-1);
     expect(Array.from(got.subarray(0, 600))).toEqual(Array.from(want.subarray(0, 600)));
+  });
+});
+
+describe("pagePattern into a caller's array", () => {
+  it("writes the same bytes over whatever the array held and returns the view written", () => {
+    const into = new Uint8Array(3 * 4096).fill(0xee);
+    const got = pagePattern(2 * 4096 + 9, 4096, 21, into);
+    expect(got.buffer).toBe(into.buffer);
+    expect(got.length).toBe(2 * 4096 + 9);
+    expect(firstDifference(got, pagePattern(2 * 4096 + 9, 4096, 21))).toBe(-1);
+    expect(into[2 * 4096 + 9]).toBe(0xee);
+    expect(() => pagePattern(4097, 4096, 1, new Uint8Array(4096))).toThrow(RangeError);
+  });
+});
+
+describe("Scratch", () => {
+  it("hands out one array again, grown when asked for more, fresh past 4 MiB", () => {
+    const s = new Scratch();
+    const a = s.take(100);
+    expect(s.take(50).buffer).toBe(a.buffer);
+    expect(s.take(50).length).toBe(50);
+    const b = s.take(200);
+    expect(b.buffer).not.toBe(a.buffer);
+    expect(s.take(10).buffer).toBe(b.buffer);
+    const big = s.take(4 * 1024 * 1024 + 1);
+    expect(big.length).toBe(4 * 1024 * 1024 + 1);
+    expect(s.take(10).buffer).toBe(b.buffer);
   });
 });
 

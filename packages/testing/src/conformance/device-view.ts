@@ -26,15 +26,23 @@ export interface DeviceMapping {
   readonly dir: DmaDirection;
   /**
    * The device reads `length` bytes at byte `offset` of the buffer, through its port (the
-   * table's DMA segments, the dma mask, the IOMMU, a cache model's snooping).
+   * table's DMA segments, the dma mask, the IOMMU, a cache model's snooping), into the start
+   * of `into` when given (else a new array).
    */
-  read(offset?: number, length?: number): Uint8Array;
+  read(offset?: number, length?: number, into?: Uint8Array): Uint8Array;
   /** The device writes `bytes` at byte `offset` of the buffer, through its port. */
   write(offset: number, bytes: Uint8Array): void;
   /** Unmaps (once); the attachment stays. */
   unmap(): void;
   /** Unmaps if still mapped, then detaches. */
   detach(): void;
+}
+
+/** The first `length` bytes of `into`, or a new array of `length` bytes. */
+function target(length: number, into?: Uint8Array): Uint8Array {
+  if (into === undefined) return new Uint8Array(length);
+  if (into.length < length) throw new RangeError(`${length} bytes into ${into.length}`);
+  return into.subarray(0, length);
 }
 
 /** Attaches `dev` to `buf` and maps it (`dma_buf_attach` + `dma_buf_map_attachment`). */
@@ -63,8 +71,8 @@ export function mapForDevice(
     attachment,
     sgt,
     dir,
-    read: (offset = 0, length = buf.size - offset) =>
-      port.readTable(sgt, offset, length, new Uint8Array(length), 0, buf),
+    read: (offset = 0, length = buf.size - offset, into?: Uint8Array) =>
+      port.readTable(sgt, offset, length, target(length, into), 0, buf),
     write: (offset, bytes) => port.writeTable(sgt, offset, bytes, buf),
     unmap,
     detach() {
@@ -74,10 +82,18 @@ export function mapForDevice(
   };
 }
 
-/** Reads the whole buffer through a short-lived attachment of a fresh device. */
-export function deviceRead(kernel: Kernel, buf: DmaBuf, name = "conformance-reader"): Uint8Array {
+/**
+ * Reads the whole buffer through a short-lived attachment of a fresh device, into the start
+ * of `into` when given (else a new array).
+ */
+export function deviceRead(
+  kernel: Kernel,
+  buf: DmaBuf,
+  name = "conformance-reader",
+  into?: Uint8Array,
+): Uint8Array {
   const m = mapForDevice(kernel, buf, testDevice(name));
-  const bytes = m.read();
+  const bytes = m.read(0, buf.size, into);
   m.detach();
   return bytes;
 }
@@ -105,9 +121,16 @@ const INVERSE_OF_SEVEN = 183;
  * A recognisable pattern of `size` bytes: every page starts with its page index (u32, little
  * endian) and `seed`, so a page out of place or a stale page is told apart from the right one.
  * Past that header, byte `j` of page `p` is `(p * 131 + j * 7 + seed * 29 + 1) & 0xff`.
+ * Written into the start of `into` when given (the view written is returned), else into a new
+ * array.
  */
-export function pagePattern(size: number, pageSize: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
+export function pagePattern(
+  size: number,
+  pageSize: number,
+  seed: number,
+  into?: Uint8Array,
+): Uint8Array {
+  const out = target(size, into);
   for (let p = 0; p * pageSize < size; p++) {
     const base = p * pageSize;
     const end = Math.min(size, base + pageSize);

@@ -35,9 +35,15 @@ import {
   testDevice,
 } from "../device-view.js";
 import { BUFINFO, parseBufinfo } from "../observability.js";
+import { expectedBytes, partBytes, readBack } from "../scratch.js";
 import { type ExporterCase, fitBudget, fitSize, fitSizes, KiB, MiB } from "./context.js";
 import { dataPathCases } from "./data-path.js";
 import { memoryTypeCase } from "./memory-type.js";
+
+/** The whole buffer as a fresh device reads it, into the read-back scratch. */
+function deviceView(kernel: Kernel, buf: DmaBuf): Uint8Array {
+  return deviceRead(kernel, buf, undefined, readBack.take(buf.size));
+}
 
 function isLive(kernel: Kernel, buf: DmaBuf): boolean {
   return kernel.dmaBuf.list().includes(buf);
@@ -183,12 +189,17 @@ export const exporterCases: readonly ExporterCase[] = [
       const ps = s.kernel.pageSize;
       for (const size of fitSizes(ctx.capabilities, ps, [4 * ps, MiB + 64 * KiB + 3 * ps])) {
         const b = s.createFd(size);
-        const pattern = pagePattern(size, ps, 1);
+        const pattern = pagePattern(size, ps, 1, expectedBytes.take(size));
         cpuWrite(s, ctx.capabilities, b, 0, pattern);
-        checkBytes(deviceRead(s.kernel, b.buf), pattern, "device read of a CPU-written buffer");
-        const back = pagePattern(size, ps, 2);
+        checkBytes(deviceView(s.kernel, b.buf), pattern, "device read of a CPU-written buffer");
+        const back = pagePattern(size, ps, 2, partBytes.take(size));
         deviceWrite(s.kernel, b.buf, 0, back);
-        checkBytes(cpuRead(s, ctx.capabilities, b), back, "CPU read of a device-written buffer");
+        const whole = b.buf.size;
+        checkBytes(
+          cpuRead(s, ctx.capabilities, b, 0, whole, s.proc, readBack.take(whole)),
+          back,
+          "CPU read of a device-written buffer",
+        );
         s.proc.close(b.fd);
       }
     },
@@ -231,8 +242,8 @@ export const exporterCases: readonly ExporterCase[] = [
       for (const size of fitSizes(ctx.capabilities, ps, [ps, 16 * ps, MiB])) {
         for (let round = 0; round < 4; round++) {
           const buf = s.create(size);
-          checkZero(deviceRead(s.kernel, buf), `a new ${size}-byte buffer (round ${round})`);
-          deviceWrite(s.kernel, buf, 0, new Uint8Array(size).fill(0xa5));
+          checkZero(deviceView(s.kernel, buf), `a new ${size}-byte buffer (round ${round})`);
+          deviceWrite(s.kernel, buf, 0, expectedBytes.take(size).fill(0xa5));
           s.kernel.dmaBuf.put(buf);
         }
       }

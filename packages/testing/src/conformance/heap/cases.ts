@@ -37,6 +37,7 @@ import { needs } from "../capabilities.js";
 import { firstNonZero, mapForDevice, testDevice } from "../device-view.js";
 import { fitBudget, fitSize, fitSizes, KiB, MiB } from "../exporter/context.js";
 import { BUFINFO, parseBufinfo, parseFdinfo } from "../observability.js";
+import { readBack } from "../scratch.js";
 import type { HeapSession } from "../session.js";
 import type { HeapCase } from "./context.js";
 
@@ -362,7 +363,7 @@ export const heapCases: readonly HeapCase[] = [
           const m = s.proc.mmap(fd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
           withCpuAccess(s.proc, fd, "rw", () => {
             if (check0) {
-              const bytes = m.read();
+              const bytes = m.read(0, m.length, readBack.take(m.length));
               const at = firstNonZero(bytes);
               check(at < 0, `a ${size}-byte buffer has byte ${at} = ${bytes[at]}, not 0`);
             }
