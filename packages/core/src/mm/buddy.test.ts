@@ -52,6 +52,23 @@ describe("BuddyAllocator initial state", () => {
     buddy.assertConsistent();
   });
 
+  it("a small machine's metadata sections are one max-order block; at most 512 sections", () => {
+    expect(new PageFrames(16384).sectionShift).toBe(10);
+    expect(new PageFrames(512 * 1024).sectionShift).toBe(10);
+    expect(new PageFrames(512 * 1024 + 1).sectionShift).toBe(11);
+    expect(new PageFrames(16 * 1024 * 1024).sectionShift).toBe(15);
+    expect(new PageFrames(0x7fffffff).sectionShift).toBe(15);
+    const { buddy, frames } = setup(64 * MiB);
+    const a = buddy.allocPages(0);
+    expect(frames.sectionsInUse()).toBe(1);
+    // A second max-order block gets metadata of its own; the other 14 still have none.
+    const b = buddy.allocPages(MAX_ORDER);
+    expect(b >>> 10).not.toBe(a >>> 10);
+    buddy.freePages(a, 0);
+    expect(frames.sectionsInUse()).toBe(2);
+    buddy.assertConsistent();
+  });
+
   it("records nothing per page for a 64 GiB range until blocks are split", () => {
     const { buddy, frames } = setup(64 * 1024 * MiB);
     expect(buddy.freeBlockCount(10)).toBe(16384);

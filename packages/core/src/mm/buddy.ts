@@ -1,7 +1,6 @@
 // Models the binary buddy page allocator: per-order free lists of naturally aligned blocks.
 
 import {
-  FRAME_SECTION_SHIFT,
   type PageFrames,
   PG_BUDDY,
   PG_HEAD,
@@ -57,7 +56,6 @@ const NIL = -1;
 /** PFNs with these bits clear are max-order aligned. */
 const BIG_MASK = (1 << MAX_ORDER) - 1;
 const MAX_PAGES = 1 << MAX_ORDER;
-const LINK_SECTION_MASK = (1 << FRAME_SECTION_SHIFT) - 1;
 
 /** Order of the largest naturally aligned block that starts at `pfn` and ends by `end`. */
 function largestFit(pfn: number, end: number): number {
@@ -101,8 +99,10 @@ export class BuddyAllocator {
   readonly totalPages: number;
 
   // List links, indexed by PFN: per-section arrays of [next, prev] pairs, created when a block
-  // inside the section is first recorded on a list.
+  // inside the section is first recorded on a list (sections as the page-frame table's).
   readonly #links: (Int32Array | undefined)[];
+  readonly #linkShift: number;
+  readonly #linkMask: number;
   readonly #head = new Int32Array(MAX_ORDER + 1).fill(NIL);
   readonly #count = new Float64Array(MAX_ORDER + 1);
   /**
@@ -140,7 +140,9 @@ export class BuddyAllocator {
     this.startPfn = start;
     this.endPfn = end;
     this.totalPages = end - start;
-    this.#links = new Array<Int32Array | undefined>(Math.ceil(end / (LINK_SECTION_MASK + 1))).fill(
+    this.#linkShift = frames.sectionShift;
+    this.#linkMask = (1 << this.#linkShift) - 1;
+    this.#links = new Array<Int32Array | undefined>(Math.ceil(end / (1 << this.#linkShift))).fill(
       undefined,
     );
 
@@ -571,30 +573,30 @@ export class BuddyAllocator {
   }
 
   #link(pfn: number): Int32Array {
-    const i = pfn >>> FRAME_SECTION_SHIFT;
+    const i = pfn >>> this.#linkShift;
     let links = this.#links[i];
     if (links === undefined) {
-      const first = i * (LINK_SECTION_MASK + 1);
+      const pfns = 1 << this.#linkShift;
       // Sized to the PFNs managed: a small kernel's only section is no bigger than its RAM.
-      links = new Int32Array(2 * Math.min(LINK_SECTION_MASK + 1, this.endPfn - first));
+      links = new Int32Array(2 * Math.min(pfns, this.endPfn - i * pfns));
       this.#links[i] = links;
     }
     return links;
   }
 
   #getNext(pfn: number): number {
-    return this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK)] as number;
+    return this.#link(pfn)[2 * (pfn & this.#linkMask)] as number;
   }
 
   #getPrev(pfn: number): number {
-    return this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK) + 1] as number;
+    return this.#link(pfn)[2 * (pfn & this.#linkMask) + 1] as number;
   }
 
   #setNext(pfn: number, value: number): void {
-    this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK)] = value;
+    this.#link(pfn)[2 * (pfn & this.#linkMask)] = value;
   }
 
   #setPrev(pfn: number, value: number): void {
-    this.#link(pfn)[2 * (pfn & LINK_SECTION_MASK) + 1] = value;
+    this.#link(pfn)[2 * (pfn & this.#linkMask) + 1] = value;
   }
 }

@@ -20,6 +20,7 @@ export {
 export { type CpuHolder, Mapping } from "./mapping.js";
 export {
   FRAME_SECTION_SHIFT,
+  frameSectionShift,
   MAX_PAGE_FRAMES,
   PageFrames,
   PG_BUDDY,
