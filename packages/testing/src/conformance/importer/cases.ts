@@ -25,6 +25,7 @@ import {
 import { firstDifference, mapForDevice, pagePattern, testDevice } from "../device-view.js";
 import { KiB } from "../exporter/context.js";
 import { BUFINFO, parseBufinfo } from "../observability.js";
+import { readBack } from "../scratch.js";
 import type {
   BufferSource,
   ImporterCapabilities,
@@ -50,9 +51,12 @@ function cpuWrite(proc: Process, b: SourceBuffer, offset: number, bytes: Uint8Ar
   proc.munmap(m);
 }
 
+/** The whole buffer as the CPU reads it, into the read-back scratch (compare it at once). */
 function cpuRead(proc: Process, b: SourceBuffer): Uint8Array {
   const m = proc.mmap(b.fd, b.buf.size, PROT_READ, MAP_SHARED);
-  const bytes = withCpuAccess(proc, b.fd, "read", () => m.read());
+  const bytes = withCpuAccess(proc, b.fd, "read", () =>
+    m.read(0, m.length, readBack.take(m.length)),
+  );
   proc.munmap(m);
   return bytes;
 }
