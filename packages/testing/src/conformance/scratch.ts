@@ -22,7 +22,8 @@ export class Scratch {
    */
   take(length: number): Uint8Array {
     if (length > KEEP_BYTES) return new Uint8Array(length);
-    if (this.#bytes.length < length) this.#bytes = new Uint8Array(length);
+    // Twice the length, so a slightly longer buffer later fits (only pages written cost memory).
+    if (this.#bytes.length < length) this.#bytes = new Uint8Array(Math.min(KEEP_BYTES, 2 * length));
     return this.#bytes.subarray(0, length);
   }
 }
