@@ -32,5 +32,5 @@ export class Scratch {
 export const readBack = new Scratch();
 /** The bytes a case expects in a buffer, kept across its accesses. */
 export const expectedBytes = new Scratch();
-/** A second pattern a case writes over part of a buffer (or a second expectation). */
+/** A pattern a case writes over part of a buffer while it keeps the expected bytes. */
 export const partBytes = new Scratch();

@@ -35,7 +35,7 @@ import {
   testDevice,
 } from "../device-view.js";
 import { BUFINFO, parseBufinfo } from "../observability.js";
-import { expectedBytes, partBytes, readBack } from "../scratch.js";
+import { expectedBytes, readBack } from "../scratch.js";
 import { type ExporterCase, fitBudget, fitSize, fitSizes, KiB, MiB } from "./context.js";
 import { dataPathCases } from "./data-path.js";
 import { memoryTypeCase } from "./memory-type.js";
@@ -192,7 +192,8 @@ export const exporterCases: readonly ExporterCase[] = [
         const pattern = pagePattern(size, ps, 1, expectedBytes.take(size));
         cpuWrite(s, ctx.capabilities, b, 0, pattern);
         checkBytes(deviceView(s.kernel, b.buf), pattern, "device read of a CPU-written buffer");
-        const back = pagePattern(size, ps, 2, partBytes.take(size));
+        // The first pattern is checked: its scratch takes the second.
+        const back = pagePattern(size, ps, 2, expectedBytes.take(size));
         deviceWrite(s.kernel, b.buf, 0, back);
         const whole = b.buf.size;
         checkBytes(
