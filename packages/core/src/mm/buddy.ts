@@ -1,11 +1,6 @@
 // Models the binary buddy page allocator: per-order free lists of naturally aligned blocks.
 
-import {
-  type PageFrames,
-  PG_BUDDY,
-  PG_HEAD,
-  PG_RESERVED,
-} from "./page-frames.js";
+import { type PageFrames, PG_BUDDY, PG_HEAD, PG_RESERVED } from "./page-frames.js";
 import type { PageOwners } from "./page-owner.js";
 import type { PhysicalMemory } from "./physical-memory.js";
 
