@@ -1,6 +1,7 @@
 // Unknown configuration keys: finds keys a zod object schema does not declare, with the nearest valid name.
 
-import { type ZodType, z } from "zod";
+import type { ZodType } from "zod";
+import * as z from "zod";
 
 /** A key of a configuration object that its schema does not declare. */
 export interface UnknownConfigKey {

@@ -1,6 +1,6 @@
 // createKernel's configuration: a zod schema with readable errors and byte-size strings.
 
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_PAGE_FRAMES } from "./mm/page-frames.js";
 import type { PluginClass } from "./plugin/metadata.js";
 

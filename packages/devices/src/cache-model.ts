@@ -18,7 +18,7 @@ import {
   PhysicalMemory,
   type PluginProbe,
 } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import { CPU_ACCESS_COST_NS } from "./access-cost.js";
 import { locateBuffer } from "./buffer-locator.js";
 import {

@@ -1,7 +1,7 @@
 // A camera-like producer: writes frames into imported buffers on the virtual clock.
 
 import { type DeviceHost, DMA_FROM_DEVICE, type DmaBuf, type DmaFence, device } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import { cameraV4l2, VIDEO_MAJOR, v4l2Minor } from "./camera-v4l2.js";
 import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine } from "./engine.js";

@@ -18,7 +18,7 @@ import {
   type Process,
   type SgTable,
 } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * What every device plugin's configuration may override: the device's name and its DMA

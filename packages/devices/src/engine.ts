@@ -9,7 +9,7 @@ import {
   type DmaFenceOps,
   fenceKey,
 } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import {
   type DeviceImportOptions,
   DeviceModel,

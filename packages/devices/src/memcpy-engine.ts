@@ -1,7 +1,7 @@
 // A memcpy DMA engine: copies bytes from one imported buffer to another through its port.
 
 import { type DeviceHost, type DmaFence, device } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import { deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine, engineConfigSchema } from "./engine.js";
 

@@ -9,7 +9,7 @@ import {
   device,
   type Process,
 } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import { deviceConfigSchema, deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { drmFileOperations, drmMinor, drmRdev } from "./drm-node.js";
 import { DmaEngine } from "./engine.js";

@@ -1,7 +1,7 @@
 // A scatter-gather DMA engine behind an IOMMU (GPU-like): fills, uploads, copies, readbacks.
 
 import { type DeviceHost, type DmaFence, device } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import { deviceSpec, type ImportedBuffer } from "./device-model.js";
 import { DmaEngine, engineConfigSchema } from "./engine.js";
 

@@ -8,7 +8,7 @@ import {
   KernelError,
   type Process,
 } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import {
   DeviceModel,
   deviceConfigSchema,

@@ -13,7 +13,7 @@ import {
   type PluginAccounting,
   type PluginProbe,
 } from "@dmabuf/core";
-import { z } from "zod";
+import * as z from "zod";
 import { type ContiguousBuffer, contiguousBufferOps, HeapBuffer } from "./contiguous-buffer.js";
 import { installFragmentationFile } from "./fragmentation.js";
 import { GenPool } from "./gen-pool.js";

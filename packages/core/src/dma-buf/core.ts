@@ -1,6 +1,6 @@
 // The dma-buf core (drivers/dma-buf/dma-buf.c): export, fds, references, attachments, mappings.
 
-import { z } from "zod";
+import * as z from "zod";
 import type { Device } from "../dma/device.js";
 import {
   DMA_BIDIRECTIONAL,

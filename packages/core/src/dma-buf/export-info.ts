@@ -1,6 +1,6 @@
 // struct dma_buf_export_info: what an exporter hands to DmaBufCore.export, validated by zod.
 
-import { z } from "zod";
+import * as z from "zod";
 import { DmaResv } from "../fence/dma-resv.js";
 import type { DmaBufOps } from "./ops.js";
 

@@ -1,6 +1,6 @@
 // struct device, as far as DMA cares: name, addressing limit, coherency, IOMMU, segment limits.
 
-import { z } from "zod";
+import * as z from "zod";
 
 /** How a device reaches memory. */
 export const deviceSpecSchema = z.object({

@@ -1,6 +1,6 @@
 // A zod schema of the JSON trace-event format (Google's "Trace Event Format" document).
 
-import { z } from "zod";
+import * as z from "zod";
 
 const id = z.union([z.number(), z.string()]);
 const args = z.record(z.string(), z.unknown());
