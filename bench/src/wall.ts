@@ -1,23 +1,52 @@
 // Whole-process wall time: the conformance CLI on the example heap and, on request, the unit tests.
 
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Row } from "./table.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-function wallMs(cmd: string, args: readonly string[]): number {
+function wallMs(cmd: string, args: readonly string[], cwd = root): number {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: root, stdio: "ignore" });
+  const r = spawnSync(cmd, args, { cwd, stdio: "ignore" });
   if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status}`);
   return performance.now() - t0;
+}
+
+/** The conformance CLI as installed: the `dmabuf-conformance` bin of @dmabuf/testing. */
+function conformanceBin(): string {
+  const pkg = JSON.parse(readFileSync(`${root}packages/testing/package.json`, "utf8")) as {
+    bin: Record<string, string>;
+  };
+  return `packages/testing/${pkg.bin["dmabuf-conformance"]}`;
 }
 
 /** The wall-time rows; the test-suite row only with `suite` (it takes minutes). */
 export function wallRows(suite: boolean): Row[] {
   const node = process.execPath;
   const bare = () => wallMs(node, ["-e", ""]);
+  const cli = conformanceBin();
   const rows: Row[] = [
+    {
+      // What every user of the library pays first: resolving and loading the package's entry
+      // (from a package that depends on it, as a user's project does).
+      name: "import('@dmabuf/core') in a fresh node",
+      baseline: 'node -e ""',
+      unit: "ms",
+      goal: null,
+      rounds: 7,
+      prepare: () => ({
+        ours: () =>
+          wallMs(
+            node,
+            ["--input-type=module", "-e", 'await import("@dmabuf/core")'],
+            `${root}packages/testing`,
+          ),
+        base: bare,
+      }),
+    },
     {
       name: "conformance CLI certifying the example heap",
       baseline: 'node -e ""',
@@ -25,8 +54,7 @@ export function wallRows(suite: boolean): Row[] {
       goal: 2.5,
       rounds: 5,
       prepare: () => ({
-        ours: () =>
-          wallMs(node, ["packages/testing/dist/cli.js", "docs/examples/acme-heap/dist/index.js"]),
+        ours: () => wallMs(node, [cli, "docs/examples/acme-heap/dist/index.js"]),
         base: bare,
       }),
     },
@@ -39,12 +67,7 @@ export function wallRows(suite: boolean): Row[] {
       goal: null,
       rounds: 5,
       prepare: () => ({
-        ours: () =>
-          wallMs(node, [
-            "packages/testing/dist/cli.js",
-            "--list",
-            "docs/examples/acme-heap/dist/index.js",
-          ]),
+        ours: () => wallMs(node, [cli, "--list", "docs/examples/acme-heap/dist/index.js"]),
         base: bare,
       }),
     },

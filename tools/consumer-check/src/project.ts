@@ -66,6 +66,37 @@ const suite = (from: string) =>
     "",
   ].join("\n");
 
+/**
+ * Checks, in the installed project, that each package entry and the CLI resolve to its bundle,
+ * that core's bundle (with zod inlined) checks a plugin schema written with the project's own
+ * zod, and that under `--enable-source-maps` a throw inside core names its TypeScript line.
+ */
+export const BUNDLES_CHECK = `import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as z from "zod";
+const fail = (m) => { console.error(m); process.exit(1); };
+for (const name of ["@dmabuf/core", "@dmabuf/core/uapi", "@dmabuf/devices", "@dmabuf/heaps-system", "@dmabuf/heaps-cma", "@dmabuf/testing"]) {
+  const file = fileURLToPath(import.meta.resolve(name));
+  if (!/\\/dist\\/[a-z-]+\\.bundle\\.js$/.test(file)) fail(\`\${name} resolves to \${file}, not a bundle\`);
+  await import(name);
+}
+const cli = realpathSync("node_modules/.bin/dmabuf-conformance");
+if (!cli.endsWith("/@dmabuf/testing/dist/cli.bundle.js")) fail(\`dmabuf-conformance is \${cli}\`);
+const { createKernel, heap, KernelError } = await import("@dmabuf/core");
+const schema = z.object({ sizeMiB: z.number().default(4) });
+class Configured { constructor(_host, config) { this.config = config; } allocate() { throw new Error("unused"); } }
+heap({ name: "configured", configSchema: schema })(Configured);
+const boot = (config) => createKernel({ ram: "16MiB", plugins: [{ plugin: Configured, config }] });
+if (boot({}).plugin(Configured).config.sizeMiB !== 4) fail("the schema's default was not applied");
+try {
+  boot({ sizeMB: 8 });
+  fail("an unknown key booted");
+} catch (e) {
+  if (!(e instanceof KernelError) || e.code !== "EINVAL" || !e.message.includes("sizeMiB")) throw e;
+  if (!/src\\/plugin\\/plugin-config\\.ts:\\d+:\\d+/.test(e.stack)) fail(\`no TypeScript frame:\\n\${e.stack}\`);
+}
+`;
+
 /** Inputs of the consumer project. */
 export interface ConsumerInputs {
   /** Package name → packed tarball. */
@@ -109,6 +140,7 @@ export function consumerProject(root: string, input: ConsumerInputs): ProjectSte
       },
     }),
     "example.mjs": input.example,
+    "bundles.mjs": BUNDLES_CHECK,
     "example.ts": input.example,
     "src/heap.ts": input.heapSource,
     "test/tc39.test.ts": suite("../dist/heap.js"),
@@ -129,6 +161,10 @@ export function consumerProject(root: string, input: ConsumerInputs): ProjectSte
       ["install", "--no-audit", "--no-fund", "--prefer-offline"],
       true,
     ),
+    step("bundles: entries, CLI, another zod's schema, TypeScript stack frames", process.execPath, [
+      "--enable-source-maps",
+      "bundles.mjs",
+    ]),
     step("(a) README example, node", process.execPath, ["example.mjs"]),
     step("(a) README example, tsx", bin("tsx"), ["example.ts"]),
     step(
