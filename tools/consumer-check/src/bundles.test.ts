@@ -1,7 +1,8 @@
 // The built packages run as their esbuild bundles: one module per entry, zod inlined, other packages external, source maps back to TypeScript.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -118,6 +119,34 @@ describe.skipIf(!built)("bundled packages (after pnpm build)", () => {
       expect(externals("testing")).toContain(shared);
     }
   });
+
+  it("bins that find files next to their module still do: the starter's templates, the wasm shim", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "dmabuf-bundles-"));
+    try {
+      const create = join(root, "packages/create-plugin/dist/cli.bundle.js");
+      const s = spawnSync(process.execPath, [create, join(scratch, "h"), "--kind", "heap"], {
+        encoding: "utf8",
+      });
+      expect(s.status, s.stderr).toBe(0);
+      expect(readFileSync(join(scratch, "h/src/plugin.ts"), "utf8")).toContain("@heap(");
+      writeFileSync(
+        join(scratch, "t.c"),
+        "#include <linux/dma-heap.h>\nint main(void) { return DMA_HEAP_IOCTL_ALLOC ? 0 : 1; }\n",
+      );
+      const cc = join(root, "packages/wasm/dist/cli-cc.bundle.js");
+      const c = spawnSync(
+        process.execPath,
+        [cc, "-o", join(scratch, "t.wasm"), join(scratch, "t.c")],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(c.status, c.stderr).toBe(0);
+      expect(readFileSync(join(scratch, "t.wasm")).subarray(0, 4)).toEqual(Buffer.from("\0asm"));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   // A plugin author's schema comes from their own zod; core's zod is the bundle's inlined copy.
   const CONFIGURED = `
