@@ -13,7 +13,7 @@
 //
 // Run after `tsc -b` (`pnpm build` does both). Nothing is rebuilt when no input changed.
 // `node scripts/bundle.mjs core testing` bundles only those packages; `--check` only verifies
-// that the bundles are up to date (exit 1 otherwise).
+// that the bundles are up to date (exit 1 otherwise); `--clean` deletes them.
 
 import { createHash } from "node:crypto";
 import {
@@ -116,6 +116,15 @@ function verify(pkg, manifest, metafile) {
   }
 }
 
+/** Deletes a package's bundles, their maps and this step's state. */
+function removeBundles(dist, all = false) {
+  if (!existsSync(dist)) return;
+  for (const f of readdirSync(dist)) {
+    if (/^(bundle-chunk-.*|.*\.bundle)\.js(\.map)?$/.test(f)) rmSync(join(dist, f));
+    else if (all && (f === STATE || f === "bundle-meta.json")) rmSync(join(dist, f));
+  }
+}
+
 async function bundle(pkg, entries) {
   const dir = join(root, "packages", pkg);
   const dist = join(dir, "dist");
@@ -147,9 +156,7 @@ async function bundle(pkg, entries) {
   verify(pkg, manifest, result.metafile);
 
   // Replace the previous bundles (chunk names change with their content).
-  for (const f of readdirSync(dist)) {
-    if (/^(bundle-chunk-.*|.*\.bundle)\.js(\.map)?$/.test(f)) rmSync(join(dist, f));
-  }
+  removeBundles(dist);
   const outputs = [];
   for (const file of result.outputFiles) {
     writeFileSync(file.path, file.contents);
@@ -175,6 +182,10 @@ const stale = [];
 for (const [pkg, entries] of Object.entries(ENTRIES)) {
   if (only.length > 0 && !only.includes(pkg)) continue;
   const dist = join(root, "packages", pkg, "dist");
+  if (args.includes("--clean")) {
+    removeBundles(dist, true);
+    continue;
+  }
   if (!existsSync(dist)) throw new Error(`packages/${pkg}/dist is missing: run tsc -b first`);
   if (check) {
     if (!upToDate(dist)) stale.push(pkg);
