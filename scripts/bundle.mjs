@@ -32,7 +32,7 @@ import * as esbuild from "esbuild";
 const root = resolve(import.meta.dirname, "..");
 
 /** Package directory → output name (`dist/<name>.bundle.js`) → tsc's module it starts from. */
-export const ENTRIES = {
+const ENTRIES = {
   core: { index: "index.js", uapi: "uapi/index.js" },
   devices: { index: "index.js" },
   "heaps-system": { index: "index.js" },
@@ -163,7 +163,8 @@ async function bundle(pkg, entries) {
     outputs.push(relative(dist, file.path));
     if (file.path.endsWith(".js") && file.text.startsWith("#!")) chmodSync(file.path, 0o755);
   }
-  const inputs = Object.keys(result.metafile.inputs)
+  // The manifest decides the externals, so a changed one rebuilds too.
+  const inputs = [...Object.keys(result.metafile.inputs), "package.json"]
     .map((i) => relative(root, resolve(dir, i)))
     .sort();
   const hash = fingerprint(inputs.map((i) => join(root, i)));
