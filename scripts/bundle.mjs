@@ -111,6 +111,11 @@ function verify(pkg, manifest, metafile) {
       problems.push(`${out} imports ${spec}, which is not a dependency`);
     }
   }
+  if (problems.some((p) => p.includes("zod locale"))) {
+    problems.push(
+      'import zod as `import * as z from "zod"`: the named `z` export keeps every locale',
+    );
+  }
   if (problems.length > 0) {
     throw new Error(`bundle of @dmabuf/${pkg}:\n  ${problems.join("\n  ")}`);
   }
