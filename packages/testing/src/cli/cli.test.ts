@@ -1,7 +1,7 @@
 // dmabuf-conformance: discovery, progress, the per-case report, --json and the exit codes.
 
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { heapConformanceCases } from "../conformance/heap/suite.js";
@@ -257,7 +257,8 @@ describe("dmabuf-conformance", () => {
     expect(process.kill).toBe(kill);
   });
 
-  const bin = `${pkg}/dist/cli.js`;
+  // The bin users run: the file package.json names (the bundled CLI).
+  const bin = `${pkg}/${(JSON.parse(readFileSync(`${pkg}/package.json`, "utf8")) as { bin: Record<string, string> }).bin["dmabuf-conformance"]}`;
   it.skipIf(!existsSync(bin))(
     "a case that never returns is stopped at --timeout, fails with TIMEOUT, and the run goes on",
     () => {

@@ -1,7 +1,7 @@
 // dmabuf-conformance with default options rejects every zoo plugin on exactly its cases, and passes the good ones.
 
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { exporterZoo, heapZoo, importerZoo, type ZooEntry } from "../zoo/index.js";
@@ -115,7 +115,8 @@ describe("dmabuf-conformance with default options, over the zoo", () => {
     );
   });
 
-  const bin = `${pkg}/dist/cli.js`;
+  // The bin users run: the file package.json names (the bundled CLI).
+  const bin = `${pkg}/${(JSON.parse(readFileSync(`${pkg}/package.json`, "utf8")) as { bin: Record<string, string> }).bin["dmabuf-conformance"]}`;
   it.skipIf(!existsSync(bin))(
     "the built bin rejects a zoo heap with exit 1 (one real spawn)",
     () => {
