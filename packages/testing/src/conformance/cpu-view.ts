@@ -9,6 +9,7 @@ import {
 } from "@dmabuf/core";
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from "@dmabuf/core/uapi";
 import type { ExporterCapabilities } from "./capabilities.js";
+import { readBack } from "./scratch.js";
 import type { ExporterSession } from "./session.js";
 
 /** A buffer and the fd of it that `proc` holds. */
@@ -81,4 +82,17 @@ export function cpuRead(
     core.vunmap(b.buf, map);
     if (caps.cpuAccess) core.endCpuAccess(b.buf, DMA_FROM_DEVICE);
   }
+}
+
+/**
+ * The whole buffer as the CPU reads it ({@link cpuRead}), into the read-back scratch: valid
+ * until the next read-back, so compare it at once.
+ */
+export function cpuReadBack(
+  s: ExporterSession,
+  caps: ExporterCapabilities,
+  b: BufferFd,
+): Uint8Array {
+  const whole = b.buf.size;
+  return cpuRead(s, caps, b, 0, whole, s.proc, readBack.take(whole));
 }

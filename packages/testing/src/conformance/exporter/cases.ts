@@ -24,7 +24,7 @@ import {
   expectSuccess,
 } from "../assert.js";
 import { needs } from "../capabilities.js";
-import { cpuRead, cpuWrite } from "../cpu-view.js";
+import { cpuReadBack, cpuWrite } from "../cpu-view.js";
 import {
   deviceRead,
   deviceWrite,
@@ -195,9 +195,8 @@ export const exporterCases: readonly ExporterCase[] = [
         // The first pattern is checked: its scratch takes the second.
         const back = pagePattern(size, ps, 2, expectedBytes.take(size));
         deviceWrite(s.kernel, b.buf, 0, back);
-        const whole = b.buf.size;
         checkBytes(
-          cpuRead(s, ctx.capabilities, b, 0, whole, s.proc, readBack.take(whole)),
+          cpuReadBack(s, ctx.capabilities, b),
           back,
           "CPU read of a device-written buffer",
         );

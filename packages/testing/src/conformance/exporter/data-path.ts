@@ -5,7 +5,7 @@ import { check } from "../assert.js";
 import { checkingCache, markViolations } from "../cache-check.js";
 import type { ExporterCapabilities } from "../capabilities.js";
 import { needs } from "../capabilities.js";
-import { cpuRead, cpuWrite } from "../cpu-view.js";
+import { cpuReadBack, cpuWrite } from "../cpu-view.js";
 import { firstDifference, mapForDevice, pagePattern, testDevice } from "../device-view.js";
 import { expectedBytes, partBytes, readBack } from "../scratch.js";
 import { type ExporterCase, fitSize, KiB, MiB } from "./context.js";
@@ -55,8 +55,9 @@ function setUp(
     testDevice(`${kind}-${role}`, { coherent: kind === "coherent" }),
     dir,
   );
-  // Reads cover the whole buffer as the exporter made it.
-  return { ps, mark, size, whole: b.buf.size, b, dev };
+  // The device reads the whole buffer as the exporter made it, into the read-back scratch.
+  const deviceView = () => dev.read(0, b.buf.size, readBack.take(b.buf.size));
+  return { ps, mark, size, b, dev, deviceView };
 }
 
 interface DataRule {
@@ -71,24 +72,16 @@ const RULES: readonly DataRule[] = [
     title:
       "A device keeps the buffer mapped (DMA_TO_DEVICE); what the CPU writes between SYNC START and END it reads, the whole buffer and then a part",
     run(s, caps, kind) {
-      const { ps, mark, size, whole, b, dev } = setUp(s, caps, kind, "reader", DMA_TO_DEVICE);
+      const { ps, mark, size, b, dev, deviceView } = setUp(s, caps, kind, "reader", DMA_TO_DEVICE);
       const expected = pagePattern(size, ps, 11, expectedBytes.take(size));
       cpuWrite(s, caps, b, 0, expected);
-      checkBytes(
-        dev.read(0, whole, readBack.take(whole)),
-        expected,
-        `${kind} device read after a CPU write of the buffer`,
-      );
+      checkBytes(deviceView(), expected, `${kind} device read after a CPU write of the buffer`);
       mark.expectNone(`${kind} device read after a CPU write of the buffer`);
       const part = tail(size, ps);
       const bytes = pagePattern(part.length, ps, 12, partBytes.take(part.length));
       cpuWrite(s, caps, b, part.offset, bytes);
       expected.set(bytes, part.offset);
-      checkBytes(
-        dev.read(0, whole, readBack.take(whole)),
-        expected,
-        `${kind} device read after a CPU write of the last page`,
-      );
+      checkBytes(deviceView(), expected, `${kind} device read after a CPU write of the last page`);
       mark.expectNone(`${kind} device read after a CPU write of the last page`);
       dev.detach();
       s.proc.close(b.fd);
@@ -99,26 +92,18 @@ const RULES: readonly DataRule[] = [
     title:
       "A device keeps the buffer mapped (DMA_FROM_DEVICE); what it writes the CPU reads between SYNC START and END, also lines it had cached",
     run(s, caps, kind) {
-      const { ps, mark, size, whole, b, dev } = setUp(s, caps, kind, "writer", DMA_FROM_DEVICE);
+      const { ps, mark, size, b, dev } = setUp(s, caps, kind, "writer", DMA_FROM_DEVICE);
       // The CPU reads first, so its cache holds every line of the buffer when the device writes.
-      cpuRead(s, caps, b, 0, whole, s.proc, readBack.take(whole));
+      cpuReadBack(s, caps, b);
       const expected = pagePattern(size, ps, 13, expectedBytes.take(size));
       dev.write(0, expected);
-      checkBytes(
-        cpuRead(s, caps, b, 0, whole, s.proc, readBack.take(whole)),
-        expected,
-        `CPU read after a ${kind} device write`,
-      );
+      checkBytes(cpuReadBack(s, caps, b), expected, `CPU read after a ${kind} device write`);
       mark.expectNone(`CPU read after a ${kind} device write of the buffer`);
       const part = tail(size, ps);
       const bytes = pagePattern(part.length, ps, 14, partBytes.take(part.length));
       dev.write(part.offset, bytes);
       expected.set(bytes, part.offset);
-      checkBytes(
-        cpuRead(s, caps, b, 0, whole, s.proc, readBack.take(whole)),
-        expected,
-        `CPU read after a ${kind} device write`,
-      );
+      checkBytes(cpuReadBack(s, caps, b), expected, `CPU read after a ${kind} device write`);
       mark.expectNone(`CPU read after a ${kind} device write of the last page`);
       dev.detach();
       s.proc.close(b.fd);
@@ -129,25 +114,23 @@ const RULES: readonly DataRule[] = [
     title:
       "A device keeps the buffer mapped (DMA_BIDIRECTIONAL); the CPU and the device take turns writing and each sees the other's bytes",
     run(s, caps, kind) {
-      const { ps, mark, size, whole, b, dev } = setUp(s, caps, kind, "peer", DMA_BIDIRECTIONAL);
+      const { ps, mark, size, b, dev, deviceView } = setUp(
+        s,
+        caps,
+        kind,
+        "peer",
+        DMA_BIDIRECTIONAL,
+      );
       const expected = pagePattern(size, ps, 15, expectedBytes.take(size));
       for (let turn = 0; turn < 2; turn++) {
         cpuWrite(s, caps, b, 0, expected);
-        checkBytes(
-          dev.read(0, whole, readBack.take(whole)),
-          expected,
-          `${kind} device read, turn ${turn}`,
-        );
+        checkBytes(deviceView(), expected, `${kind} device read, turn ${turn}`);
         mark.expectNone(`${kind} device read after a CPU write, turn ${turn}`);
         const part = tail(size, ps);
         const bytes = pagePattern(part.length, ps, 16 + turn, partBytes.take(part.length));
         dev.write(part.offset, bytes);
         expected.set(bytes, part.offset);
-        checkBytes(
-          cpuRead(s, caps, b, 0, whole, s.proc, readBack.take(whole)),
-          expected,
-          `CPU read after a ${kind} device write`,
-        );
+        checkBytes(cpuReadBack(s, caps, b), expected, `CPU read after a ${kind} device write`);
         mark.expectNone(`CPU read after a ${kind} device write, turn ${turn}`);
         pagePattern(size, ps, 20 + turn, expected);
       }
